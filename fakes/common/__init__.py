@@ -1,0 +1,1 @@
+"""Pieces every fake shares: the clock, the error base class, the app factory."""

@@ -1,0 +1,81 @@
+"""The one clock every backend and the simulation read time from.
+
+A clock answers ``now()`` in seconds since its epoch (the scenario's start). Backends
+never call ``time.time()``; they take a clock. In a drill the clock is SimPy's
+``env.now`` (see ``sim.clock.SimClock``); under ``drill serve`` it is the wall clock or a
+scaled wall clock. Lifecycles are derived from it: nothing in a backend sleeps.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+DEFAULT_EPOCH = datetime(2026, 1, 25, 14, 0, tzinfo=UTC)
+
+
+class Clock(Protocol):
+    """Seconds since ``epoch``; ``epoch`` maps virtual time onto calendar time."""
+
+    epoch: datetime
+
+    def now(self) -> float: ...
+
+
+def to_datetime(clock: Clock, t: float | None = None) -> datetime:
+    """Calendar time of virtual second ``t`` (default: now)."""
+    return clock.epoch + timedelta(seconds=clock.now() if t is None else t)
+
+
+def to_iso(clock: Clock, t: float | None = None) -> str:
+    """ISO-8601 UTC with milliseconds and a ``Z``, as the vendors write it."""
+    return to_datetime(clock, t).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_ms(clock: Clock, t: float | None = None) -> int:
+    """Unix milliseconds of virtual second ``t`` (default: now)."""
+    return int(round(to_datetime(clock, t).timestamp() * 1000))
+
+
+def from_iso(clock: Clock, text: str) -> float:
+    """Virtual seconds of an ISO timestamp (inverse of ``to_iso``)."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return (parsed - clock.epoch).total_seconds()
+
+
+class ManualClock:
+    """A clock that moves only when told to; for tests and replays."""
+
+    def __init__(self, start: float = 0.0, epoch: datetime = DEFAULT_EPOCH) -> None:
+        self._now = float(start)
+        self.epoch = epoch
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move forward; raises ValueError on a negative step (time never runs back)."""
+        if seconds < 0:
+            raise ValueError("a clock cannot run backwards")
+        self._now += seconds
+
+    def set(self, t: float) -> None:
+        """Jump to ``t``; raises ValueError when ``t`` is in the past."""
+        self.advance(t - self._now)
+
+
+class WallClock:
+    """Real time, optionally scaled: ``speed=60`` runs an hour of virtual time per minute."""
+
+    def __init__(self, speed: float = 1.0, epoch: datetime | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be > 0")
+        self.speed = speed
+        self._t0 = time.monotonic()
+        self.epoch = epoch or datetime.now(UTC)
+
+    def now(self) -> float:
+        return (time.monotonic() - self._t0) * self.speed
