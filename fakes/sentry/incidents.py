@@ -1,0 +1,237 @@
+"""The organization's alert rules at work: evaluations, incidents and outgoing webhooks.
+
+``AlertBook`` holds the rules (validated by ``alerts.parse_alert_rule``), evaluates them
+when its host says so (``evaluate``), opens, escalates and closes incidents, and queues
+one signed ``metric_alert`` webhook per change of incident status. It knows nothing of
+how values are computed: the backend hands it ``measure(rule) -> float | None``.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from fakes.common.clock import Clock, to_datetime, to_iso
+from fakes.sentry.alerts import (
+    LEVELS,
+    AlertRule,
+    Evaluation,
+    Incident,
+    IncidentStatus,
+    WebhookDelivery,
+    describe,
+    parse_alert_rule,
+    serialize_rule,
+    sign,
+    webhook_rule,
+)
+from fakes.sentry.errors import NotFound
+
+ORGANIZATION_ID = "1"
+STATUS_METHOD_RULE_TRIGGERED = 3
+INCIDENT_TYPE_ALERT_TRIGGERED = 2
+_NAMESPACE = uuid.UUID("6f1c0de2-5e4b-4c1a-9a57-5e4a7c0d2b11")
+
+
+class AlertBook:
+    """Alert rules, their incidents and the webhook outbox of one organization."""
+
+    def __init__(self, clock: Clock, org: str, project_slug: str, webhook_secret: str,
+                 webhook_url: str | None, measure: Callable[[AlertRule], float | None]) -> None:
+        self.clock = clock
+        self.org = org
+        self.project_slug = project_slug
+        self.webhook_secret = webhook_secret
+        self.webhook_url = webhook_url
+        self.installation_uuid = str(uuid.uuid5(_NAMESPACE, f"installation:{org}"))
+        self._measure = measure
+        self._rules: dict[int, AlertRule] = {}
+        self._incidents: list[Incident] = []
+        self._outbox: list[WebhookDelivery] = []
+        self._next_rule = 1
+        self._deliveries = 0
+
+    def _iso(self, t: float | None) -> str | None:
+        return None if t is None else to_iso(self.clock, t)
+
+    def _rule(self, rule_id: Any) -> AlertRule:
+        try:
+            return self._rules[int(rule_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound() from None
+
+    # --- the rules API ---------------------------------------------------------------
+
+    def create_alert_rule(self, payload: Any) -> dict[str, Any]:
+        """Validate and store a rule; raises ValidationError with Sentry's field errors."""
+        rule = parse_alert_rule(payload, self._next_rule, self.clock.now(), self.project_slug)
+        self._rules[rule.id] = rule
+        self._next_rule += 1
+        return serialize_rule(rule, self._iso_str)
+
+    def list_alert_rules(self) -> list[dict[str, Any]]:
+        return [serialize_rule(r, self._iso_str) for r in self._rules.values()]
+
+    def get_alert_rule(self, rule_id: Any) -> dict[str, Any]:
+        """Raises NotFound for an unknown id."""
+        return serialize_rule(self._rule(rule_id), self._iso_str)
+
+    def delete_alert_rule(self, rule_id: Any) -> None:
+        """Remove a rule, closing its open incident silently; raises NotFound."""
+        rule = self._rules.pop(self._rule(rule_id).id)
+        incident = self._open_incident(rule)
+        if incident is not None:
+            incident.status, incident.date_closed = IncidentStatus.CLOSED, self.clock.now()
+
+    def rule_evaluations(self, rule_id: Any) -> list[Evaluation]:
+        """The evaluation log of a rule: ``(t, value, status)`` per evaluation."""
+        return list(self._rule(rule_id).evaluations)
+
+    def _iso_str(self, t: float) -> str:
+        return to_iso(self.clock, t)
+
+    # --- evaluation -------------------------------------------------------------------
+
+    def evaluate(self, interval: float) -> list[dict[str, Any]]:
+        """Evaluate every rule at ``now``; one record per rule evaluated. A rule already
+        evaluated at this instant is skipped, as Sentry skips an update it has seen."""
+        now = self.clock.now()
+        results = [self._evaluate(rule, now, interval) for rule in list(self._rules.values())]
+        return [r for r in results if r is not None]
+
+    def _evaluate(self, rule: AlertRule, now: float, interval: float) -> dict[str, Any] | None:
+        if rule.last_evaluated is not None and now <= rule.last_evaluated:
+            return None
+        rule.last_evaluated = now
+        value = self._measure(rule)
+        action = None
+        if value is None:
+            status = "no_data"
+        else:
+            before, after = rule.level(), rule.step(value)
+            action = self._transition(rule, before, after, value, now, interval)
+            status = action or after or ("pending" if rule.pending() else "ok")
+        rule.evaluations.append(Evaluation(now, value, status))
+        return {"rule_id": str(rule.id), "name": rule.name, "t": now, "value": value,
+                "status": status, "action": action}
+
+    def _transition(self, rule: AlertRule, before: str | None, after: str | None,
+                    value: float, now: float, interval: float) -> str | None:
+        if before == after:
+            return None
+        # Sentry back-dates start and close by the window and the extra periods it waited.
+        backdated = now - rule.time_window * 60 - interval * (rule.threshold_period - 1)
+        incident = self._open_incident(rule)
+        if after is None:
+            assert incident is not None
+            incident.status, incident.date_closed = IncidentStatus.CLOSED, backdated
+            action = "resolved"
+        else:
+            if incident is None:
+                incident = Incident(len(self._incidents) + 1, rule, rule.name,
+                                    LEVELS[after], backdated, now)
+                self._incidents.append(incident)
+                rule.incident_id = incident.id
+            incident.status, action = LEVELS[after], after
+        self._queue(rule, incident, action, value)
+        return action
+
+    def _open_incident(self, rule: AlertRule) -> Incident | None:
+        if rule.incident_id is None:
+            return None
+        incident = self._incidents[rule.incident_id - 1]
+        if incident.status == IncidentStatus.CLOSED:
+            return None
+        return incident
+
+    # --- incidents and webhooks -------------------------------------------------------
+
+    def alert_incidents(self) -> list[dict[str, Any]]:
+        """Incidents in Sentry's API shape, plus ``date_started``/``date_detected``/
+        ``date_closed`` in virtual seconds and ``status_name``."""
+        return [self._serialize_incident(i) for i in self._incidents]
+
+    def _serialize_incident(self, incident: Incident) -> dict[str, Any]:
+        return {
+            "id": str(incident.id), "identifier": str(incident.id),
+            "organizationId": ORGANIZATION_ID, "projects": incident.rule.projects,
+            "alertRule": serialize_rule(incident.rule, self._iso_str),
+            "status": int(incident.status), "statusMethod": STATUS_METHOD_RULE_TRIGGERED,
+            "type": INCIDENT_TYPE_ALERT_TRIGGERED, "title": incident.title,
+            "dateStarted": self._iso(incident.date_started),
+            "dateDetected": self._iso(incident.date_detected),
+            "dateCreated": self._iso(incident.date_detected),
+            "dateClosed": self._iso(incident.date_closed),
+            "status_name": incident.status.name.lower(),
+            "date_started": incident.date_started, "date_detected": incident.date_detected,
+            "date_closed": incident.date_closed,
+        }
+
+    def _webhook_urls(self, rule: AlertRule) -> list[str]:
+        urls = [self.webhook_url] if self.webhook_url else []
+        for trigger in rule.triggers:
+            for action in trigger.actions:
+                target = str(action.get("targetIdentifier") or "")
+                if target.startswith(("http://", "https://")):
+                    urls.append(target)
+        return list(dict.fromkeys(urls))
+
+    def _payload(self, rule: AlertRule, incident: Incident, action: str,
+                 value: float) -> dict[str, Any]:
+        metric_alert = {
+            "id": str(incident.id), "identifier": str(incident.id),
+            "organization_id": ORGANIZATION_ID, "projects": rule.projects,
+            "title": incident.title, "status": int(incident.status),
+            "status_method": STATUS_METHOD_RULE_TRIGGERED,
+            "type": INCIDENT_TYPE_ALERT_TRIGGERED,
+            "date_started": self._iso(incident.date_started),
+            "date_detected": self._iso(incident.date_detected),
+            "date_created": self._iso(incident.date_detected),
+            "date_closed": self._iso(incident.date_closed),
+            "alert_rule": webhook_rule(rule, self._iso_str),
+        }
+        return {
+            "action": action,
+            "actor": {"id": "sentry", "name": "Sentry", "type": "application"},
+            "installation": {"uuid": self.installation_uuid},
+            "data": {
+                "metric_alert": metric_alert,
+                "description_text": describe(rule, value),
+                "description_title": f"{action.capitalize()}: {rule.name}",
+                "web_url": f"https://{self.org}.sentry.io/alerts/rules/details/{rule.id}/"
+                           f"?alert={incident.id}",
+            },
+        }
+
+    def _queue(self, rule: AlertRule, incident: Incident, action: str, value: float) -> None:
+        urls = self._webhook_urls(rule)
+        if not urls:
+            return
+        body = json.dumps(self._payload(rule, incident, action, value)).encode()
+        timestamp = str(int(to_datetime(self.clock).timestamp()))
+        for url in urls:
+            self._deliveries += 1
+            self._outbox.append(WebhookDelivery(url, {
+                "Content-Type": "application/json",
+                "Request-ID": str(uuid.uuid5(_NAMESPACE, f"delivery:{self._deliveries}")),
+                "Sentry-Hook-Resource": "metric_alert",
+                "Sentry-Hook-Timestamp": timestamp,
+                "Sentry-Hook-Signature": sign(body, self.webhook_secret),
+            }, body))
+
+    def drain_webhooks(self) -> list[WebhookDelivery]:
+        """Hand over the queued deliveries (oldest first) and empty the outbox."""
+        out, self._outbox = self._outbox, []
+        return out
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "alert_rules": [{"id": str(r.id), "name": r.name, "aggregate": r.aggregate,
+                             "level": r.level(),
+                             "evaluations": [list(e) for e in r.evaluations]}
+                            for r in self._rules.values()],
+            "incidents": self.alert_incidents(),
+            "webhooks_queued": len(self._outbox),
+        }

@@ -1,0 +1,27 @@
+"""What the runbook promises, as data: the targets and each path's time estimate.
+
+Reports put these beside the modelled times so a reader sees where the runbook is
+optimistic. They are never used to compute a timing.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+# "Rollback Metrics" table.
+TARGETS = MappingProxyType({
+    "time_to_detect_s": 300.0,
+    "time_to_decision_s": 120.0,
+    "time_to_rollback_s": 300.0,
+    "affected_users_pct": 10.0,
+    "data_loss": 0,
+    "repeat_incidents": 0,
+})
+
+# Each path's "Time to Rollback" (seconds, low–high) and where the runbook says it.
+ESTIMATES = MappingProxyType({
+    "posthog-flag-disable": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes"),
+    "vercel-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
+                                    "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
+    "vercel-rollback": (120.0, 300.0, "Option B: Revert Deployment — 2-5 minutes"),
+})

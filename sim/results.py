@@ -1,0 +1,85 @@
+"""What a run writes: ``summary.json`` (the stable schema CI reads), ``journal.jsonl``,
+``series.csv`` and ``report.md``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from rollout.runbook import ESTIMATES
+from sim.runner import RunResult
+
+SCHEMA_VERSION = 1
+TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
+            ("decision_s", "decision"), ("rollback_started_s", "rollback_started"),
+            ("rollback_completed_s", "rollback_completed"), ("recovered_s", "recovered"))
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The summary document; the same run gives the same dict, key for key."""
+    m = result.metrics.measures
+    low, high, text = ESTIMATES[result.scenario.responder.path]
+    stats = result.stats
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": result.scenario.name,
+        "scenario_digest": scenario_digest(result),
+        "seed": result.seed,
+        "path": result.scenario.responder.path,
+        "responder": result.scenario.responder.mode,
+        "passed": result.metrics.passed,
+        "metrics": {name: x.value for name, x in m.items()},
+        "targets": {name: x.target for name, x in m.items()},
+        "status": {name: x.status for name, x in m.items()},
+        "reasons": {name: x.reason for name, x in m.items() if x.reason},
+        "runbook_estimate_s": {"low": low, "high": high, "text": text},
+        "timeline": _timeline(result),
+        "facts": {**result.facts, "users": result.scenario.population.users,
+                  "faulty_pageviews": stats.faulty_pageviews,
+                  "users_served_faulty": int(stats.served_faulty.sum())
+                  if stats.served_faulty is not None else 0,
+                  "users_active_in_incident": int(stats.active_in_incident.sum())
+                  if stats.active_in_incident is not None else 0},
+    }
+
+
+def scenario_digest(result: RunResult) -> str:
+    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _timeline(result: RunResult) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, kind in TIMELINE:
+        record = result.journal.first(kind)
+        out[key] = round(record.t, 3) if record else None
+    return out
+
+
+def write_run(result: RunResult, out: Path) -> dict[str, Any]:
+    """Write every output of ``result`` into ``out``; returns the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    doc = summary(result)
+    (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    result.journal.write(out / "journal.jsonl")
+    _write_series(result, out / "series.csv")
+    from sim.report import render_markdown
+
+    (out / "report.md").write_text(render_markdown(result, doc))
+    return doc
+
+
+def _write_series(result: RunResult, path: Path) -> None:
+    series = result.stats.series
+    names = list(series)
+    rows = len(series["t"])
+    with path.open("w") as f:
+        f.write(",".join(names) + "\n")
+        for i in range(rows):
+            f.write(",".join(_fmt(series[n][i]) for n in names) + "\n")
+
+
+def _fmt(value: float) -> str:
+    return "" if value != value else f"{value:.6g}"

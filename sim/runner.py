@@ -1,0 +1,176 @@
+"""Running one drill: a scenario and a seed in, a journal, series and metrics out.
+
+``run_drill`` builds the population, the fakes on one SimPy clock, the traffic, the
+Sentry pipeline, the alert evaluation, the pager and the responder, runs to the
+scenario's horizon and measures the run against its targets. Same scenario and seed,
+same result, in any process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from rollout.flags import FlagMode
+from sim.clock import SimClock
+from sim.faults import FaultSchedule
+from sim.journal import Journal
+from sim.metrics import Metrics, measure
+from sim.monitors import SentryPipeline
+from sim.population import Population, build_population
+from sim.responders import OnCall
+from sim.rng import Streams
+from sim.scenario import Scenario
+from sim.served import ServedState, ServedStateCache
+from sim.traffic import TrafficModel, TrafficStats
+from sim.world import World, build_world
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    seed: int
+    journal: Journal
+    stats: TrafficStats
+    metrics: Metrics
+    facts: dict[str, Any]
+    samples: list[dict[str, str]]
+
+
+def run_drill(scenario: Scenario, seed: int | None = None) -> RunResult:
+    """Run ``scenario`` with ``seed`` (default: the scenario's) to its horizon."""
+    drill = Drill(scenario, scenario.seed if seed is None else seed)
+    try:
+        return drill.run()
+    finally:
+        drill.world.close()
+
+
+class Drill:
+    """The SimPy processes of one run and the incident state they share."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        self.s = scenario
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.env = simpy.Environment()
+        self.clock = SimClock(self.env, scenario.start)
+        self.journal = Journal(self.clock)
+        self.population = self._population()
+        self.faults = FaultSchedule(scenario)
+        self.onset = self.faults.first_onset()
+        self.recovered_at: float | None = None
+        self.world = build_world(scenario, self.clock, self.streams,
+                                 self.population.internal_ids(), self._alert, self._rejected)
+        self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
+        self.traffic = TrafficModel(scenario, self.population, self.faults,
+                                    self.streams.get("traffic"))
+        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
+        self.oncall = OnCall(self.env, scenario.responder, self.world, self.journal,
+                             self.streams.get("responder"))
+
+    def _population(self) -> Population:
+        p = self.s.population
+        return build_population(self.streams.get("population"), p.users, p.internal_users,
+                                p.activity_sigma)
+
+    def run(self) -> RunResult:
+        self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
+                         users=self.population.size, path=self.s.responder.path,
+                         flag_mode=self.s.flag.mode)
+        for process in (self._traffic(), self._sdk_flush(), self._evaluate(), self.oncall.run()):
+            self.env.process(process)
+        self.env.run(until=self.s.horizon)
+        self._close_incident()
+        self.journal.add("drill_ended")
+        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset)
+        return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
+                         self._facts(), self._samples())
+
+    def _traffic(self) -> Generator[simpy.Event, Any, None]:
+        dt = self.s.tick
+        while True:
+            t0 = self.env.now
+            state = self._served_state()
+            self._watch_incident(t0, state)
+            fault = self.faults.active(t0, state.build.version)
+            outcome = self.traffic.tick(t0, dt, state, self._incident_open(t0))
+            self.pipeline.submit(outcome, dt, fault)
+            yield self.env.timeout(dt)
+
+    def _served_state(self) -> ServedState:
+        build = self.world.live_build()
+        flag, version = self.world.flag()
+        return self.served.current(build, flag, version, remote_reachable=True)
+
+    def _incident_open(self, t: float) -> bool:
+        return self.onset is not None and t >= self.onset and self.recovered_at is None
+
+    def _watch_incident(self, t: float, state: ServedState) -> None:
+        if self.onset is None or t < self.onset or self.recovered_at is not None:
+            return
+        if self.journal.first("fault_started") is None:
+            self.journal.add("fault_started", exposure_pct=round(100 * state.exposure, 3),
+                             release=state.build.version)
+        faulty = self.faults.active(t, state.build.version) is not None and state.exposure > 0
+        if not faulty:
+            self.recovered_at = t
+            self.journal.add("recovered", deployment_id=state.build.deployment_id,
+                             release=state.build.version,
+                             exposure_pct=round(100 * state.exposure, 3))
+
+    def _close_incident(self) -> None:
+        if self._incident_open(self.env.now):
+            self.journal.add("horizon_reached_unrecovered")
+
+    def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
+        interval = self.s.monitoring.sdk_flush_interval
+        yield self.env.timeout(float(self.streams.get("sdk.phase").uniform(0, interval)))
+        while True:
+            self.pipeline.flush(self.env.now)
+            yield self.env.timeout(interval)
+
+    def _evaluate(self) -> Generator[simpy.Event, Any, None]:
+        sentry = self.world.sentry
+        for name, interval, job in sentry.periodic_jobs():
+            if name == "evaluate_alert_rules":
+                break
+        yield self.env.timeout(float(self.streams.get("sentry.phase").uniform(0, interval)))
+        while True:
+            self.pipeline.deliver_due(self.env.now)
+            job()
+            self._deliver_webhooks()
+            yield self.env.timeout(interval)
+
+    def _deliver_webhooks(self) -> None:
+        for hook in self.world.sentry.drain_webhooks():
+            response = self.world.http.post(hook.url, content=hook.body, headers=hook.headers)
+            self.journal.add("webhook_delivered", url=hook.url, status=response.status_code)
+
+    def _alert(self, payload: dict[str, Any]) -> None:
+        alert = (payload.get("data") or {}).get("metric_alert") or {}
+        self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
+                         alert_id=alert.get("id"))
+        self.oncall.hear(payload)
+
+    def _rejected(self, why: str) -> None:
+        self.journal.add("webhook_rejected", reason=why)
+
+    def _facts(self) -> dict[str, Any]:
+        bound = self.pipeline.alert_bound() + self.s.tick
+        return {"detection_bound_s": round(bound, 3),
+                "control_plane_calls": self.world.transport.calls,
+                "fault_onset_s": self.onset,
+                "horizon_s": self.s.horizon}
+
+    def _samples(self) -> list[dict[str, str]]:
+        faulty = self.traffic.stats.served_faulty
+        n = self.s.population.sample_names
+        if faulty is None or not n or not faulty.any():
+            return []
+        return self.population.sample_names(faulty.nonzero()[0][:n], self.seed)

@@ -1,0 +1,209 @@
+"""The scenario model: what a drill file may say, validated into frozen typed objects.
+
+The engine accepts only a ``Scenario``; ``sim.loader`` turns a YAML file into one (or one
+clear error naming the file and the field). Every default restates the runbook or a
+vendor's documented behaviour; anything the model cannot know (how fast your team
+decides, how long your build takes) is a field the scenario sets.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.units import Dist, DistSpec, Duration, _Frozen
+
+RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback"]
+Aggregate = Literal[
+    "count()",
+    "percentage(sessions_errored, sessions)",
+    "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
+]
+
+
+class Population(_Frozen):
+    """Who uses the app: how many users, how many of them are internal."""
+
+    users: int = Field(default=20_000, ge=1, le=20_000_000)
+    internal_users: int = Field(default=25, ge=0)
+    activity_sigma: float = Field(default=1.0, ge=0, le=4,
+                                  description="spread of per-user activity (lognormal sigma)")
+    sample_names: int = Field(default=5, ge=0, le=100)
+
+
+class Latency(_Frozen):
+    """Page load time of one variant, lognormal, in milliseconds."""
+
+    median_ms: float = Field(default=900.0, gt=0)
+    sigma: float = Field(default=0.5, ge=0, le=3)
+
+
+class Traffic(_Frozen):
+    """Visits to /contacts: a daily cycle, page views per visit, errors and latency."""
+
+    visits_per_user_per_day: float = Field(default=3.0, gt=0)
+    daily_amplitude: float = Field(default=0.6, ge=0, le=1)
+    peak_hour_utc: float = Field(default=15.0, ge=0, lt=24)
+    pageviews_per_visit: float = Field(default=3.0, ge=1)
+    error_rate_old: float = Field(default=0.002, ge=0, le=1)
+    error_rate_new: float = Field(default=0.002, ge=0, le=1)
+    latency_old: Latency = Latency(median_ms=900.0)
+    latency_new: Latency = Latency(median_ms=800.0)
+
+
+class FlagEnvSpec(_Frozen):
+    """The VITE_* variables set on the platform for production builds."""
+
+    VITE_FEATURE_CONTACTS_REDESIGN: str = "true"
+    VITE_ROLLOUT_PERCENTAGE: str | None = "10"
+
+
+class PostHogFlagSpec(_Frozen):
+    """The PostHog flag ``contacts_redesign`` as it is defined when the drill starts."""
+
+    key: str = "contacts_redesign"
+    active: bool = True
+    rollout_percentage: float = Field(default=10.0, ge=0, le=100)
+
+
+class Release(_Frozen):
+    """A build of the app: its version and whether it contains the redesigned page."""
+
+    version: str
+    has_redesign: bool = True
+
+
+class World(_Frozen):
+    """The deployment platform and what is deployed when the drill starts."""
+
+    platform: Literal["vercel"] = "vercel"
+    previous: Release = Release(version="1.9.0", has_redesign=False)
+    current: Release = Release(version="2.0.0", has_redesign=True)
+    build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
+    queue_time: Dist = DistSpec(dist="fixed", value=5.0)
+    alias_propagation: Duration = 3.0
+
+
+class FlagControl(_Frozen):
+    """Which form of ``shouldShowNewContacts`` the deployed app runs, and its inputs."""
+
+    mode: Literal["internal", "percentage", "remote"] = "remote"
+    env: FlagEnvSpec = FlagEnvSpec()
+    posthog: PostHogFlagSpec = PostHogFlagSpec()
+
+
+class ErrorSpike(_Frozen):
+    """From ``at`` (until ``until``) the new page fails at ``error_rate`` in ``releases``."""
+
+    kind: Literal["error_spike"]
+    at: Duration
+    until: Duration | None = None
+    error_rate: float = Field(ge=0, le=1)
+    crash: bool = False
+    releases: tuple[str, ...] | None = None
+    exc_type: str = "TypeError"
+    message: str = "Cannot read properties of undefined (reading 'map')"
+
+
+Fault = Annotated[ErrorSpike, Field(discriminator="kind")]
+
+
+class AlertRule(_Frozen):
+    """A Sentry metric alert rule, as created through the alert-rules API."""
+
+    name: str = "Contacts error rate > 5%"
+    aggregate: Aggregate = "percentage(sessions_errored, sessions)"
+    query: str = ""
+    time_window: Duration = 300.0
+    threshold: float = Field(default=5.0, ge=0)
+    threshold_type: Literal["above", "below"] = "above"
+    threshold_period: int = Field(default=1, ge=1, le=20)
+    resolve_threshold: float | None = None
+
+    @field_validator("time_window")
+    @classmethod
+    def _whole_minutes(cls, value: float) -> float:
+        if value < 60 or value % 60:
+            raise ValueError("Sentry time windows are whole minutes (>= 60 s)")
+        return value
+
+
+class Monitoring(_Frozen):
+    """How errors reach Sentry and how its alert rules are evaluated."""
+
+    environment: str = "production"
+    sdk_flush_interval: Duration = 60.0
+    ingest_latency: Duration = 2.0
+    evaluation_interval: Duration = 60.0
+    alert: AlertRule = AlertRule()
+
+    @field_validator("evaluation_interval", "sdk_flush_interval")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be > 0 seconds")
+        return value
+
+
+class Responder(_Frozen):
+    """Who answers the alert, how long deciding takes, and which way back they take."""
+
+    mode: Literal["human", "automated"] = "human"
+    decision_delay: Dist = DistSpec(dist="lognormal", median=75.0, sigma=0.5)
+    step_time: Dist = DistSpec(dist="lognormal", median=20.0, sigma=0.4)
+    automation_latency: Duration = 1.0
+    path: RollbackPath = "posthog-flag-disable"
+    flag_disable_how: Literal["inactive", "zero"] = "inactive"
+    poll_interval: Duration = 5.0
+
+
+class Targets(_Frozen):
+    """The runbook's "Rollback Metrics" table; a scenario may tighten or loosen it."""
+
+    time_to_detect_s: float = Field(default=300.0, gt=0)
+    time_to_decision_s: float = Field(default=120.0, gt=0)
+    time_to_rollback_s: float = Field(default=300.0, gt=0)
+    affected_users_pct: float = Field(default=10.0, ge=0, le=100)
+    data_loss: int = Field(default=0, ge=0)
+    repeat_incidents: int = Field(default=0, ge=0)
+
+
+class Scenario(_Frozen):
+    """One drill: the world at the start, the traffic, the faults, who responds, targets."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    description: str = ""
+    seed: int = Field(default=1, ge=0)
+    start: datetime = datetime(2026, 1, 25, 14, 0, tzinfo=UTC)
+    horizon: Duration = 6 * 3600.0
+    tick: Duration = 10.0
+    population: Population = Population()
+    traffic: Traffic = Traffic()
+    world: World = World()
+    flag: FlagControl = FlagControl()
+    faults: tuple[Fault, ...] = ()
+    monitoring: Monitoring = Monitoring()
+    responder: Responder = Responder()
+    targets: Targets = Targets()
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.tick <= 0:
+            raise ValueError("tick: must be > 0 seconds")
+        if self.horizon < self.tick:
+            raise ValueError("horizon: must be at least one tick")
+        if self.population.internal_users > self.population.users:
+            raise ValueError("population.internal_users: cannot exceed population.users")
+        for i, fault in enumerate(self.faults):
+            if fault.at >= self.horizon:
+                raise ValueError(f"faults.{i}.at: must fall before the horizon ({self.horizon:g} s)")
+            if fault.until is not None and fault.until <= fault.at:
+                raise ValueError(f"faults.{i}.until: must be after faults.{i}.at")
+        return self

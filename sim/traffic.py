@@ -1,0 +1,124 @@
+"""Users' traffic to /contacts, one numpy step per tick.
+
+Each tick draws the visits of the interval (Poisson, with a daily cycle), picks the
+visitors by activity, gives each the variant its page load gets (``sim.served``), draws
+page views, errors and latency per variant, marks who was served the faulty page, and
+hands errors and request-mode session aggregates to the Sentry pipeline the way the SDK
+sends them. Cost is per visit, never per user, and no HTTP is involved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+
+from sim.faults import FaultSchedule
+from sim.population import Population
+from sim.scenario import Latency, Scenario
+from sim.served import ServedState
+
+DAY = 86400.0
+_NORMAL = NormalDist()
+SERIES = ("visits_old", "visits_new", "pageviews_old", "pageviews_new", "errors_old",
+          "errors_new", "p95_ms_old", "p95_ms_new", "exposure_pct", "faulty_pct")
+
+
+@dataclass
+class TickOutcome:
+    """What one tick produced, for the Sentry pipeline."""
+
+    t0: float
+    release: str
+    pageviews: int
+    errored: int
+    crashed: int
+    fault_errors: int
+
+
+@dataclass
+class TrafficStats:
+    """Per-tick series and per-user incident marks."""
+
+    ticks: int
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    active_in_incident: np.ndarray | None = None
+    served_faulty: np.ndarray | None = None
+    faulty_pageviews: int = 0
+    last_faulty_at: float | None = None
+
+    def __post_init__(self) -> None:
+        self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
+
+
+class TrafficModel:
+    """Draws each tick's traffic from the scenario's parameters and the served state."""
+
+    def __init__(self, scenario: Scenario, population: Population,
+                 faults: FaultSchedule, rng: np.random.Generator) -> None:
+        self.s = scenario
+        self.pop = population
+        self.faults = faults
+        self.rng = rng
+        self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
+        self.stats = TrafficStats(int(math.ceil(scenario.horizon / scenario.tick)))
+        self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
+        self.stats.served_faulty = np.zeros(population.size, dtype=bool)
+        self._row = 0
+
+    def rate(self, t: float) -> float:
+        """Visits per second at virtual time ``t`` (daily cosine around the peak hour)."""
+        tr = self.s.traffic
+        hour = (self.s.start.hour + self.s.start.minute / 60 + t / 3600.0) % 24
+        phase = 2 * math.pi * (hour - tr.peak_hour_utc) / 24
+        return self.base_rate * (1 + tr.daily_amplitude * math.cos(phase))
+
+    def tick(self, t0: float, dt: float, state: ServedState, incident_open: bool) -> TickOutcome:
+        """Simulate the visits in ``[t0, t0 + dt)`` under ``state``."""
+        visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
+        new = state.new_page[visitors]
+        views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
+        fault = self.faults.active(t0, state.build.version)
+        err_new = fault.error_rate if fault else self.s.traffic.error_rate_new
+        pv_new, pv_old = int(views[new].sum()), int(views[~new].sum())
+        e_new = int(self.rng.binomial(pv_new, err_new)) if pv_new else 0
+        e_old = int(self.rng.binomial(pv_old, self.s.traffic.error_rate_old)) if pv_old else 0
+        if incident_open:
+            self._mark_incident(t0, visitors, new if fault else None)
+        self._record(t0, state, fault is not None, int((~new).sum()), int(new.sum()),
+                     (pv_old, pv_new), (e_old, e_new))
+        fault_errors = e_new if fault else 0
+        crashed = fault_errors if fault and fault.crash else 0
+        return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
+                           crashed, fault_errors)
+
+    def _mark_incident(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
+        assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
+        self.stats.active_in_incident[visitors] = True
+        if faulty is not None and faulty.any():
+            self.stats.served_faulty[visitors[faulty]] = True
+            self.stats.faulty_pageviews += int(faulty.sum())
+            self.stats.last_faulty_at = t0
+
+    def _record(self, t0: float, state: ServedState, faulty: bool, v_old: int, v_new: int,
+                pageviews: tuple[int, int], errors: tuple[int, int]) -> None:
+        if self._row >= self.stats.ticks:
+            return
+        row, tr, series = self._row, self.s.traffic, self.stats.series
+        values = (t0, v_old, v_new, pageviews[0], pageviews[1], errors[0], errors[1],
+                  self._p95(pageviews[0], tr.latency_old), self._p95(pageviews[1], tr.latency_new),
+                  100 * state.exposure, 100 * state.exposure if faulty else 0.0)
+        for name, value in zip(("t", *SERIES), values, strict=True):
+            series[name][row] = value
+        self._row += 1
+
+    def _p95(self, n: int, latency: Latency) -> float:
+        """Sample p95 of ``n`` lognormal page loads, drawn as an order statistic (O(1))."""
+        if n == 0:
+            return math.nan
+        k = max(1, math.ceil(0.95 * n))
+        u = float(self.rng.beta(k, n + 1 - k))
+        return latency.median_ms * math.exp(latency.sigma * _NORMAL.inv_cdf(min(max(u, 1e-12),
+                                                                                1 - 1e-12)))

@@ -1,0 +1,158 @@
+"""The runbook's world for one drill: the fakes on one clock, seeded, and the HTTP wiring.
+
+At the start of a drill: a Vercel project with a previous (pre-redesign) and a current
+READY production deployment, the ``VITE_*`` variables set, the PostHog flag
+``contacts_redesign``, a Sentry project with the scenario's metric alert rule, the
+Contacts app, and the pager the alert webhook reaches. Setup talks to the backends
+directly; everything a responder does goes over HTTP through ``InProcessTransport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from fakes.common.clock import Clock
+from fakes.contacts.backend import ContactsBackend, LiveBuild
+from fakes.contacts.router import build_app as build_contacts_app
+from fakes.posthog.backend import PostHogBackend
+from fakes.posthog.router import build_app as build_posthog_app
+from fakes.sentry.backend import SentryBackend
+from fakes.sentry.router import build_app as build_sentry_app
+from fakes.vercel.backend import VercelBackend
+from fakes.vercel.router import build_app as build_vercel_app
+from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
+from rollout.vendors import PostHogAPI, VercelAPI
+from sim.pager import build_pager_app
+from sim.rng import Streams
+from sim.scenario import Scenario
+from sim.transport import InProcessTransport
+
+VERCEL = "http://vercel.drill"
+POSTHOG = "http://posthog.drill"
+SENTRY = "http://sentry.drill"
+CONTACTS = "http://contacts.drill"
+PAGER = "http://pager.drill"
+VERCEL_TOKEN = "drill_vercel_token"
+WEBHOOK_SECRET = "drill-webhook-secret"
+PROJECT_NAME = "contacts-web"
+DAY = 86400.0
+
+
+@dataclass
+class World:
+    """The fakes of one drill and the HTTP client that reaches them."""
+
+    vercel: VercelBackend
+    posthog: PostHogBackend
+    sentry: SentryBackend
+    contacts: ContactsBackend
+    project_id: str
+    flag_key: str
+    transport: InProcessTransport
+    http: httpx.Client
+
+    def live_build(self) -> LiveBuild:
+        """What the production alias serves now (a data-plane read, no HTTP)."""
+        d = self.vercel.production_deployment(self.project_id)
+        return LiveBuild(d.id, str(d.meta.get("version", "")),
+                         bool(d.meta.get("hasRedesign", True)), FlagEnv.from_mapping(d.env))
+
+    def flag(self) -> tuple[dict[str, Any] | None, object]:
+        """The PostHog flag definition clients fetch now, and its version."""
+        flag = self.posthog.flag_by_key(self.flag_key)
+        if flag is None or flag.deleted:
+            return None, None
+        return flag.to_dict(), flag.version
+
+    def vercel_api(self) -> VercelAPI:
+        return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team_id)
+
+    def posthog_api(self) -> PostHogAPI:
+        return PostHogAPI(self.http, POSTHOG, self.posthog.personal_api_key)
+
+    def close(self) -> None:
+        self.http.close()
+        self.transport.close()
+
+
+def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids: list[str],
+                on_alert: Callable[[dict[str, Any]], None],
+                on_rejected: Callable[[str], None]) -> World:
+    """Create and seed every fake for ``scenario`` on ``clock``."""
+    vercel, project_id = _vercel(scenario, clock, streams)
+    posthog = _posthog(scenario, clock)
+    sentry = _sentry(scenario, clock)
+    world_ref: dict[str, World] = {}
+    contacts = ContactsBackend(clock, FlagMode(scenario.flag.mode),
+                               lambda: world_ref["w"].live_build(),
+                               lambda uid: _remote_flag(posthog, scenario.flag.posthog.key, uid),
+                               internal_ids)
+    transport = InProcessTransport({
+        "vercel.drill": build_vercel_app(vercel), "posthog.drill": build_posthog_app(posthog),
+        "sentry.drill": build_sentry_app(sentry), "contacts.drill": build_contacts_app(contacts),
+        "pager.drill": build_pager_app(WEBHOOK_SECRET, on_alert, on_rejected)})
+    world = World(vercel, posthog, sentry, contacts, project_id, scenario.flag.posthog.key,
+                  transport, httpx.Client(transport=transport, timeout=None))
+    world_ref["w"] = world
+    return world
+
+
+def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelBackend, str]:
+    w = scenario.world
+    build_rng, queue_rng = streams.get("vercel.build_time"), streams.get("vercel.queue_time")
+    vercel = VercelBackend(clock, token=VERCEL_TOKEN,
+                           build_time=lambda: w.build_time.sample(build_rng),
+                           queue_time=lambda: w.queue_time.sample(queue_rng),
+                           alias_propagation=w.alias_propagation)
+    project = vercel.create_project(PROJECT_NAME)
+    vercel.create_deployment(project.id, target="production", ready_at=-7 * DAY,
+                             meta=_meta(w.previous.version, w.previous.has_redesign))
+    env = scenario.flag.env
+    vercel.create_env(project.id, INTERNAL_ENV_FLAG, env.VITE_FEATURE_CONTACTS_REDESIGN)
+    if env.VITE_ROLLOUT_PERCENTAGE is not None:
+        vercel.create_env(project.id, ROLLOUT_ENV, env.VITE_ROLLOUT_PERCENTAGE)
+    vercel.create_deployment(project.id, target="production", ready_at=-1 * DAY,
+                             meta=_meta(w.current.version, w.current.has_redesign))
+    return vercel, project.id
+
+
+def _meta(version: str, has_redesign: bool) -> dict[str, Any]:
+    return {"version": version, "hasRedesign": has_redesign,
+            "githubCommitRef": "main", "githubCommitMessage": f"release {version}"}
+
+
+def _posthog(scenario: Scenario, clock: Clock) -> PostHogBackend:
+    spec = scenario.flag.posthog
+    posthog = PostHogBackend(clock)
+    posthog.create_feature_flag(spec.key, "Contacts redesign", spec.active,
+                                {"groups": [{"properties": [],
+                                             "rollout_percentage": spec.rollout_percentage}]})
+    return posthog
+
+
+def _remote_flag(posthog: PostHogBackend, key: str, user_id: str) -> bool | None:
+    results = posthog.evaluate_flags(user_id, flag_keys=[key])
+    result = results.get(key)
+    return None if result is None else bool(result.enabled)
+
+
+def _sentry(scenario: Scenario, clock: Clock) -> SentryBackend:
+    m = scenario.monitoring
+    sentry = SentryBackend(clock, webhook_secret=WEBHOOK_SECRET,
+                           webhook_url=f"{PAGER}/sentry-webhook")
+    sentry.evaluation_interval = m.evaluation_interval
+    a = m.alert
+    sentry.create_alert_rule({
+        "name": a.name, "aggregate": a.aggregate, "query": a.query,
+        "dataset": "events" if a.aggregate == "count()" else "metrics",
+        "timeWindow": a.time_window / 60, "thresholdType": 0 if a.threshold_type == "above" else 1,
+        "resolveThreshold": a.resolve_threshold, "environment": m.environment,
+        "projects": [sentry.project_slug], "thresholdPeriod": a.threshold_period,
+        "triggers": [{"label": "critical", "alertThreshold": a.threshold,
+                      "actions": [{"type": "sentry_app", "targetType": "sentry_app",
+                                   "targetIdentifier": "drill-pager"}]}]})
+    return sentry
