@@ -5,7 +5,8 @@ face). Deployments follow the transition table in ``lifecycle.py``: one created 
 with queue time q and build time d (both drawn from injected samplers), is BUILDING at
 t+q and READY (or ERROR) at t+q+d. Every public method first calls ``_advance()``, which
 applies every transition due by now in time order, so the production alias moves at the
-exact virtual time even when nobody looked in between.
+exact virtual time even when nobody looked in between. The records themselves live in
+``models.py``.
 
 Truths the drill rests on:
 
@@ -20,11 +21,9 @@ Truths the drill rests on:
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from fakes.common.clock import Clock, to_ms
@@ -38,118 +37,25 @@ from fakes.vercel.lifecycle import (
     can_fire,
     next_state,
 )
-
-ENV_TARGETS = ("production", "preview", "development")
-ENV_TYPES = ("system", "secret", "encrypted", "plain", "sensitive")
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-@dataclass
-class User:
-    id: str
-    username: str
-    email: str
-    name: str
-    default_team_id: str
-    created: float
-
-
-@dataclass
-class Team:
-    id: str
-    slug: str
-    name: str
-    created: float
-
-
-@dataclass
-class EnvVar:
-    """One project environment variable; ``target`` lists the environments it feeds."""
-
-    id: str
-    key: str
-    value: str
-    type: str
-    target: list[str]
-    created: float
-    updated: float
-
-
-@dataclass
-class DeploymentEvent:
-    """A state a deployment reached, and when (virtual seconds)."""
-
-    at: float
-    state: ReadyState
-    text: str
-
-
-@dataclass
-class AliasChange:
-    """The production alias moved to ``deployment_id`` at ``at``: auto, rollback or promote."""
-
-    at: float
-    deployment_id: str
-    reason: str
-
-
-@dataclass
-class Deployment:
-    """One deployment; times are virtual seconds, ``env`` is what its build baked in."""
-
-    id: str
-    project_id: str
-    name: str
-    url: str
-    target: str | None
-    meta: dict[str, str]
-    created: float
-    building_at: float
-    ready_at: float
-    fails: bool
-    source_deployment_id: str | None = None
-    state: ReadyState = ReadyState.QUEUED
-    env: dict[str, str] | None = None
-    ended_at: float | None = None
-    alias_assigned_at: float | None = None
-    events: list[DeploymentEvent] = field(default_factory=list)
-
-    @property
-    def is_production(self) -> bool:
-        return self.target == "production"
-
-    @property
-    def is_rollback_candidate(self) -> bool:
-        """A READY production deployment that has served production before."""
-        return (self.is_production and self.state is ReadyState.READY
-                and self.alias_assigned_at is not None)
-
-    @property
-    def error_message(self) -> str | None:
-        return "Command \"npm run build\" exited with 1" if self.state is ReadyState.ERROR \
-            else None
-
-
-@dataclass
-class Project:
-    """A project: env vars, its deployments (creation order) and the production alias."""
-
-    id: str
-    name: str
-    created: float
-    updated: float
-    env_vars: dict[str, EnvVar] = field(default_factory=dict)
-    deployment_ids: list[str] = field(default_factory=list)
-    production_deployment_id: str | None = None
-    production_assigned_at: float = -math.inf
-    auto_assign_production: bool = True
-    last_alias_request: dict[str, Any] | None = None
-    rollback_description: str | None = None
-    alias_history: list[AliasChange] = field(default_factory=list)
-
-    @property
-    def production_domain(self) -> str:
-        return f"{self.name}.vercel.app"
+from fakes.vercel.models import (
+    ENV_TARGETS,
+    AliasChange,
+    Deployment,
+    DeploymentEvent,
+    EnvVar,
+    Project,
+    Team,
+    User,
+    check_env,
+    check_target,
+    digest,
+    env_clash,
+    env_for,
+    finite,
+    merge_meta,
+    parse_states,
+    target_matches,
+)
 
 
 class VercelBackend:
@@ -157,6 +63,10 @@ class VercelBackend:
 
     ``build_time``, ``queue_time`` and ``build_fails`` are samplers (seeded by the caller),
     drawn once per new build; ``alias_propagation`` is how long an alias swap takes.
+
+    Returned records are the live objects, current as of the last call into the backend:
+    a transition that falls due later shows once any method is called again (read
+    ``get_deployment(id).state``, not a ``state`` kept from earlier).
     """
 
     def __init__(self, clock: Clock, token: str = "drill_token",
@@ -194,7 +104,7 @@ class VercelBackend:
             "now": self.clock.now(),
             "user": asdict(self.user),
             "team": asdict(self.team),
-            "projects": [asdict(p) | {"production_assigned_at": _finite(p.production_assigned_at)}
+            "projects": [asdict(p) | {"production_assigned_at": finite(p.production_assigned_at)}
                          for p in self.projects.values()],
             "deployments": [asdict(d) for d in self.deployments.values()],
             "pending": [{"at": d.at, "event": d.event, "subject": d.subject}
@@ -258,8 +168,8 @@ class VercelBackend:
         """
         self._advance()
         project = self._project(project_id)
-        targets = _check_env(key, value, type, target)
-        existing = _env_clash(project, key, targets)
+        targets = check_env(key, value, type, target)
+        existing = env_clash(project, key, targets)
         if existing is not None and not upsert:
             raise EnvAlreadyExists(key, existing.id, sorted(set(targets) & set(existing.target))[0])
         if existing is not None:
@@ -282,9 +192,9 @@ class VercelBackend:
         project = self._project(project_id)
         env = self._env(project, env_id)
         new_key = env.key if key is None else key
-        targets = _check_env(new_key, env.value if value is None else value,
+        targets = check_env(new_key, env.value if value is None else value,
                              type or env.type, env.target if target is None else target)
-        clash = _env_clash(project, new_key, targets, ignore=env.id)
+        clash = env_clash(project, new_key, targets, ignore=env.id)
         if clash is not None:
             raise EnvAlreadyExists(new_key, clash.id, targets[0])
         return self._update_env(project, env, key=new_key, value=value, type=type,
@@ -302,7 +212,7 @@ class VercelBackend:
     def project_env(self, project_id: str, target: str = "production") -> dict[str, str]:
         """Key → value of the variables a build for ``target`` would bake in now."""
         self._advance()
-        return _env_for(self._project(project_id), target)
+        return env_for(self._project(project_id), target)
 
     def custom_environments(self, project_id: str) -> list[dict[str, Any]]:
         """Custom environments of a project: this fake has none."""
@@ -325,8 +235,8 @@ class VercelBackend:
         self._advance()
         source = self._deployment(source_deployment_id) if source_deployment_id else None
         project = self._deploy_project(project_id, source)
-        dep = self._new_deployment(project, _check_target(target),
-                                   _merge_meta(source, meta), source, ready_at)
+        dep = self._new_deployment(project, check_target(target),
+                                   merge_meta(source, meta), source, ready_at)
         self._schedule.add(dep.building_at, "start_build", dep.id)
         self._schedule.add(dep.ready_at, "fail_build" if dep.fails else "finish_build", dep.id)
         self._advance()
@@ -339,17 +249,24 @@ class VercelBackend:
 
     def list_deployments(self, project_id: str | None = None, target: str | None = None,
                          state: str | Iterable[str] | None = None, limit: int = 20,
-                         since: int | None = None, until: int | None = None) -> list[Deployment]:
-        """Deployments newest first. ``since``/``until`` are Unix ms (exclusive bounds on
-        creation), as Vercel's pagination cursors are; ``state`` a list or "A,B" string."""
+                         since: int | None = None, until: int | None = None,
+                         rollback_candidate: bool | None = None) -> list[Deployment]:
+        """Deployments newest first, at most ``limit`` (1..100).
+
+        ``since``/``until`` are Unix ms, exclusive bounds on creation time (Vercel's
+        pagination cursors); ``state`` is a list or an "A,B" string of ready states.
+        Raises NotFound (project) or BadRequest (state).
+        """
         self._advance()
         pool = (self.deployments[i] for i in self._project(project_id).deployment_ids) \
             if project_id else self.deployments.values()
-        states = _states(state)
+        states = parse_states(state)
         picked = [d for d in pool
-                  if _target_matches(d, target) and (states is None or d.state in states)
+                  if target_matches(d, target) and (states is None or d.state in states)
                   and (since is None or self._ms(d.created) > since)
-                  and (until is None or self._ms(d.created) < until)]
+                  and (until is None or self._ms(d.created) < until)
+                  and (rollback_candidate is None
+                       or d.is_rollback_candidate == rollback_candidate)]
         picked.sort(key=lambda d: (d.created, self._order[d.id]), reverse=True)
         return picked[:min(max(1, limit), 100)]
 
@@ -446,7 +363,7 @@ class VercelBackend:
             return  # canceled before this transition fell due
         if due.event == "start_build":
             # Vite inlines import.meta.env.VITE_* now: later env edits miss this build.
-            dep.env = _env_for(self.projects[dep.project_id], dep.target or "preview")
+            dep.env = env_for(self.projects[dep.project_id], dep.target or "preview")
         self._move(dep, due.event, due.at)
         if dep.state is ReadyState.READY:
             self._auto_assign(dep, due.at)
@@ -550,11 +467,11 @@ class VercelBackend:
             raise BadRequest(f"Deployment {source.id} does not belong to project {project.name}")
         return project
 
-    def _new_deployment(self, project: Project, target: str | None, meta: dict[str, str],
+    def _new_deployment(self, project: Project, target: str | None, meta: dict[str, Any],
                         source: Deployment | None, ready_at: float | None) -> Deployment:
         created, building, ready, fails = self._timeline(ready_at)
         dep_id = self._new_id("dpl_")
-        url = f"{project.name}-{_digest('url' + dep_id, 9).lower()}.vercel.app"
+        url = f"{project.name}-{digest('url' + dep_id, 9).lower()}.vercel.app"
         dep = Deployment(dep_id, project.id, project.name, url, target, meta, created,
                          building, ready, fails, source.id if source else None)
         dep.events.append(DeploymentEvent(dep.created, ReadyState.QUEUED, "queued"))
@@ -578,77 +495,7 @@ class VercelBackend:
     def _new_id(self, prefix: str) -> str:
         # Counter-derived, never random: the same run mints the same ids.
         self._counters[prefix] += 1
-        return prefix + _digest(f"{prefix}{self._counters[prefix]}", 24)
+        return prefix + digest(f"{prefix}{self._counters[prefix]}", 24)
 
     def _ms(self, t: float) -> int:
         return to_ms(self.clock, t)
-
-
-# ---- helpers -----------------------------------------------------------------------------
-
-def _digest(text: str, length: int) -> str:
-    number = int.from_bytes(hashlib.sha256(text.encode()).digest(), "big")
-    chars = []
-    while len(chars) < length:
-        number, rem = divmod(number, 62)
-        chars.append(_BASE62[rem])
-    return "".join(chars)
-
-
-def _finite(t: float) -> float | None:
-    return t if math.isfinite(t) else None
-
-
-def _env_for(project: Project, target: str) -> dict[str, str]:
-    return {e.key: e.value for e in project.env_vars.values() if target in e.target}
-
-
-def _env_clash(project: Project, key: str, targets: list[str],
-               ignore: str | None = None) -> EnvVar | None:
-    return next((e for e in project.env_vars.values()
-                 if e.key == key and e.id != ignore and set(e.target) & set(targets)), None)
-
-
-def _check_env(key: Any, value: Any, type: Any, target: Any) -> list[str]:
-    """The target list, normalised; raises BadRequest on an invalid field."""
-    if not isinstance(key, str) or not key:
-        raise BadRequest("key must be a non-empty string")
-    if not isinstance(value, str):
-        raise BadRequest(f"value of {key} must be a string")
-    if type not in ENV_TYPES:
-        raise BadRequest(f"type must be one of {', '.join(ENV_TYPES)}")
-    targets = [target] if isinstance(target, str) else list(target)
-    if not targets or any(t not in ENV_TARGETS for t in targets):
-        raise BadRequest(f"target must be a non-empty list of {', '.join(ENV_TARGETS)}")
-    return sorted(set(targets), key=ENV_TARGETS.index)
-
-
-def _check_target(target: str | None) -> str | None:
-    if target in (None, "preview"):
-        return None
-    if target != "production":
-        raise BadRequest(f"target must be production or preview, not {target!r}")
-    return target
-
-
-def _merge_meta(source: Deployment | None, meta: dict[str, Any] | None) -> dict[str, str]:
-    """A redeploy keeps its source's meta; Vercel's meta values are strings."""
-    merged = dict(source.meta) if source else {}
-    merged.update({str(k): str(v) for k, v in (meta or {}).items()})
-    return merged
-
-
-def _states(state: str | Iterable[str] | None) -> set[ReadyState] | None:
-    if state is None:
-        return None
-    names = state.split(",") if isinstance(state, str) else list(state)
-    try:
-        return {ReadyState(s.strip().upper()) for s in names if s.strip()} or None
-    except ValueError as exc:
-        raise BadRequest(f"unknown state in {state!r}") from exc
-
-
-def _target_matches(dep: Deployment, target: str | None) -> bool:
-    if target is None:
-        return True
-    return dep.target == ("production" if target == "production" else None)
