@@ -260,8 +260,9 @@ def _triggers(payload: dict[str, Any], threshold_type: int) -> list[Trigger]:
 
 
 def _check_resolve(triggers: list[Trigger], resolve: float | None, threshold_type: int) -> None:
-    for trigger in triggers if resolve is not None else []:
-        assert resolve is not None
+    if resolve is None:
+        return
+    for trigger in triggers:
         bad = (trigger.alert_threshold <= resolve if threshold_type == 0
                else trigger.alert_threshold >= resolve)
         if bad:
@@ -274,8 +275,10 @@ def _check_query(agg: Aggregate, query: str, search: Search) -> None:
     if "release:latest" in query:
         raise ValidationError("query", "Unsupported Query: We do not currently support the "
                                        "release:latest query")
-    unknown = [t[0] for t in search.terms if t[0] not in SESSION_KEYS] + (["text"] if
-                                                                            search.text else [])
+    if search.text:  # Sentry would match event messages; the fake keeps no messages
+        raise ValidationError("query", f"Free-text search ({search.text[0]!r}) is not "
+                                       "supported by the fake; use key:value terms")
+    unknown = [key for key, _ in search.terms if key not in SESSION_KEYS]
     if agg.source == "sessions" and unknown:
         raise ValidationError("query", f"Unsupported search key for sessions: {unknown[0]}")
 

@@ -7,7 +7,9 @@ the payload runs to the next newline. Anything else (a truncated payload, a head
 is not a JSON object, a missing newline after a sized payload) raises ``InvalidEnvelope``.
 
 ``parse_auth`` reads the public key from ``X-Sentry-Auth`` or a DSN; ``event_facts``
-turns an ``event`` payload into the fields the fake groups issues by.
+turns an ``event`` payload into the fields the fake groups issues by; ``session_update``
+and ``session_aggregates`` read ``session`` and ``sessions`` payloads. Items without a
+release are dropped, as Sentry drops them (release health needs a release).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fakes.common.clock import Clock, from_iso
+from fakes.sentry import sessions
 from fakes.sentry.errors import InvalidEnvelope
 
 
@@ -153,10 +156,11 @@ class EventFacts:
 
 def _culprit_from_frames(exception: dict[str, Any]) -> str:
     frames = (exception.get("stacktrace") or {}).get("frames") or []
-    in_app = [f for f in frames if isinstance(f, dict) and f.get("in_app")]
-    frame = (in_app or [f for f in frames if isinstance(f, dict)] or [None])[-1]
-    if not frame:
+    candidates = [f for f in frames if isinstance(f, dict)]
+    candidates = [f for f in candidates if f.get("in_app")] or candidates
+    if not candidates:
         return ""
+    frame = candidates[-1]
     where = frame.get("module") or frame.get("filename") or "?"
     return f"{where} in {frame.get('function') or '?'}"
 
@@ -199,3 +203,58 @@ def event_facts(event: dict[str, Any], clock: Clock) -> EventFacts:
         timestamp=virtual_time(clock, event.get("timestamp"), clock.now()),
         exc_type=exc_type, value=value, culprit=str(culprit),
         level=str(event.get("level") or "error"), user=_user_key(event))
+
+
+Key = tuple[str, str]  # (release, environment)
+# (release, environment), started, [exited, errored, crashed, abnormal]
+SessionAggregate = tuple[Key, float, list[int]]
+SESSION_COLUMNS = {"ok": sessions.HEALTHY, "exited": sessions.HEALTHY,
+                   "errored": sessions.ERRORED, "abnormal": sessions.ABNORMAL,
+                   "crashed": sessions.CRASHED}
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidEnvelope(f"invalid envelope: bad session count {value!r}")
+    return value
+
+
+def _release_key(attrs: Any) -> Key | None:
+    if not isinstance(attrs, dict) or not attrs.get("release"):
+        return None
+    return str(attrs["release"]), str(attrs.get("environment") or "production")
+
+
+def session_update(payload: dict[str, Any], clock: Clock) -> tuple[str, Key, float, int] | None:
+    """A ``session`` update as ``(sid, key, started, column)``: the column of its status
+    (``ok`` with ``errors > 0`` is errored), ``started`` in virtual seconds."""
+    key = _release_key(payload.get("attrs"))
+    if key is None:
+        return None
+    status = payload.get("status", "ok")
+    if status not in SESSION_COLUMNS:
+        raise InvalidEnvelope(f"invalid envelope: unknown session status {status!r}")
+    column = SESSION_COLUMNS[status]
+    if column == sessions.HEALTHY and _count(payload.get("errors", 0)) > 0:
+        column = sessions.ERRORED
+    fallback = virtual_time(clock, payload.get("timestamp"), clock.now())
+    started = virtual_time(clock, payload.get("started"), fallback)
+    return str(payload.get("sid") or ""), key, started, column
+
+
+def session_aggregates(payload: dict[str, Any], clock: Clock) -> list[SessionAggregate]:
+    """The aggregates of a ``sessions`` item; raises InvalidEnvelope on bad counts."""
+    aggregates = payload.get("aggregates") or []
+    if not isinstance(aggregates, list):
+        raise InvalidEnvelope("invalid envelope: sessions aggregates is not a list")
+    key = _release_key(payload.get("attrs"))
+    if key is None:
+        return []
+    parsed = []
+    for agg in aggregates:
+        if not isinstance(agg, dict) or "started" not in agg:
+            raise InvalidEnvelope("invalid envelope: session aggregate without started")
+        started = virtual_time(clock, agg["started"], clock.now())
+        counts = [_count(agg.get(n, 0)) for n in ("exited", "errored", "crashed", "abnormal")]
+        parsed.append((key, started, counts))
+    return parsed

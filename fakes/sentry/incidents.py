@@ -53,7 +53,10 @@ class AlertBook:
         self._next_rule = 1
         self._deliveries = 0
 
-    def _iso(self, t: float | None) -> str | None:
+    def _iso(self, t: float) -> str:
+        return to_iso(self.clock, t)
+
+    def _iso_or_none(self, t: float | None) -> str | None:
         return None if t is None else to_iso(self.clock, t)
 
     def _rule(self, rule_id: Any) -> AlertRule:
@@ -69,14 +72,14 @@ class AlertBook:
         rule = parse_alert_rule(payload, self._next_rule, self.clock.now(), self.project_slug)
         self._rules[rule.id] = rule
         self._next_rule += 1
-        return serialize_rule(rule, self._iso_str)
+        return serialize_rule(rule, self._iso)
 
     def list_alert_rules(self) -> list[dict[str, Any]]:
-        return [serialize_rule(r, self._iso_str) for r in self._rules.values()]
+        return [serialize_rule(r, self._iso) for r in self._rules.values()]
 
     def get_alert_rule(self, rule_id: Any) -> dict[str, Any]:
         """Raises NotFound for an unknown id."""
-        return serialize_rule(self._rule(rule_id), self._iso_str)
+        return serialize_rule(self._rule(rule_id), self._iso)
 
     def delete_alert_rule(self, rule_id: Any) -> None:
         """Remove a rule, closing its open incident silently; raises NotFound."""
@@ -88,9 +91,6 @@ class AlertBook:
     def rule_evaluations(self, rule_id: Any) -> list[Evaluation]:
         """The evaluation log of a rule: ``(t, value, status)`` per evaluation."""
         return list(self._rule(rule_id).evaluations)
-
-    def _iso_str(self, t: float) -> str:
-        return to_iso(self.clock, t)
 
     # --- evaluation -------------------------------------------------------------------
 
@@ -157,13 +157,13 @@ class AlertBook:
         return {
             "id": str(incident.id), "identifier": str(incident.id),
             "organizationId": ORGANIZATION_ID, "projects": incident.rule.projects,
-            "alertRule": serialize_rule(incident.rule, self._iso_str),
+            "alertRule": serialize_rule(incident.rule, self._iso),
             "status": int(incident.status), "statusMethod": STATUS_METHOD_RULE_TRIGGERED,
             "type": INCIDENT_TYPE_ALERT_TRIGGERED, "title": incident.title,
             "dateStarted": self._iso(incident.date_started),
             "dateDetected": self._iso(incident.date_detected),
             "dateCreated": self._iso(incident.date_detected),
-            "dateClosed": self._iso(incident.date_closed),
+            "dateClosed": self._iso_or_none(incident.date_closed),
             "status_name": incident.status.name.lower(),
             "date_started": incident.date_started, "date_detected": incident.date_detected,
             "date_closed": incident.date_closed,
@@ -189,8 +189,8 @@ class AlertBook:
             "date_started": self._iso(incident.date_started),
             "date_detected": self._iso(incident.date_detected),
             "date_created": self._iso(incident.date_detected),
-            "date_closed": self._iso(incident.date_closed),
-            "alert_rule": webhook_rule(rule, self._iso_str),
+            "date_closed": self._iso_or_none(incident.date_closed),
+            "alert_rule": webhook_rule(rule, self._iso),
         }
         return {
             "action": action,

@@ -1,0 +1,13 @@
+"""The fake Sentry: envelope ingestion, release health, issues, metric alerts, webhooks.
+
+``backend.SentryBackend`` is the pure state machine (the simulation calls its
+``record_*`` methods directly); ``router.build_app`` puts Sentry's HTTP API in front of it.
+Module map: ``envelope`` (wire format), ``sessions`` (release health), ``issues``,
+``releases``, ``search`` (query syntax), ``alerts`` (rules and trigger logic),
+``incidents`` (evaluations, incidents, webhooks), ``errors``.
+"""
+
+from fakes.sentry.alerts import Evaluation, WebhookDelivery, verify_signature
+from fakes.sentry.backend import SentryBackend
+
+__all__ = ["Evaluation", "SentryBackend", "WebhookDelivery", "verify_signature"]

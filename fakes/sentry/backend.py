@@ -1,0 +1,436 @@
+"""The fake Sentry: one organization with one project, driven by an injected clock.
+
+Data plane: ``record_session_aggregates`` and ``record_error_events`` add counts into
+per-(release, environment) per-minute buckets (the simulation calls them directly, once
+per tick); ``ingest_envelope`` parses what a real SDK posts and feeds the same methods.
+Queries: ``sessions_stats`` (release health), ``list_issues``, releases and deploys.
+Alerting: metric alert rules evaluated by ``evaluate_alert_rules``, a periodic job the
+host runs every ``evaluation_interval`` seconds (``periodic_jobs``); changes of incident
+status queue signed webhooks, handed over by ``drain_webhooks``.
+
+Data are recorded when they are received, so an evaluation simply uses what is stored:
+buckets whose minute lies in the rule's window ``(now - timeWindow, now]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fakes.common.clock import Clock, to_iso
+from fakes.sentry import sessions
+from fakes.sentry.alerts import AlertRule, Evaluation, WebhookDelivery
+from fakes.sentry.envelope import (
+    EventFacts,
+    Item,
+    SessionAggregate,
+    dsn_public_key,
+    event_facts,
+    parse_envelope,
+    session_aggregates,
+    session_update,
+)
+from fakes.sentry.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from fakes.sentry.incidents import AlertBook
+from fakes.sentry.issues import SORTS, Issue, serialize_issue
+from fakes.sentry.releases import Release, ReleaseBook, serialize_release
+from fakes.sentry.search import parse_search
+
+Key = tuple[str, str]  # (release, environment)
+_SEVERITY = (sessions.HEALTHY, sessions.ERRORED, sessions.ABNORMAL, sessions.CRASHED)
+
+
+def _window_sum(minutes: dict[int, int], lo: int, hi: int) -> int:
+    if hi - lo + 1 <= len(minutes):
+        return sum(minutes.get(m, 0) for m in range(lo, hi + 1))
+    return sum(n for m, n in minutes.items() if lo <= m <= hi)
+
+
+def _environments(environment: str | Sequence[str] | None) -> list[str]:
+    if environment is None:
+        return []
+    return [environment] if isinstance(environment, str) else list(environment)
+
+
+class SentryBackend:
+    """Sentry's state machine for one org and project; times are virtual seconds."""
+
+    def __init__(self, clock: Clock, org: str = "logos-vision",
+                 project_slug: str = "contacts-web", project_id: int = 42,
+                 public_key: str = "drillpublickey0000000000000000000",
+                 auth_token: str = "sntrys_drill",
+                 webhook_secret: str = "drill-webhook-secret",
+                 webhook_url: str | None = None) -> None:
+        self.clock = clock
+        self.org = org
+        self.project_slug = project_slug
+        self.project_id = project_id
+        self.public_key = public_key
+        self.auth_token = auth_token
+        self.webhook_secret = webhook_secret
+        self._webhook_url = webhook_url
+        self.evaluation_interval = 60.0
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._sessions: sessions.Buckets = {}
+        self._errors: dict[Key, dict[int, int]] = {}
+        self._issues: dict[tuple[str, str], Issue] = {}
+        self._session_ids: dict[str, tuple[Key, int, int]] = {}
+        self._releases = ReleaseBook(self.clock, self.project_slug)
+        self._envelopes = 0
+        self._alerts = AlertBook(self.clock, self.org, self.project_slug,
+                                 self.webhook_secret, self._webhook_url, self._measure)
+
+    @property
+    def webhook_url(self) -> str | None:
+        return self._webhook_url
+
+    @webhook_url.setter
+    def webhook_url(self, url: str | None) -> None:
+        self._webhook_url = self._alerts.webhook_url = url
+
+    def _iso(self, t: float) -> str:
+        return to_iso(self.clock, t)
+
+    def dsn(self, base_url: str) -> str:
+        """The project's DSN on a server at ``base_url`` (``http://127.0.0.1:9000``)."""
+        scheme, _, host = base_url.rstrip("/").partition("://")
+        return f"{scheme}://{self.public_key}@{host}/{self.project_id}"
+
+    # --- data plane ---------------------------------------------------------------------
+
+    def record_session_aggregates(self, release: str, environment: str, started: float,
+                                  exited: int = 0, errored: int = 0, crashed: int = 0,
+                                  abnormal: int = 0) -> None:
+        """Add one ``sessions`` aggregate: counts of sessions started in the minute of
+        ``started`` (virtual seconds), by final status. Counts must be ≥ 0."""
+        key = (release, environment)
+        minutes = self._sessions.get(key)
+        if minutes is None:
+            minutes = self._sessions[key] = {}
+            self._saw_release(release)
+        minute = int(started // 60)
+        row = minutes.get(minute)
+        if row is None:
+            row = minutes[minute] = [0, 0, 0, 0]
+        row[0] += exited
+        row[1] += errored
+        row[2] += crashed
+        row[3] += abnormal
+
+    def record_error_events(self, release: str, environment: str, timestamp: float,
+                            count: int, exc_type: str = "Error", value: str = "",
+                            culprit: str = "", level: str = "error",
+                            users: int | None = None) -> None:
+        """Add ``count`` error events that share a fingerprint (exc_type, culprit), seen
+        at ``timestamp``; ``users`` (default: ``count``) adds to the issue's userCount."""
+        if count <= 0:
+            return
+        key = (release, environment)
+        minutes = self._errors.get(key)
+        if minutes is None:
+            minutes = self._errors[key] = {}
+            self._saw_release(release)
+        minute = int(timestamp // 60)
+        minutes[minute] = minutes.get(minute, 0) + count
+        issue = self._issues.get((exc_type, culprit))
+        if issue is None:
+            issue = self._new_issue(exc_type, value, culprit, level)
+        issue.record(key, timestamp, count, count if users is None else users)
+
+    def _new_issue(self, exc_type: str, value: str, culprit: str, level: str) -> Issue:
+        number = len(self._issues) + 1
+        short_id = f"{self.project_slug.upper()}-{number}"
+        issue = self._issues[(exc_type, culprit)] = Issue(number, short_id, exc_type, value,
+                                                          culprit, level)
+        return issue
+
+    def _saw_release(self, release: str) -> None:
+        """Sentry creates a release the first time data name it."""
+        self._releases.saw(release)
+
+    # --- ingestion ----------------------------------------------------------------------
+
+    def ingest_envelope(self, project_id: int, auth_public_key: str | None,
+                        body: bytes) -> str | None:
+        """Store what an envelope carries; return its event id, if any.
+
+        Raises Unauthorized without a key (header, ``sentry_key`` or the envelope's
+        ``dsn``), Forbidden for a wrong key or project, InvalidEnvelope (400) when any
+        part does not parse, in which case nothing of the envelope is stored.
+        """
+        if auth_public_key:
+            self._check_key(project_id, auth_public_key)
+        envelope = parse_envelope(body)
+        if not auth_public_key:
+            key = dsn_public_key(envelope.headers.get("dsn"))
+            if key is None:
+                raise Unauthorized("missing authorization information")
+            self._check_key(project_id, key)
+        steps = [self._plan(item) for item in envelope.items]  # parse all before storing
+        event_ids = []
+        for step in steps:
+            event_id = step() if step is not None else None
+            if event_id:
+                event_ids.append(event_id)
+        self._envelopes += 1
+        header_id = envelope.headers.get("event_id")
+        return str(header_id) if header_id else (event_ids[0] if event_ids else None)
+
+    def _check_key(self, project_id: int, key: str) -> None:
+        if key != self.public_key:
+            raise Forbidden("event submission rejected with_reason: ProjectKey")
+        if project_id != self.project_id:
+            raise Forbidden("event submission rejected with_reason: ProjectId")
+
+    def _plan(self, item: Item) -> Callable[[], str | None] | None:
+        """Parse one item now (raising on garbage); return what storing it takes."""
+        if item.type == "event":
+            event = item.json()
+            facts = event_facts(event, self.clock)
+            return lambda: self._store_event(facts, event)
+        if item.type == "session":
+            update = session_update(item.json(), self.clock)
+            return (lambda: self._session(*update)) if update else None
+        if item.type == "sessions":
+            aggregates = session_aggregates(item.json(), self.clock)
+            return lambda: self._store_aggregates(aggregates)
+        return None  # transaction, client_report, attachment, ...: accepted and ignored
+
+    def _store_event(self, facts: EventFacts, event: dict[str, Any]) -> str | None:
+        issue = self._issues.get((facts.exc_type, facts.culprit))
+        new_user = facts.user is not None and (issue is None or
+                                               facts.user not in issue.users_seen)
+        self.record_error_events(facts.release, facts.environment, facts.timestamp, 1,
+                                 facts.exc_type, facts.value, facts.culprit, facts.level,
+                                 users=1 if new_user else 0)
+        issue = self._issues[(facts.exc_type, facts.culprit)]
+        if facts.user is not None:
+            issue.users_seen.add(facts.user)
+        issue.latest_event = event
+        return facts.event_id
+
+    def _session(self, sid: str, key: Key, started: float, column: int) -> None:
+        """Count a session once, in the column of its worst status so far: the first
+        update counts it, a later, worse one moves it (ok → errored → abnormal → crashed).
+        A session's minute is the one it started in, as for aggregates."""
+        seen = self._session_ids.get(sid) if sid else None
+        if seen is None:
+            counts = [0, 0, 0, 0]
+            counts[column] = 1
+            self.record_session_aggregates(key[0], key[1], started, *counts)
+            if sid:
+                self._session_ids[sid] = (key, int(started // 60), column)
+            return
+        old_key, minute, old = seen
+        if _SEVERITY.index(column) > _SEVERITY.index(old):
+            row = self._sessions[old_key][minute]
+            row[old] -= 1
+            row[column] += 1
+            self._session_ids[sid] = (old_key, minute, column)
+
+    def _store_aggregates(self, aggregates: list[SessionAggregate]) -> None:
+        for (release, environment), started, counts in aggregates:
+            self.record_session_aggregates(release, environment, started, *counts)
+
+    # --- alerting -----------------------------------------------------------------------
+
+    def _rule_keys(self, rule: AlertRule, store: dict[Key, Any]) -> list[Key]:
+        return [k for k in store if (rule.environment is None or k[1] == rule.environment)
+                and rule.search.match_key(*k)]
+
+    def _measure(self, rule: AlertRule) -> float | None:
+        """The rule's aggregate over ``(now - timeWindow, now]``; None when there is no
+        data (no sessions in the window; no matching error data ever)."""
+        now = self.clock.now()
+        lo = math.floor((now - rule.time_window * 60) / 60) + 1
+        hi = math.floor(now / 60)
+        if rule.agg.source == "errors":
+            keys = self._rule_keys(rule, self._errors) if rule.search.matches_error_events() \
+                else []
+            if not keys:
+                return None
+            return float(sum(_window_sum(self._errors[k], lo, hi) for k in keys))
+        totals = [0, 0, 0, 0]
+        for key in self._rule_keys(rule, self._sessions):
+            for col, n in enumerate(sessions.window_totals(self._sessions[key], lo, hi)):
+                totals[col] += n
+        total = sum(totals)
+        if total == 0:
+            return None
+        bad = totals[sessions.CRASHED] if rule.agg.numerator == "crashed" \
+            else total - totals[sessions.HEALTHY]
+        percent = 100.0 * bad / total
+        return round(100.0 - percent if rule.agg.free else percent, 3)
+
+    def create_alert_rule(self, payload: Any) -> dict[str, Any]:
+        """Store a metric alert rule; raises ValidationError (400) for a bad payload."""
+        return self._alerts.create_alert_rule(payload)
+
+    def list_alert_rules(self) -> list[dict[str, Any]]:
+        return self._alerts.list_alert_rules()
+
+    def get_alert_rule(self, rule_id: Any) -> dict[str, Any]:
+        """Raises NotFound for an unknown rule."""
+        return self._alerts.get_alert_rule(rule_id)
+
+    def delete_alert_rule(self, rule_id: Any) -> None:
+        """Raises NotFound for an unknown rule."""
+        self._alerts.delete_alert_rule(rule_id)
+
+    def rule_evaluations(self, rule_id: Any) -> list[Evaluation]:
+        """A rule's evaluation log, ``(t, value, status)`` each; raises NotFound."""
+        return self._alerts.rule_evaluations(rule_id)
+
+    def evaluate_alert_rules(self) -> list[dict[str, Any]]:
+        """Evaluate every rule now: ``{rule_id, name, t, value, status, action}`` each."""
+        return self._alerts.evaluate(self.evaluation_interval)
+
+    def alert_incidents(self) -> list[dict[str, Any]]:
+        """All incidents; ``date_started``/``date_detected``/``date_closed`` in virtual s."""
+        return self._alerts.alert_incidents()
+
+    def drain_webhooks(self) -> list[WebhookDelivery]:
+        """The queued webhook deliveries, oldest first; the queue is emptied."""
+        return self._alerts.drain_webhooks()
+
+    def periodic_jobs(self) -> list[tuple[str, float, Callable[[], Any]]]:
+        """Work Sentry does on its own, for the host to run: (name, period s, job)."""
+        return [("evaluate_alert_rules", self.evaluation_interval, self.evaluate_alert_rules)]
+
+    # --- web API: auth and queries ------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> None:
+        """Check ``Authorization: Bearer <token>``; raises Unauthorized."""
+        if not authorization:
+            raise Unauthorized("Authentication credentials were not provided.")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or token.strip() != self.auth_token:
+            raise Unauthorized("Invalid token")
+
+    def check_org(self, org: str) -> None:
+        if org != self.org:
+            raise NotFound()
+
+    def check_project(self, slug: str) -> None:
+        if slug != self.project_slug:
+            raise NotFound()
+
+    def _check_projects(self, project: int | str | Sequence[int | str] | None) -> None:
+        ids = [project] if isinstance(project, int | str) else list(project or [])
+        for value in ids:
+            try:
+                number = int(value)
+            except ValueError:
+                raise BadRequest("Invalid project parameter. Values must be numbers.") from None
+            if number not in (self.project_id, -1):
+                raise Forbidden("You do not have permission to perform this action.")
+
+    def _project(self) -> dict[str, str]:
+        return {"id": str(self.project_id), "slug": self.project_slug,
+                "name": self.project_slug, "platform": "javascript"}
+
+    def sessions_stats(self, fields: Sequence[str],
+                       environment: str | Sequence[str] | None = None, query: str = "",
+                       stats_period_s: float = 86400.0, interval_s: float = 3600.0,
+                       group_by_release: bool = False, group_by: Sequence[str] = (),
+                       project: int | str | Sequence[int | str] | None = None
+                       ) -> dict[str, Any]:
+        """Sentry's sessions API: ``crash_free_rate(session)`` (0..1 or None),
+        ``crash_rate(session)``, ``sum(session)``; groupBy release/environment/
+        project/session.status. Raises BadRequest, Forbidden (unknown project)."""
+        self._check_projects(project)
+        groups = list(group_by)
+        if group_by_release and "release" not in groups:
+            groups.append("release")
+        return sessions.sessions_stats(
+            self._sessions, self.clock.now(), self._iso, self.project_id, fields,
+            _environments(environment), parse_search(query), query, stats_period_s,
+            interval_s, groups)
+
+    def list_issues(self, query: str = "is:unresolved",
+                    environment: str | Sequence[str] | None = None,
+                    stats_period_s: float = 14 * 86400.0, sort: str = "date",
+                    project: int | str | Sequence[int | str] | None = None
+                    ) -> list[dict[str, Any]]:
+        """Issues with events in ``(now - stats_period_s, now]`` that pass ``query``
+        and ``environment``, Sentry-shaped (``count`` is a string), sorted by ``sort``
+        (date, new, freq, user). Raises BadRequest, Forbidden (unknown project)."""
+        self._check_projects(project)
+        if sort not in SORTS:
+            raise BadRequest(f"Invalid sort: {sort!r}")
+        search, envs = parse_search(query), _environments(environment)
+        now = self.clock.now()
+        lo, hi = math.floor((now - stats_period_s) / 60) + 1, math.floor(now / 60)
+        out = []
+        for issue in self._issues.values():
+            keys = [k for k in issue.minutes if (not envs or k[1] in envs)
+                    and search.match_key(*k)] if issue.matches(search) else []
+            events, users = issue.window(keys, lo, hi)
+            if events:
+                out.append(serialize_issue(issue, keys, events, users, self._project(),
+                                           self.org, self._iso))
+        return sorted(out, key=SORTS[sort], reverse=True)
+
+    # --- releases -----------------------------------------------------------------------
+
+    def release_exists(self, version: str) -> bool:
+        return version in self._releases
+
+    def create_release(self, payload: Any) -> dict[str, Any]:
+        """Create (or update) a release ``{version, projects, ref?, url?, dateReleased?}``;
+        raises ValidationError."""
+        return self._serialize_release(self._releases.create(payload))
+
+    def list_releases(self, query: str = "") -> list[dict[str, Any]]:
+        """Releases whose version contains ``query``, newest first."""
+        return [self._serialize_release(r) for r in self._releases.find(query)]
+
+    def create_deploy(self, version: str, payload: Any) -> dict[str, Any]:
+        """Record a deploy of a release ``{environment, name?, url?, dateStarted?,
+        dateFinished?}``; raises NotFound (release), ValidationError."""
+        return self._releases.create_deploy(version, payload)
+
+    def _serialize_release(self, release: Release) -> dict[str, Any]:
+        version = release.version
+        first = [t for i in self._issues.values() for k, t in i.first_seen.items()
+                 if k[0] == version]
+        last = [t for i in self._issues.values() for k, t in i.last_seen.items()
+                if k[0] == version]
+        new_groups = sum(1 for i in self._issues.values()
+                         if min(i.first_seen, key=i.first_seen.__getitem__)[0] == version)
+        facts = {"firstEvent": min(first, default=None), "lastEvent": max(last, default=None),
+                 "newGroups": new_groups,
+                 "hasHealthData": any(k[0] == version for k in self._sessions)}
+        return serialize_release(release, facts, {**self._project(), "id": self.project_id},
+                                 self._iso)
+
+    # --- control plane ------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-able summary of everything stored, for ``/_fake/state``."""
+        session_totals = [
+            {"release": r, "environment": e,
+             **dict(zip(sessions.STATUSES, sessions.window_totals(m, min(m), max(m)),
+                        strict=True))}
+            for (r, e), m in self._sessions.items()]
+        return {
+            "now": self.clock.now(), "org": self.org, "project": self._project(),
+            "evaluation_interval": self.evaluation_interval,
+            "envelopes": self._envelopes, "sessions": session_totals,
+            "errors": [{"release": r, "environment": e, "events": sum(m.values())}
+                       for (r, e), m in self._errors.items()],
+            "issues": [{"id": str(i.id), "title": i.title, "culprit": i.culprit,
+                        "count": sum(n for per in i.minutes.values()
+                                     for n, _ in per.values())}
+                       for i in self._issues.values()],
+            "releases": self._releases.versions(),
+            **self._alerts.state(),
+        }
+
+    def reset(self) -> None:
+        """Forget all data, rules and incidents; keep keys, token and webhook settings."""
+        self._init_state()
+

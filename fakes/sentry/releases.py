@@ -1,0 +1,124 @@
+"""Releases and their deploys, as sentry-cli creates them (``releases new``, ``deploys new``).
+
+A release also springs into being the first time an event or session names it, as in
+Sentry. Facts that come from the data (first and last event, new issues, whether there is
+release-health data) are computed by the backend and passed in when serializing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fakes.common.clock import Clock, from_iso, to_iso
+from fakes.sentry.errors import NotFound, ValidationError
+
+
+@dataclass
+class Release:
+    id: int
+    version: str
+    date_created: float
+    date_released: float | None = None
+    ref: str | None = None
+    url: str | None = None
+    deploys: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ReleaseBook:
+    """The project's releases, by version, in order of creation."""
+
+    def __init__(self, clock: Clock, project_slug: str) -> None:
+        self.clock = clock
+        self.project_slug = project_slug
+        self._releases: dict[str, Release] = {}
+        self._deploys = 0
+
+    def __contains__(self, version: str) -> bool:
+        return version in self._releases
+
+    def versions(self) -> list[str]:
+        return list(self._releases)
+
+    def saw(self, version: str) -> None:
+        """Data named ``version``: create the release if it is new."""
+        if version and version not in self._releases:
+            self._add(version)
+
+    def _add(self, version: str) -> Release:
+        release = Release(len(self._releases) + 1, version, self.clock.now())
+        self._releases[version] = release
+        return release
+
+    def _date(self, payload: dict[str, Any], name: str) -> float | None:
+        value = payload.get(name)
+        if value is None:
+            return None
+        try:
+            return from_iso(self.clock, str(value))
+        except ValueError:
+            raise ValidationError(name, "Datetime has wrong format.") from None
+
+    def create(self, payload: Any) -> Release:
+        """Create or update a release from ``{version, projects, ref?, url?,
+        dateReleased?}``; raises ValidationError."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("version"), str) \
+                or not payload["version"].strip():
+            raise ValidationError("version", "This field is required.")
+        projects = payload.get("projects")
+        if not isinstance(projects, list) or not projects:
+            raise ValidationError("projects", "This field is required.")
+        if any(p != self.project_slug for p in projects):
+            raise ValidationError("projects", "Invalid project slugs")
+        release = self._releases.get(payload["version"]) or self._add(payload["version"])
+        release.ref = payload.get("ref") or release.ref
+        release.url = payload.get("url") or release.url
+        release.date_released = self._date(payload, "dateReleased") or release.date_released
+        return release
+
+    def find(self, query: str = "") -> list[Release]:
+        """Releases whose version contains ``query``, newest first."""
+        found = [r for r in self._releases.values() if query in r.version]
+        return sorted(found, key=lambda r: (r.date_created, r.id), reverse=True)
+
+    def create_deploy(self, version: str, payload: Any) -> dict[str, Any]:
+        """Record a deploy ``{environment, name?, url?, dateStarted?, dateFinished?}``;
+        raises NotFound (release), ValidationError."""
+        release = self._releases.get(version)
+        if release is None:
+            raise NotFound()
+        if not isinstance(payload, dict) or not isinstance(payload.get("environment"), str) \
+                or not payload["environment"]:
+            raise ValidationError("environment", "This field is required.")
+        started = self._date(payload, "dateStarted")
+        finished = self._date(payload, "dateFinished")
+        self._deploys += 1
+        deploy = {"id": str(self._deploys), "environment": payload["environment"],
+                  "name": payload.get("name"), "url": payload.get("url"),
+                  "dateStarted": None if started is None else to_iso(self.clock, started),
+                  "dateFinished": to_iso(self.clock, self.clock.now() if finished is None
+                                         else finished)}
+        release.deploys.append(deploy)
+        return deploy
+
+
+def serialize_release(release: Release, facts: dict[str, Any], project: dict[str, Any],
+                      iso: Callable[[float], str]) -> dict[str, Any]:
+    """The release as Sentry's API returns it; ``facts`` holds firstEvent, lastEvent
+    (virtual seconds or None), newGroups and hasHealthData."""
+    first, last = facts["firstEvent"], facts["lastEvent"]
+    return {
+        "id": release.id, "version": release.version,
+        "shortVersion": release.version.split("@", 1)[-1], "status": "open",
+        "ref": release.ref, "url": release.url, "data": {}, "owner": None,
+        "dateCreated": iso(release.date_created),
+        "dateReleased": None if release.date_released is None else iso(release.date_released),
+        "firstEvent": None if first is None else iso(first),
+        "lastEvent": None if last is None else iso(last),
+        "newGroups": facts["newGroups"], "commitCount": 0, "lastCommit": None, "authors": [],
+        "deployCount": len(release.deploys),
+        "lastDeploy": release.deploys[-1] if release.deploys else None,
+        "projects": [{**project, "newGroups": facts["newGroups"], "platforms": ["javascript"],
+                      "hasHealthData": facts["hasHealthData"]}],
+    }

@@ -1,0 +1,221 @@
+"""Metric alerts: windows, consecutive breaches, no-data, incidents and signed webhooks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from fakes.common.clock import to_iso
+from fakes.sentry import verify_signature
+from fakes.sentry.errors import ValidationError
+
+HOOK_URL = "http://responder.test/hooks/sentry"  # as in conftest.py
+
+TOKEN = {"Authorization": "Bearer sntrys_drill"}
+RULES = "/api/0/organizations/logos-vision/alert-rules/"
+
+
+def error_rate_rule(**overrides) -> dict:
+    rule = {"name": "Contacts error rate", "aggregate": "percentage(sessions_errored, sessions)",
+            "dataset": "metrics", "query": "", "timeWindow": 5, "thresholdType": 0,
+            "resolveThreshold": 1.0, "environment": "production", "projects": ["contacts-web"],
+            "thresholdPeriod": 2,
+            "triggers": [{"label": "critical", "alertThreshold": 5, "actions": []}]}
+    return {**rule, **overrides}
+
+
+def run_minutes(backend, clock, minutes, errored_share):
+    """Each minute m: its sessions arrive at m*60+30, the rule is evaluated at (m+1)*60."""
+    log = []
+    for m in minutes:
+        clock.set(m * 60 + 30)
+        errored = int(100 * errored_share(m))
+        backend.record_session_aggregates("web@2", "production", m * 60 + 5,
+                                          exited=100 - errored, errored=errored)
+        clock.set((m + 1) * 60)
+        log.extend(backend.evaluate_alert_rules())
+    return log
+
+
+def test_error_rate_alert_fires_after_threshold_period_breaches_in_window_then_resolves(
+        backend, clock):
+    """Faulty minutes 10-12 (30 % errored): the first evaluation that sees one (t=660,
+    4 full minutes in the 5-minute window → 7.5 %) only counts a breach; the second
+    (t=720) fires. Once the window holds no faulty minute (t=1020) two clean evaluations
+    resolve it (t=1080)."""
+    backend.create_alert_rule(error_rate_rule())
+    log = run_minutes(backend, clock, range(20), lambda m: 0.3 if 10 <= m <= 12 else 0.0)
+    by_t = {r["t"]: r for r in log}
+    assert {r["status"] for t, r in by_t.items() if t < 660} == {"ok"}
+    assert (by_t[660]["status"], by_t[660]["value"]) == ("pending", 7.5)
+    assert (by_t[720]["status"], by_t[720]["action"]) == ("critical", "critical")
+    assert by_t[960]["status"] == "critical"  # minute 12 still in the window
+    assert (by_t[1020]["value"], by_t[1020]["status"]) == (0.0, "critical")
+    assert (by_t[1080]["status"], by_t[1080]["action"]) == ("resolved", "resolved")
+    assert by_t[1140]["status"] == "ok"
+
+    [incident] = backend.alert_incidents()
+    assert incident["date_detected"] == 720
+    assert incident["date_started"] == 720 - 300 - 60  # back-dated as Sentry does
+    assert incident["status_name"] == "closed"
+    assert incident["dateDetected"] == to_iso(clock, 720)
+
+
+def test_webhooks_are_signed_metric_alert_payloads(backend, clock):
+    """One delivery per change of status, HMAC-SHA256 of the raw body keyed by the secret."""
+    backend.create_alert_rule(error_rate_rule())
+    run_minutes(backend, clock, range(20), lambda m: 0.3 if 10 <= m <= 12 else 0.0)
+    fired, resolved = backend.drain_webhooks()
+    assert backend.drain_webhooks() == []
+    assert fired.url == HOOK_URL
+    assert fired.headers["Sentry-Hook-Resource"] == "metric_alert"
+    assert fired.headers["Content-Type"] == "application/json"
+    expected = hmac.new(b"drill-webhook-secret", fired.body, hashlib.sha256).hexdigest()
+    assert fired.headers["Sentry-Hook-Signature"] == expected
+    assert verify_signature(fired.body, expected, "drill-webhook-secret")
+    assert not verify_signature(fired.body + b" ", expected, "drill-webhook-secret")
+    assert fired.headers["Request-ID"] != resolved.headers["Request-ID"]
+    epoch = int(clock.epoch.timestamp())
+    assert fired.headers["Sentry-Hook-Timestamp"] == str(epoch + 720)
+    body = json.loads(fired.body)
+    assert body["action"] == "critical"
+    assert body["actor"] == {"id": "sentry", "name": "Sentry", "type": "application"}
+    assert body["installation"]["uuid"]
+    alert = body["data"]["metric_alert"]
+    assert alert["date_detected"] == to_iso(clock, 720)
+    assert alert["date_closed"] is None
+    assert alert["alert_rule"]["aggregate"] == "percentage(sessions_errored, sessions)"
+    assert alert["alert_rule"]["time_window"] == 5
+    assert alert["alert_rule"]["triggers"][0]["alert_threshold"] == 5
+    assert body["data"]["description_title"] == "Critical: Contacts error rate"
+    assert json.loads(resolved.body)["action"] == "resolved"
+
+
+def test_no_webhook_is_queued_without_a_url_but_an_action_url_is_used(backend, clock):
+    backend.webhook_url = None
+    backend.create_alert_rule(error_rate_rule())
+    rule = error_rate_rule(name="with action", triggers=[{
+        "label": "critical", "alertThreshold": 5,
+        "actions": [{"type": "sentry_app", "targetIdentifier": "http://hooks.test/a"}]}])
+    backend.create_alert_rule(rule)
+    run_minutes(backend, clock, range(13), lambda m: 0.3 if m >= 10 else 0.0)
+    assert [d.url for d in backend.drain_webhooks()] == ["http://hooks.test/a"]
+    assert len(backend.alert_incidents()) == 2
+
+
+def test_rule_matching_no_data_stays_silent_and_logs_no_data(backend, clock):
+    """A typo'd release never matches: every evaluation is no_data, nothing fires."""
+    typo = backend.create_alert_rule(error_rate_rule(query="release:web@2.0.O"))
+    count = backend.create_alert_rule(error_rate_rule(
+        name="events", aggregate="count()", dataset="events", query="release:typo",
+        resolveThreshold=None, thresholdPeriod=1))
+    run_minutes(backend, clock, range(15), lambda m: 0.9)
+    backend.record_error_events("web@2", "production", clock.now(), 500)
+    backend.evaluate_alert_rules()  # same instant: skipped, as Sentry skips a seen update
+    clock.advance(60)
+    backend.evaluate_alert_rules()
+    for rule in (typo, count):
+        log = backend.rule_evaluations(rule["id"])
+        assert len(log) == 16
+        assert {(e.value, e.status) for e in log} == {(None, "no_data")}
+    assert backend.alert_incidents() == []
+    assert backend.drain_webhooks() == []
+
+
+def test_no_data_neither_breaches_nor_resets_the_consecutive_count(backend, clock):
+    backend.create_alert_rule(error_rate_rule(thresholdPeriod=2))
+    backend.record_session_aggregates("web@2", "production", 0, exited=50, errored=50)
+    clock.set(60)
+    assert backend.evaluate_alert_rules()[0]["status"] == "pending"
+    clock.set(600)  # the bad minute has left the 5-minute window: no sessions at all
+    assert backend.evaluate_alert_rules()[0]["status"] == "no_data"
+    backend.record_session_aggregates("web@2", "production", 600, exited=50, errored=50)
+    clock.set(660)
+    assert backend.evaluate_alert_rules()[0]["action"] == "critical"
+
+
+def test_crash_rate_alert_measures_crash_free_percentage_as_sentry_does(backend, clock):
+    """``AS _crash_rate_alert_aggregate``: the value is 100 - crash rate, so 'crash free
+    below 99 %' is thresholdType 1; a warning trigger escalates to critical."""
+    backend.create_alert_rule({
+        "name": "crash free", "dataset": "metrics", "timeWindow": 30, "thresholdType": 1,
+        "aggregate": "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
+        "triggers": [{"label": "critical", "alertThreshold": 95, "actions": []},
+                     {"label": "warning", "alertThreshold": 99, "actions": []}]})
+    backend.record_session_aggregates("web@2", "production", 10, exited=98, crashed=2)
+    clock.set(60)
+    assert backend.evaluate_alert_rules()[0] | {"rule_id": None} == {
+        "rule_id": None, "name": "crash free", "t": 60, "value": 98.0,
+        "status": "warning", "action": "warning"}
+    backend.record_session_aggregates("web@2", "production", 70, exited=80, crashed=20)
+    clock.set(120)
+    assert backend.evaluate_alert_rules()[0]["action"] == "critical"  # 89 % crash free
+    actions = [json.loads(d.body)["action"] for d in backend.drain_webhooks()]
+    assert actions == ["warning", "critical"]
+    assert backend.alert_incidents()[0]["status"] == 20
+
+
+def test_count_alert_counts_error_events_in_the_window_only(backend, clock):
+    rule = backend.create_alert_rule(error_rate_rule(
+        aggregate="count()", dataset="events", query="release:web@2", timeWindow=1,
+        thresholdPeriod=1, resolveThreshold=None,
+        triggers=[{"label": "critical", "alertThreshold": 9, "actions": []}]))
+    backend.record_error_events("web@2", "production", 30, 10, "TypeError", culprit="a.js")
+    backend.record_error_events("web@1", "production", 30, 99, "TypeError", culprit="a.js")
+    clock.set(30)
+    assert backend.evaluate_alert_rules()[0]["value"] == 10.0
+    clock.set(90)  # minute 0 has left the 1-minute window
+    assert backend.evaluate_alert_rules()[0]["value"] == 0.0
+    assert [e.status for e in backend.rule_evaluations(rule["id"])] == ["critical", "resolved"]
+
+
+def test_periodic_jobs_declare_the_evaluation_schedule(backend):
+    backend.evaluation_interval = 30.0
+    [(name, period, job)] = backend.periodic_jobs()
+    assert (name, period, job) == ("evaluate_alert_rules", 30.0, backend.evaluate_alert_rules)
+
+
+@pytest.mark.parametrize("field, change", [
+    ("aggregate", {"aggregate": "p95(transaction.duration)"}),
+    ("timeWindow", {"aggregate": "percentage(sessions_crashed, sessions) "
+                                 "AS _crash_rate_alert_aggregate", "timeWindow": 5}),
+    ("triggers", {"triggers": []}),
+    ("nonFieldErrors", {"resolveThreshold": 10}),
+    ("query", {"query": "transaction:/contacts"}),  # not a key the sessions dataset has
+    ("query", {"aggregate": "count()", "dataset": "events", "query": "TypeError"}),
+])
+def test_invalid_rules_are_rejected_with_field_errors(backend, field, change):
+    with pytest.raises(ValidationError) as info:
+        backend.create_alert_rule(error_rate_rule(**change))
+    assert info.value.status == 400
+    assert list(info.value.body()) == [field]
+
+
+def test_alert_rule_api_create_get_list_delete(http):
+    created = http("POST", RULES, json=error_rate_rule(), headers=TOKEN)
+    assert created.status_code == 201
+    rule_id = created.json()["id"]
+    assert created.json()["timeWindow"] == 5.0
+    assert http("GET", f"{RULES}{rule_id}/", headers=TOKEN).json()["name"] == \
+        "Contacts error rate"
+    assert [r["id"] for r in http("GET", RULES.rstrip("/"), headers=TOKEN).json()] == [rule_id]
+    bad = http("POST", RULES, json=error_rate_rule(aggregate="avg(nope)"), headers=TOKEN)
+    assert bad.status_code == 400
+    assert "aggregate" in bad.json()
+    assert http("DELETE", f"{RULES}{rule_id}/", headers=TOKEN).status_code == 204
+    missing = http("GET", f"{RULES}{rule_id}/", headers=TOKEN)
+    assert (missing.status_code, set(missing.json())) == (404, {"detail"})
+
+
+def test_fake_evaluate_runs_the_rules_now(backend, clock, http):
+    backend.create_alert_rule(error_rate_rule(thresholdPeriod=1))
+    backend.record_session_aggregates("web@2", "production", 0, exited=10, errored=10)
+    clock.set(60)
+    [result] = http("POST", "/_fake/evaluate").json()
+    assert (result["value"], result["action"]) == (50.0, "critical")
+    hooks = http("POST", "/_fake/drain_webhooks").json()
+    assert json.loads(hooks[0]["body"])["action"] == "critical"
+    assert http("GET", "/_fake/state").json()["incidents"][0]["status_name"] == "critical"
