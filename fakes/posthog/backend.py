@@ -20,11 +20,9 @@ Errors raised are ``fakes.posthog.errors`` classes.
 from __future__ import annotations
 
 import copy
-import re
 from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from numbers import Real
 from typing import Any
 
 from fakes.common.clock import Clock, from_iso, to_iso
@@ -36,10 +34,16 @@ from fakes.posthog.errors import (
     NotFound,
     ValidationError,
 )
-from fakes.posthog.evaluation import SUPPORTED_OPERATORS, match_flag, reason_description
-
-_KEY_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
-_PATCHABLE = ("key", "name", "active", "filters", "deleted", "ensure_experience_continuity")
+from fakes.posthog.evaluation import match_flag, reason_description
+from fakes.posthog.filters import (
+    PATCH_CHECKS,
+    is_simple,
+    simple_rollout,
+    valid_bool,
+    valid_key,
+    valid_str,
+    validate_filters,
+)
 
 
 @dataclass
@@ -56,23 +60,28 @@ class FeatureFlag:
     deleted: bool = False
     ensure_experience_continuity: bool = False
     version: int = 1
+    team_id: int = 1
 
-    def definition(self, team_id: int = 1) -> dict[str, Any]:
-        """The dict ``/flags/definitions`` serves and ``match_flag`` reads."""
+    def definition(self) -> dict[str, Any]:
+        """The dict ``/flags/definitions`` serves and ``match_flag`` reads (a copy)."""
         return {
-            "id": self.id, "team_id": team_id, "key": self.key, "name": self.name,
+            "id": self.id, "team_id": self.team_id, "key": self.key, "name": self.name,
             "active": self.active, "deleted": self.deleted,
             "ensure_experience_continuity": self.ensure_experience_continuity,
             "filters": copy.deepcopy(self.filters), "version": self.version,
             "has_encrypted_payloads": False, "evaluation_runtime": "all",
         }
 
-    def to_json(self, clock: Clock, team_id: int = 1) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """Same as ``definition()``: the flag as SDKs and ``evaluation`` read it."""
+        return self.definition()
+
+    def to_json(self, clock: Clock) -> dict[str, Any]:
         """The management API's representation, timestamps in ISO-8601."""
-        return {**self.definition(team_id), "created_at": to_iso(clock, self.created_at),
+        return {**self.definition(), "created_at": to_iso(clock, self.created_at),
                 "updated_at": to_iso(clock, self.updated_at), "created_by": None,
-                "tags": [], "is_simple_flag": _is_simple(self.filters),
-                "rollout_percentage": _simple_rollout(self.filters)}
+                "tags": [], "is_simple_flag": is_simple(self.filters),
+                "rollout_percentage": simple_rollout(self.filters)}
 
 
 @dataclass(frozen=True)
@@ -148,7 +157,7 @@ class PostHogBackend:
             "project_id": self.project_id,
             "definitions_version": self.definitions_version,
             "etag": self.definitions_etag,
-            "flags": [f.to_json(self.clock, self.project_id) for f in self._flags.values()],
+            "flags": [f.to_json(self.clock) for f in self._flags.values()],
             "flag_requests": self._counters.flag_requests,
             "definitions_requests": self._counters.definitions_requests,
             "definitions_not_modified": self._counters.definitions_not_modified,
@@ -191,15 +200,15 @@ class PostHogBackend:
                             filters: Mapping[str, Any] | None = None, *,
                             ensure_experience_continuity: bool = False) -> FeatureFlag:
         """A new flag; raises ValidationError for a bad or already used key or filters."""
-        key = _valid_key(key)
+        key = valid_key(key)
         self._check_key_free(key, None)
         now = self.clock.now()
         flag = FeatureFlag(
-            id=self._next_id, key=key, name=_valid_str(name, "name"),
-            active=_valid_bool(active, "active"), filters=validate_filters(filters or {}),
-            created_at=now, updated_at=now,
-            ensure_experience_continuity=_valid_bool(ensure_experience_continuity,
-                                                     "ensure_experience_continuity"))
+            id=self._next_id, key=key, name=valid_str(name, "name"),
+            active=valid_bool(active, "active"), filters=validate_filters(filters or {}),
+            created_at=now, updated_at=now, team_id=self.project_id,
+            ensure_experience_continuity=valid_bool(ensure_experience_continuity,
+                                                    "ensure_experience_continuity"))
         self._flags[flag.id] = flag
         self._next_id += 1
         self._bump_definitions()
@@ -253,13 +262,8 @@ class PostHogBackend:
 
     def _validated_changes(self, flag: FeatureFlag, changes: Mapping[str, Any]
                            ) -> dict[str, Any]:
-        checks = {"key": _valid_key, "name": lambda v: _valid_str(v, "name"),
-                  "active": lambda v: _valid_bool(v, "active"),
-                  "deleted": lambda v: _valid_bool(v, "deleted"),
-                  "ensure_experience_continuity":
-                      lambda v: _valid_bool(v, "ensure_experience_continuity"),
-                  "filters": validate_filters}
-        updates = {name: checks[name](changes[name]) for name in _PATCHABLE if name in changes}
+        updates = {name: check(changes[name]) for name, check in PATCH_CHECKS.items()
+                   if name in changes}
         if not updates.get("deleted", flag.deleted):
             self._check_key_free(updates.get("key", flag.key), flag.id)
         return updates
@@ -289,7 +293,7 @@ class PostHogBackend:
         if if_none_match and _etag_matches(if_none_match, etag):
             self._counters.definitions_not_modified += 1
             return etag, None
-        flags = [f.definition(self.project_id) for f in self._flags.values() if not f.deleted]
+        flags = [f.definition() for f in self._flags.values() if not f.deleted]
         return etag, {"flags": flags, "group_type_mapping": {}, "cohorts": {}}
 
     def remote_config(self, key: str) -> Any:
@@ -320,7 +324,7 @@ class PostHogBackend:
 
     def _result(self, flag: FeatureFlag, distinct_id: str,
                 person_properties: Mapping[str, Any] | None) -> FlagResult:
-        match = match_flag(flag.definition(self.project_id), distinct_id, person_properties)
+        match = match_flag(flag.definition(), distinct_id, person_properties)
         payloads = flag.filters.get("payloads") or {}
         payload = None
         if match.enabled:
@@ -389,112 +393,6 @@ class PostHogBackend:
     def event_time(self, event: CapturedEvent) -> float:
         """Virtual seconds of an event's own ``timestamp`` (its arrival if it has none)."""
         return from_iso(self.clock, event.timestamp) if event.timestamp else event.received_at
-
-
-# --- validation -------------------------------------------------------------------------
-
-def _valid_key(value: Any) -> str:
-    if not isinstance(value, str) or not _KEY_PATTERN.match(value):
-        raise ValidationError("Only letters, numbers, hyphens (-) & underscores (_) are "
-                              "allowed.", attr="key")
-    return value
-
-
-def _valid_str(value: Any, attr: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationError("Not a valid string.", attr=attr)
-    return value
-
-
-def _valid_bool(value: Any, attr: str) -> bool:
-    if not isinstance(value, bool):
-        raise ValidationError("Must be a valid boolean.", attr=attr)
-    return value
-
-
-def _valid_percentage(value: Any, what: str) -> float | int | None:
-    if value is None and what == "rollout_percentage":
-        return None
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 100:
-        raise ValidationError(f"{what} must be a number between 0 and 100, got {value!r}",
-                              attr="filters")
-    return value
-
-
-def _valid_property(prop: Any) -> dict[str, Any]:
-    if not isinstance(prop, dict) or not isinstance(prop.get("key"), str):
-        raise ValidationError("each property filter needs a string key", attr="filters")
-    if prop.get("type", "person") not in ("person", None):
-        raise ValidationError(f"property type {prop.get('type')!r} is not supported by the "
-                              "fake (person properties only)", attr="filters")
-    operator = prop.get("operator") or "exact"
-    if operator not in SUPPORTED_OPERATORS:
-        raise ValidationError(f"operator {operator!r} is not supported by the fake",
-                              attr="filters")
-    if operator not in ("is_set", "is_not_set") and "value" not in prop:
-        raise ValidationError(f"the {operator!r} filter on {prop['key']!r} needs a value",
-                              attr="filters")
-    return {**prop, "type": "person", "operator": operator}
-
-
-def _valid_group(group: Any, variant_keys: set[str]) -> dict[str, Any]:
-    if not isinstance(group, dict):
-        raise ValidationError("each condition group must be an object", attr="filters")
-    props = group.get("properties") or []
-    if not isinstance(props, list):
-        raise ValidationError("properties must be a list", attr="filters")
-    out = {**group, "properties": [_valid_property(p) for p in props],
-           "rollout_percentage": _valid_percentage(group.get("rollout_percentage"),
-                                                   "rollout_percentage")}
-    if group.get("variant") is not None and group["variant"] not in variant_keys:
-        raise ValidationError(f"variant override {group['variant']!r} is not a variant",
-                              attr="filters")
-    return out
-
-
-def _valid_multivariate(multivariate: Any) -> dict[str, Any] | None:
-    if not multivariate:
-        return None
-    variants = multivariate.get("variants") if isinstance(multivariate, dict) else None
-    if not isinstance(variants, list) or not all(
-            isinstance(v, dict) and isinstance(v.get("key"), str) for v in variants):
-        raise ValidationError("multivariate.variants must be a list of {key, "
-                              "rollout_percentage}", attr="filters")
-    total = sum(_valid_percentage(v.get("rollout_percentage"), "variant rollout_percentage")
-                or 0 for v in variants)
-    if variants and abs(total - 100) > 1e-9:
-        raise ValidationError("Invalid variant definitions: Variant rollout percentages "
-                              "must sum to 100.", attr="filters")
-    return {**multivariate, "variants": [dict(v) for v in variants]}
-
-
-def validate_filters(filters: Any) -> dict[str, Any]:
-    """Checked, normalized flag filters (groups, multivariate, payloads always present);
-    raises ValidationError naming what is wrong."""
-    if not isinstance(filters, Mapping):
-        raise ValidationError("filters must be an object", attr="filters")
-    groups = filters.get("groups") or []
-    if not isinstance(groups, list):
-        raise ValidationError("filters.groups must be a list", attr="filters")
-    multivariate = _valid_multivariate(filters.get("multivariate"))
-    variant_keys = {v["key"] for v in (multivariate or {}).get("variants", [])}
-    payloads = filters.get("payloads") or {}
-    if not isinstance(payloads, dict):
-        raise ValidationError("filters.payloads must be an object", attr="filters")
-    return {**copy.deepcopy(dict(filters)),
-            "groups": [_valid_group(g, variant_keys) for g in groups],
-            "multivariate": multivariate, "payloads": copy.deepcopy(payloads)}
-
-
-def _is_simple(filters: Mapping[str, Any]) -> bool:
-    groups = filters.get("groups") or []
-    return len(groups) == 1 and not groups[0].get("properties")
-
-
-def _simple_rollout(filters: Mapping[str, Any]) -> float | int | None:
-    return filters["groups"][0].get("rollout_percentage") if _is_simple(filters) else None
 
 
 def _etag_matches(header: str, etag: str) -> bool:

@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -89,7 +89,7 @@ def posthog_hashes(key: str, ids: Sequence[str] | np.ndarray, salt: str = "") ->
     The 15 hex digits are the top 60 bits of the digest, so the raw digests are joined
     and read by numpy as big-endian uint64 shifted right by 4: only sha1 stays in Python.
     """
-    texts = ids.tolist() if isinstance(ids, np.ndarray) else ids
+    texts = _as_str_array(ids).tolist() if isinstance(ids, np.ndarray) else ids
     prefix, sha1 = f"{key}.", hashlib.sha1
     try:
         raw = b"".join([sha1((prefix + s + salt).encode()).digest() for s in texts])
@@ -98,6 +98,11 @@ def posthog_hashes(key: str, ids: Sequence[str] | np.ndarray, salt: str = "") ->
     digests = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 20)
     top = np.ascontiguousarray(digests[:, :8]).view(">u8").ravel() >> np.uint64(4)
     return top.astype(np.float64) / LONG_SCALE
+
+
+def _as_str_array(ids: np.ndarray) -> np.ndarray:
+    """Byte-string arrays (dtype ``S``) as text, so ids hash as the SDK sees them."""
+    return ids.astype(np.str_) if ids.dtype.kind == "S" else ids
 
 
 # --- property matching ---------------------------------------------------------------
@@ -189,7 +194,7 @@ def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any]) -> bo
     ``is_not_set`` (the server's view: the person simply lacks it)."""
     operator = prop.get("operator") or "exact"
     key = prop.get("key")
-    if key not in properties:
+    if not isinstance(key, str) or key not in properties:
         return operator == "is_not_set"
     if operator in ("is_set", "is_not_set"):
         return operator == "is_set"
@@ -294,26 +299,29 @@ def _match_groups(flag: Mapping[str, Any], filters: Mapping[str, Any],
 _ID_KEYS = ("distinct_id", "id")
 
 
-def _vector_property(prop: Mapping[str, Any], lowered_ids: np.ndarray | None) -> np.ndarray:
+def _vector_property(prop: Mapping[str, Any], ids: np.ndarray | None) -> np.ndarray:
     operator = prop.get("operator") or "exact"
     value = prop.get("value")
     values = value if isinstance(value, list) else [value]
     if (prop.get("type", "person") != "person" or prop.get("key") not in _ID_KEYS
             or operator not in ("exact", "is_not") or value == [] or _boolish(value)):
         raise NotImplementedError(f"rollout_mask cannot vectorize the filter {dict(prop)!r}")
-    if lowered_ids is None:
+    if ids is None:
         raise ValueError(f"the filter on {prop.get('key')!r} needs distinct_ids")
-    wanted = np.array([_as_text(v).lower() for v in values], dtype=object)
-    hit = np.isin(lowered_ids, wanted)
+    hit = _lowered_in(ids, {_as_text(v).lower() for v in values})
     return hit if operator == "exact" else ~hit
 
 
-def _lowered(distinct_ids: np.ndarray | Sequence[str] | None) -> np.ndarray | None:
-    if distinct_ids is None:
-        return None
-    texts: Iterable[Any] = (distinct_ids.tolist() if isinstance(distinct_ids, np.ndarray)
-                            else distinct_ids)
-    return np.array([str(s).lower() for s in texts], dtype=object)
+def _lowered_in(ids: np.ndarray, wanted: set[str]) -> np.ndarray:
+    """``str(id).lower() in wanted`` per id, as ``match_flag``'s exact compares."""
+    if ids.dtype.kind == "U" and ids.size:
+        codes = np.ascontiguousarray(ids).view(np.uint32)
+        # No A-Z and nothing beyond ASCII: every id is its own lower case, so numpy's
+        # string comparison alone decides (several times faster than lowering each id).
+        if not ((codes >= 65) & (codes <= 90) | (codes > 127)).any():
+            return np.isin(ids, np.array(sorted(wanted)))
+    return np.fromiter((str(s).lower() in wanted for s in ids.tolist()), dtype=bool,
+                       count=ids.shape[0])
 
 
 def _check_vectorizable(flag: Mapping[str, Any], filters: Mapping[str, Any]) -> None:
@@ -344,14 +352,11 @@ def rollout_mask(flag: Mapping[str, Any], hashes: np.ndarray,
     filters = flag.get("filters") or {}
     _check_vectorizable(flag, filters)
     decided = np.zeros_like(enabled)
-    lowered: np.ndarray | None = None
+    ids = None if distinct_ids is None else _as_str_array(np.asarray(distinct_ids))
     for group in filters.get("groups") or []:
-        props = group.get("properties") or []
-        if props and lowered is None:
-            lowered = _lowered(distinct_ids)
         matched = np.ones_like(enabled)
-        for prop in props:
-            matched &= _vector_property(prop, lowered)
+        for prop in group.get("properties") or []:
+            matched &= _vector_property(prop, ids)
         percentage = group.get("rollout_percentage")
         in_rollout = matched if percentage is None else matched & (hashes <= percentage / 100)
         enabled |= in_rollout & ~decided

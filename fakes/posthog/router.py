@@ -168,7 +168,9 @@ def _evaluate(backend: PostHogBackend, body: dict[str, Any]) -> dict[str, FlagRe
     properties = body.get("person_properties") or {}
     if not isinstance(properties, dict):
         raise ValidationError("person_properties must be an object", attr="person_properties")
-    return backend.evaluate_flags(body.get("distinct_id"), properties, flag_keys)
+    distinct_id = body.get("distinct_id")
+    return backend.evaluate_flags("" if distinct_id is None else str(distinct_id), properties,
+                                  flag_keys)
 
 
 def _flag_routes(router: APIRouter, backend: PostHogBackend) -> None:
@@ -229,17 +231,17 @@ def _management_routes(router: APIRouter, backend: PostHogBackend, prefix: str) 
                 if offset + limit < count else None,
                 "previous": _page_url(request, limit, max(0, offset - limit))
                 if offset > 0 else None,
-                "results": [f.to_json(backend.clock, backend.project_id) for f in page]}
+                "results": [f.to_json(backend.clock) for f in page]}
 
     @_add(router, (flags,), ["POST"])
     async def create_feature_flag(request: Request, project_id: str) -> JSONResponse:
         authorize(request, project_id)
         body = await _json_object(request)
         flag = backend.create_feature_flag(
-            body.get("key"), body.get("name") or "", body.get("active", True),
+            body.get("key") or "", body.get("name") or "", body.get("active", True),
             body.get("filters"),
             ensure_experience_continuity=body.get("ensure_experience_continuity", False))
-        return JSONResponse(flag.to_json(backend.clock, backend.project_id), status_code=201)
+        return JSONResponse(flag.to_json(backend.clock), status_code=201)
 
     @_add(router, (flags + "{key}/remote_config",), ["GET"])
     async def remote_config(request: Request, project_id: str, key: str) -> JSONResponse:
@@ -254,7 +256,7 @@ def _management_routes(router: APIRouter, backend: PostHogBackend, prefix: str) 
                                ) -> dict[str, Any]:
         authorize(request, project_id)
         flag = backend.get_feature_flag(flag_id_of(flag_id))
-        return flag.to_json(backend.clock, backend.project_id)
+        return flag.to_json(backend.clock)
 
     @_add(router, (flags + "{flag_id}/",), ["PATCH"])
     async def patch_feature_flag(request: Request, project_id: str, flag_id: str
@@ -262,7 +264,7 @@ def _management_routes(router: APIRouter, backend: PostHogBackend, prefix: str) 
         authorize(request, project_id)
         changes = await _json_object(request)
         flag = backend.patch_feature_flag(flag_id_of(flag_id), changes)
-        return flag.to_json(backend.clock, backend.project_id)
+        return flag.to_json(backend.clock)
 
     @_add(router, (flags + "{flag_id}/",), ["DELETE"])
     async def delete_feature_flag(request: Request, project_id: str, flag_id: str) -> None:
