@@ -8,6 +8,7 @@ allowed. Nothing runs before validation succeeds.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from sim.errors import ScenarioError
 from sim.scenario import Scenario
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
+_INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
@@ -120,8 +122,10 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
     if "input" in error and kind not in ("missing", "union_tag_invalid") \
             and not isinstance(error["input"], dict | list):
         message += f" (got {error['input']!r})"
-    if ":" in message.split(" ")[0] and not field:
-        field, _, message = message.partition(": ")
+    inner = _INNER_FIELD.match(message)
+    if inner:  # a model-level rule names the field it is about
+        field = ".".join(p for p in (field, inner.group(1)) if p)
+        message = inner.group(2)
     return ScenarioError(source, field, message)
 
 

@@ -110,6 +110,9 @@ class ErrorSpike(_Frozen):
 Fault = Annotated[ErrorSpike, Field(discriminator="kind")]
 
 
+CRASH_RATE_WINDOWS_MIN = (30, 60, 120, 240, 720, 1440)
+
+
 class AlertRule(_Frozen):
     """A Sentry metric alert rule, as created through the alert-rules API."""
 
@@ -125,9 +128,21 @@ class AlertRule(_Frozen):
     @field_validator("time_window")
     @classmethod
     def _whole_minutes(cls, value: float) -> float:
-        if value < 60 or value % 60:
-            raise ValueError("Sentry time windows are whole minutes (>= 60 s)")
+        if value < 60 or value % 60 or value > 86400:
+            raise ValueError("Sentry time windows are whole minutes, 1m to 1d")
         return value
+
+    @model_validator(mode="after")
+    def _crash_rate_rules(self) -> AlertRule:
+        # Sentry's crash-rate alerts report the crash-free % and take fixed windows only.
+        if self.aggregate.endswith("_crash_rate_alert_aggregate"):
+            if self.time_window / 60 not in CRASH_RATE_WINDOWS_MIN:
+                raise ValueError("time_window: crash-rate alerts take one of "
+                                 + ", ".join(f"{w}m" for w in CRASH_RATE_WINDOWS_MIN))
+            if self.threshold_type != "below":
+                raise ValueError("threshold_type: crash-rate alerts watch the crash-free %, "
+                                 "so the threshold is 'below'")
+        return self
 
 
 class Monitoring(_Frozen):

@@ -57,8 +57,10 @@ class ServedStateCache:
 
     def _remote(self, flag: dict[str, object] | None, reachable: bool) -> np.ndarray:
         size = self.population.size
-        if not reachable or flag is None:
+        if not reachable:  # flags never loaded: posthog-js answers undefined
             return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
+        if flag is None:  # loaded, but the flag is absent: isFeatureEnabled is !!undefined
+            return np.zeros(size, dtype=np.int8)
         from fakes.posthog.evaluation import rollout_mask
 
         key = str(flag["key"])

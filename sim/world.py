@@ -69,7 +69,7 @@ class World:
         return flag.to_dict(), flag.version
 
     def vercel_api(self) -> VercelAPI:
-        return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team_id)
+        return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
 
     def posthog_api(self) -> PostHogAPI:
         return PostHogAPI(self.http, POSTHOG, self.posthog.personal_api_key)
@@ -112,9 +112,11 @@ def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelB
     vercel.create_deployment(project.id, target="production", ready_at=-7 * DAY,
                              meta=_meta(w.previous.version, w.previous.has_redesign))
     env = scenario.flag.env
-    vercel.create_env(project.id, INTERNAL_ENV_FLAG, env.VITE_FEATURE_CONTACTS_REDESIGN)
+    vercel.create_project_env(project.id, INTERNAL_ENV_FLAG, env.VITE_FEATURE_CONTACTS_REDESIGN,
+                              type="plain", target=["production"])
     if env.VITE_ROLLOUT_PERCENTAGE is not None:
-        vercel.create_env(project.id, ROLLOUT_ENV, env.VITE_ROLLOUT_PERCENTAGE)
+        vercel.create_project_env(project.id, ROLLOUT_ENV, env.VITE_ROLLOUT_PERCENTAGE,
+                                  type="plain", target=["production"])
     vercel.create_deployment(project.id, target="production", ready_at=-1 * DAY,
                              meta=_meta(w.current.version, w.current.has_redesign))
     return vercel, project.id
@@ -135,9 +137,10 @@ def _posthog(scenario: Scenario, clock: Clock) -> PostHogBackend:
 
 
 def _remote_flag(posthog: PostHogBackend, key: str, user_id: str) -> bool | None:
-    results = posthog.evaluate_flags(user_id, flag_keys=[key])
-    result = results.get(key)
-    return None if result is None else bool(result.enabled)
+    # posthog-js, once flags loaded, answers isFeatureEnabled with !!getFeatureFlag(key):
+    # a flag left out of /flags (inactive, deleted) reads as false, not undefined.
+    result = posthog.evaluate_flags(user_id, flag_keys=[key]).get(key)
+    return bool(result.enabled) if result is not None else False
 
 
 def _sentry(scenario: Scenario, clock: Clock) -> SentryBackend:

@@ -1,0 +1,25 @@
+"""Fixtures for the harness tests: the repository's scenarios, shrunk to run fast."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sim.loader import load_scenario
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+FAST = ("population.users=5000", "horizon=3h", "faults.0.at=1h")
+
+
+@pytest.fixture
+def scenario() -> Callable[..., Scenario]:
+    """``scenario(name, *overrides)``: a catalog scenario, shrunk for speed."""
+
+    def load(name: str, *overrides: str, fast: bool = True) -> Scenario:
+        return load_scenario(SCENARIOS / f"{name}.yaml", (*(FAST if fast else ()), *overrides))
+
+    return load
