@@ -8,10 +8,11 @@ faulty page is for the caller to observe.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from rollout.flags import INTERNAL_ENV_FLAG
-from rollout.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
 from rollout.vendors import PostHogAPI, VendorError, VercelAPI
 
 BUILD_FAILED = ("ERROR", "CANCELED")
@@ -24,7 +25,7 @@ def disable_posthog_flag(api: PostHogAPI, key: str, how: str = "inactive") -> Pr
         flag = api.flag_by_key(key)
         changes: dict[str, Any] = {"active": False} if how == "inactive" else \
             {"filters": _zero_rollout(flag.get("filters") or {})}
-        yield Manual("set the flag " + ("inactive" if how == "inactive" else "to 0 %") + " and save")
+        yield Manual(f"set the flag {'inactive' if how == 'inactive' else 'to 0 %'} and save")
         updated = api.patch_flag(int(flag["id"]), changes)
     except VendorError as exc:
         raise RollbackFailed("posthog flag update", str(exc)) from exc
@@ -120,7 +121,8 @@ def _previous_production(api: VercelAPI, project_id: str) -> dict[str, Any]:
     return max(candidates, key=lambda d: d["createdAt"])
 
 
-def _wait_alias(api: VercelAPI, project_id: str, deployment_id: str, poll: float) -> Procedure:
+def _wait_alias(api: VercelAPI, project_id: str, deployment_id: str,
+                poll: float) -> Generator[Step, None, None]:
     while True:
         try:
             request = api.get_project(project_id, rollback_info=True).get("lastAliasRequest") or {}

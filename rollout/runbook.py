@@ -20,7 +20,8 @@ TARGETS = MappingProxyType({
 
 # Each path's "Time to Rollback" (seconds, low–high) and where the runbook says it.
 ESTIMATES = MappingProxyType({
-    "posthog-flag-disable": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes"),
+    "posthog-flag-disable": (30.0, 120.0,
+                             "Option A: Feature Flag Disable — 30 seconds - 2 minutes"),
     "vercel-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                     "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "vercel-rollback": (120.0, 300.0, "Option B: Revert Deployment — 2-5 minutes"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,19 +17,27 @@ from fastapi.responses import JSONResponse
 from rollout.webhooks import verify_sentry_signature
 
 
-def build_pager_app(secret: str, on_alert: Callable[[dict[str, Any]], None],
-                    on_rejected: Callable[[str], None]) -> FastAPI:
-    """An app with ``POST /sentry-webhook`` that calls ``on_alert(payload)`` when signed."""
+@dataclass
+class Pager:
+    """Who is told: the webhook secret and the drill's callbacks."""
+
+    secret: str
+    on_alert: Callable[[dict[str, Any]], None]
+    on_rejected: Callable[[str], None]
+
+
+def build_pager_app(pager: Pager) -> FastAPI:
+    """An app with ``POST /sentry-webhook`` that calls ``pager.on_alert(payload)`` when signed."""
     app = FastAPI(title="drill pager", openapi_url=None, docs_url=None, redoc_url=None)
 
     @app.post("/sentry-webhook")
     async def sentry_webhook(request: Request) -> JSONResponse:
         body = await request.body()
         if not verify_sentry_signature(body, request.headers.get("sentry-hook-signature", ""),
-                                       secret):
-            on_rejected("bad signature")
+                                       pager.secret):
+            pager.on_rejected("bad signature")
             return JSONResponse({"detail": "bad signature"}, status_code=401)
-        on_alert(json.loads(body))
+        pager.on_alert(json.loads(body))
         return JSONResponse({"ok": True})
 
     return app

@@ -80,10 +80,12 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in metric_rows(doc)]
     lines += ["", "## Runbook estimate beside the model", "",
               f"- Runbook: {est['text']}",
-              f"- Modelled time to rollback: {fmt_value('time_to_rollback_s', doc['metrics']['time_to_rollback_s'])}"
+              "- Modelled time to rollback: "
+              + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
               + _verdict_vs_estimate(doc),
-              f"- Detection bound implied by the alert rule (window + tick + SDK flush + "
-              f"ingest + evaluation × consecutive breaches): {doc['facts']['detection_bound_s']:.0f} s",
+              "- Detection bound implied by the alert rule (window + tick + SDK flush + "
+              f"ingest + evaluation × consecutive breaches): "
+              f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]
     if doc["reasons"]:
         lines += ["## Not measured", ""]

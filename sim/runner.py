@@ -26,7 +26,7 @@ from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.served import ServedState, ServedStateCache
 from sim.traffic import TrafficModel, TrafficStats
-from sim.world import World, build_world
+from sim.world import build_world
 
 
 @dataclass
@@ -42,9 +42,13 @@ class RunResult:
     samples: list[dict[str, str]]
 
 
-def run_drill(scenario: Scenario, seed: int | None = None) -> RunResult:
-    """Run ``scenario`` with ``seed`` (default: the scenario's) to its horizon."""
-    drill = Drill(scenario, scenario.seed if seed is None else seed)
+def run_drill(scenario: Scenario, seed: int | None = None, full_horizon: bool = True) -> RunResult:
+    """Run ``scenario`` with ``seed`` (default: the scenario's) to its horizon.
+
+    With ``full_horizon=False`` the run ends as soon as the incident is over (recovered and
+    the responder done): the metrics are the same, the series stop early. Sweeps use it.
+    """
+    drill = Drill(scenario, scenario.seed if seed is None else seed, full_horizon)
     try:
         return drill.run()
     finally:
@@ -54,8 +58,9 @@ def run_drill(scenario: Scenario, seed: int | None = None) -> RunResult:
 class Drill:
     """The SimPy processes of one run and the incident state they share."""
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, full_horizon: bool = True) -> None:
         self.s = scenario
+        self.full_horizon = full_horizon
         self.seed = seed
         self.streams = Streams(seed)
         self.env = simpy.Environment()
@@ -83,9 +88,12 @@ class Drill:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, path=self.s.responder.path,
                          flag_mode=self.s.flag.mode)
-        for process in (self._traffic(), self._sdk_flush(), self._evaluate(), self.oncall.run()):
+        for process in (self._traffic(), self._sdk_flush(), self._evaluate()):
             self.env.process(process)
-        self.env.run(until=self.s.horizon)
+        self.responder = self.env.process(self.oncall.run())
+        self.stop = self.env.event()
+        self.env.process(self._horizon())
+        self.env.run(until=self.stop)
         self._close_incident()
         self.journal.add("drill_ended")
         metrics = measure(self.s, self.journal, self.traffic.stats, self.onset)
@@ -101,12 +109,26 @@ class Drill:
             fault = self.faults.active(t0, state.build.version)
             outcome = self.traffic.tick(t0, dt, state, self._incident_open(t0))
             self.pipeline.submit(outcome, dt, fault)
+            if self._over():
+                return
             yield self.env.timeout(dt)
 
+    def _over(self) -> bool:
+        """True when a shortened run may end: recovered and the responder finished."""
+        if self.full_horizon or self.recovered_at is None or not self.responder.triggered:
+            return False
+        self.journal.add("run_shortened", horizon_s=self.s.horizon)
+        self.stop.succeed()
+        return True
+
+    def _horizon(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.s.horizon)
+        if not self.stop.triggered:
+            self.stop.succeed()
+
     def _served_state(self) -> ServedState:
-        build = self.world.live_build()
-        flag, version = self.world.flag()
-        return self.served.current(build, flag, version, remote_reachable=True)
+        return self.served.current(self.world.live_build(), self.world.flag_version(),
+                                   self.world.flag_definition, remote_reachable=True)
 
     def _incident_open(self, t: float) -> bool:
         return self.onset is not None and t >= self.onset and self.recovered_at is None
@@ -136,10 +158,9 @@ class Drill:
             yield self.env.timeout(interval)
 
     def _evaluate(self) -> Generator[simpy.Event, Any, None]:
-        sentry = self.world.sentry
-        for name, interval, job in sentry.periodic_jobs():
-            if name == "evaluate_alert_rules":
-                break
+        jobs = {name: (interval, job) for name, interval, job in
+                self.world.sentry.periodic_jobs()}
+        interval, job = jobs["evaluate_alert_rules"]
         yield self.env.timeout(float(self.streams.get("sentry.phase").uniform(0, interval)))
         while True:
             self.pipeline.deliver_due(self.env.now)

@@ -218,7 +218,8 @@ class Scenario(_Frozen):
             raise ValueError("population.internal_users: cannot exceed population.users")
         for i, fault in enumerate(self.faults):
             if fault.at >= self.horizon:
-                raise ValueError(f"faults.{i}.at: must fall before the horizon ({self.horizon:g} s)")
+                raise ValueError(
+                    f"faults.{i}.at: must fall before the horizon ({self.horizon:g} s)")
             if fault.until is not None and fault.until <= fault.at:
                 raise ValueError(f"faults.{i}.until: must be after faults.{i}.at")
         return self

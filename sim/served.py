@@ -9,6 +9,7 @@ population's answer is cached until that state changes, so a tick only indexes a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,13 +37,14 @@ class ServedStateCache:
         self.mode = mode
         self._state: ServedState | None = None
 
-    def current(self, build: LiveBuild, flag: dict[str, object] | None,
-                flag_version: object, remote_reachable: bool) -> ServedState:
-        """The state for this build and flag definition; cached by their identities."""
+    def current(self, build: LiveBuild, flag_version: object,
+                flag: Callable[[], dict[str, object] | None],
+                remote_reachable: bool) -> ServedState:
+        """The state for this build and flag version; ``flag()`` is read only on a change."""
         key = (build.deployment_id, flag_version if self.mode is FlagMode.REMOTE else None,
                remote_reachable)
         if self._state is None or self._state.key != key:
-            self._state = self._compute(key, build, flag, remote_reachable)
+            self._state = self._compute(key, build, flag(), remote_reachable)
         return self._state
 
     def _compute(self, key: tuple[object, ...], build: LiveBuild,

@@ -63,7 +63,7 @@ class TrafficModel:
         self.faults = faults
         self.rng = rng
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
-        self.stats = TrafficStats(int(math.ceil(scenario.horizon / scenario.tick)))
+        self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
         self.stats.served_faulty = np.zeros(population.size, dtype=bool)
         self._row = 0

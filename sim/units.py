@@ -46,8 +46,8 @@ def _parse_duration_text(text: str) -> float:
         pass
     parts = _PART.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise ValueError(
-            f"{text!r} is not a duration; write seconds or e.g. '500ms', '90s', '5m', '1h30m', '2d'")
+        raise ValueError(f"{text!r} is not a duration; write seconds or e.g. "
+                         "'500ms', '90s', '5m', '1h30m', '2d'")
     return sum(float(n) * _UNIT_SECONDS[u] for n, u in parts)
 
 

@@ -9,8 +9,9 @@ directly; everything a responder does goes over HTTP through ``InProcessTranspor
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -26,7 +27,7 @@ from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
 from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
 from rollout.vendors import PostHogAPI, VercelAPI
-from sim.pager import build_pager_app
+from sim.pager import Pager, build_pager_app
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.transport import InProcessTransport
@@ -54,19 +55,26 @@ class World:
     flag_key: str
     transport: InProcessTransport
     http: httpx.Client
+    _build: LiveBuild | None = field(default=None, repr=False)
 
     def live_build(self) -> LiveBuild:
         """What the production alias serves now (a data-plane read, no HTTP)."""
         d = self.vercel.production_deployment(self.project_id)
-        return LiveBuild(d.id, str(d.meta.get("version", "")),
-                         bool(d.meta.get("hasRedesign", True)), FlagEnv.from_mapping(d.env))
+        if self._build is None or self._build.deployment_id != d.id:
+            self._build = LiveBuild(d.id, str(d.meta.get("version", "")),
+                                    bool(d.meta.get("hasRedesign", True)),
+                                    FlagEnv.from_mapping(d.env or {}))
+        return self._build
 
-    def flag(self) -> tuple[dict[str, Any] | None, object]:
-        """The PostHog flag definition clients fetch now, and its version."""
+    def flag_version(self) -> object:
+        """Identity of the PostHog flag as clients fetch it now (None when it is absent)."""
         flag = self.posthog.flag_by_key(self.flag_key)
-        if flag is None or flag.deleted:
-            return None, None
-        return flag.to_dict(), flag.version
+        return None if flag is None else (flag.id, flag.version)
+
+    def flag_definition(self) -> dict[str, Any] | None:
+        """The PostHog flag definition clients fetch now, or None when it is absent."""
+        flag = self.posthog.flag_by_key(self.flag_key)
+        return None if flag is None else flag.definition()
 
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
@@ -91,10 +99,11 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
                                lambda: world_ref["w"].live_build(),
                                lambda uid: _remote_flag(posthog, scenario.flag.posthog.key, uid),
                                internal_ids)
-    transport = InProcessTransport({
-        "vercel.drill": build_vercel_app(vercel), "posthog.drill": build_posthog_app(posthog),
-        "sentry.drill": build_sentry_app(sentry), "contacts.drill": build_contacts_app(contacts),
-        "pager.drill": build_pager_app(WEBHOOK_SECRET, on_alert, on_rejected)})
+    transport = InProcessTransport(_apps({
+        "vercel.drill": (build_vercel_app, vercel), "posthog.drill": (build_posthog_app, posthog),
+        "sentry.drill": (build_sentry_app, sentry),
+        "contacts.drill": (build_contacts_app, contacts),
+        "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected))}))
     world = World(vercel, posthog, sentry, contacts, project_id, scenario.flag.posthog.key,
                   transport, httpx.Client(transport=transport, timeout=None))
     world_ref["w"] = world
@@ -159,3 +168,39 @@ def _sentry(scenario: Scenario, clock: Clock) -> SentryBackend:
                       "actions": [{"type": "sentry_app", "targetType": "sentry_app",
                                    "targetIdentifier": "drill-pager"}]}]})
     return sentry
+
+
+class Rebindable:
+    """Stands in for a backend inside an app built once and reused by later drills.
+
+    Building the fakes' FastAPI apps costs more than a whole drill, so each thread builds
+    them once, over a stand-in; every drill points the stand-in at its own backends.
+    """
+
+    __slots__ = ("_target",)
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_target", None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_target"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_target"), name, value)
+
+    def bind(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+
+_APPS = threading.local()
+
+
+def _apps(specs: dict[str, tuple[Callable[[Any], Any], Any]]) -> dict[str, Any]:
+    """This thread's apps per host, each rebound to the given backend."""
+    pool: dict[str, tuple[Any, Rebindable]] = _APPS.__dict__.setdefault("pool", {})
+    for host, (build, backend) in specs.items():
+        if host not in pool:
+            stand_in = Rebindable()
+            pool[host] = (build(stand_in), stand_in)
+        pool[host][1].bind(backend)
+    return {host: pool[host][0] for host in specs}

@@ -35,7 +35,7 @@ def to_iso(clock: Clock, t: float | None = None) -> str:
 
 def to_ms(clock: Clock, t: float | None = None) -> int:
     """Unix milliseconds of virtual second ``t`` (default: now)."""
-    return int(round(to_datetime(clock, t).timestamp() * 1000))
+    return round(to_datetime(clock, t).timestamp() * 1000)
 
 
 def from_iso(clock: Clock, text: str) -> float:

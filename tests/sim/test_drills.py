@@ -112,3 +112,12 @@ def test_summary_is_byte_identical_in_another_process(tmp_path: Path) -> None:
         assert proc.returncode in (0, 1), proc.stderr
         outputs.append((out / "summary.json").read_bytes())
     assert outputs[0] == outputs[1]
+
+
+@pytest.mark.parametrize("name", CATALOG)
+def test_shortened_run_measures_the_same(scenario: Load, name: str) -> None:
+    """Ending a run once the incident is over changes no metric and no timeline entry."""
+    s = scenario(name)
+    full, short = summary(run_drill(s, 3)), summary(run_drill(s, 3, full_horizon=False))
+    assert short["metrics"] == full["metrics"]
+    assert short["timeline"] == full["timeline"]
