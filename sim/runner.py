@@ -185,7 +185,7 @@ class Drill:
     def _facts(self) -> dict[str, Any]:
         bound = self.pipeline.alert_bound() + self.s.tick
         return {"detection_bound_s": round(bound, 3),
-                "control_plane_calls": self.world.transport.calls,
+                "control_plane_calls": self.world.transport.calls if self.world.transport else 0,
                 "fault_onset_s": self.onset,
                 "horizon_s": self.s.horizon}
 

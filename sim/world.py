@@ -44,17 +44,16 @@ DAY = 86400.0
 
 
 @dataclass
-class World:
-    """The fakes of one drill and the HTTP client that reaches them."""
+class Backends:
+    """The fakes of the runbook's world, seeded, on one clock; no HTTP wiring."""
 
     vercel: VercelBackend
     posthog: PostHogBackend
     sentry: SentryBackend
-    contacts: ContactsBackend
     project_id: str
     flag_key: str
-    transport: InProcessTransport
-    http: httpx.Client
+    flag_mode: FlagMode
+    internal_ids: list[str]
     _build: LiveBuild | None = field(default=None, repr=False)
 
     def live_build(self) -> LiveBuild:
@@ -76,6 +75,30 @@ class World:
         flag = self.posthog.flag_by_key(self.flag_key)
         return None if flag is None else flag.definition()
 
+    def contacts_backend(self) -> ContactsBackend:
+        """The Contacts app serving what these backends serve."""
+        return ContactsBackend(self.vercel.clock, self.flag_mode, self.live_build,
+                               lambda uid: _remote_flag(self.posthog, self.flag_key, uid),
+                               self.internal_ids)
+
+
+def seed_backends(scenario: Scenario, clock: Clock, streams: Streams, internal_ids: list[str],
+                  webhook_url: str | None) -> Backends:
+    """Create the runbook's world for ``scenario``: deployments, env, flag, alert rule."""
+    vercel, project_id = _vercel(scenario, clock, streams)
+    return Backends(vercel, _posthog(scenario, clock), _sentry(scenario, clock, webhook_url),
+                    project_id, scenario.flag.posthog.key, FlagMode(scenario.flag.mode),
+                    internal_ids)
+
+
+@dataclass
+class World(Backends):
+    """The fakes of one drill and the HTTP client that reaches them."""
+
+    contacts: ContactsBackend | None = None
+    transport: InProcessTransport | None = None
+    http: httpx.Client = field(default_factory=httpx.Client)
+
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
 
@@ -84,30 +107,25 @@ class World:
 
     def close(self) -> None:
         self.http.close()
-        self.transport.close()
+        if self.transport is not None:
+            self.transport.close()
 
 
 def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids: list[str],
                 on_alert: Callable[[dict[str, Any]], None],
                 on_rejected: Callable[[str], None]) -> World:
-    """Create and seed every fake for ``scenario`` on ``clock``."""
-    vercel, project_id = _vercel(scenario, clock, streams)
-    posthog = _posthog(scenario, clock)
-    sentry = _sentry(scenario, clock)
-    world_ref: dict[str, World] = {}
-    contacts = ContactsBackend(clock, FlagMode(scenario.flag.mode),
-                               lambda: world_ref["w"].live_build(),
-                               lambda uid: _remote_flag(posthog, scenario.flag.posthog.key, uid),
-                               internal_ids)
+    """Create and seed every fake for ``scenario`` on ``clock``, wired for in-process HTTP."""
+    b = seed_backends(scenario, clock, streams, internal_ids, f"{PAGER}/sentry-webhook")
+    contacts = b.contacts_backend()
     transport = InProcessTransport(_apps({
-        "vercel.drill": (build_vercel_app, vercel), "posthog.drill": (build_posthog_app, posthog),
-        "sentry.drill": (build_sentry_app, sentry),
+        "vercel.drill": (build_vercel_app, b.vercel),
+        "posthog.drill": (build_posthog_app, b.posthog),
+        "sentry.drill": (build_sentry_app, b.sentry),
         "contacts.drill": (build_contacts_app, contacts),
         "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected))}))
-    world = World(vercel, posthog, sentry, contacts, project_id, scenario.flag.posthog.key,
-                  transport, httpx.Client(transport=transport, timeout=None))
-    world_ref["w"] = world
-    return world
+    return World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
+                 b.internal_ids, None, contacts, transport,
+                 httpx.Client(transport=transport, timeout=None))
 
 
 def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelBackend, str]:
@@ -152,10 +170,9 @@ def _remote_flag(posthog: PostHogBackend, key: str, user_id: str) -> bool | None
     return bool(result.enabled) if result is not None else False
 
 
-def _sentry(scenario: Scenario, clock: Clock) -> SentryBackend:
+def _sentry(scenario: Scenario, clock: Clock, webhook_url: str | None) -> SentryBackend:
     m = scenario.monitoring
-    sentry = SentryBackend(clock, webhook_secret=WEBHOOK_SECRET,
-                           webhook_url=f"{PAGER}/sentry-webhook")
+    sentry = SentryBackend(clock, webhook_secret=WEBHOOK_SECRET, webhook_url=webhook_url)
     sentry.evaluation_interval = m.evaluation_interval
     a = m.alert
     sentry.create_alert_rule({

@@ -90,6 +90,7 @@ def make_app(title: str, error_class: type[FakeError],
         where = ".".join(str(p) for p in first.get("loc", ()))
         return error_response(error_class(f"{where}: {first.get('msg')}"))
 
+    app.state.fake_error_class = error_class
     app.add_exception_handler(FakeError, handle_fake)
     app.add_exception_handler(RequestValidationError, handle_validation)
     return app

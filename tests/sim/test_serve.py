@@ -1,0 +1,104 @@
+"""`drill serve`: every fake listens on loopback, the env file points clients at them,
+and Ctrl-C stops everything cleanly."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def read_env(path: Path) -> dict[str, str]:
+    env = {}
+    for line in path.read_text().splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = shlex.split(value)[0]
+    return env
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    env_file = tmp_path / "drill.env"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", "--env-file",
+                             str(env_file), "--speed", "60"], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not env_file.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"drill serve did not start: {proc.communicate()}")
+        time.sleep(0.05)
+    try:
+        yield proc, read_env(env_file)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def test_env_file_points_real_tools_at_every_fake(served: tuple[subprocess.Popen[str],
+                                                                dict[str, str]]) -> None:
+    """Each variable the real tools read is set, and each base URL answers on loopback."""
+    _, env = served
+    for key in ("VERCEL_API_URL", "VERCEL_TOKEN", "VERCEL_ORG_ID", "VERCEL_PROJECT_ID",
+                "POSTHOG_HOST", "POSTHOG_PROJECT_API_KEY", "POSTHOG_PERSONAL_API_KEY",
+                "SENTRY_DSN", "SENTRY_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT"):
+        assert env.get(key), key
+    for key in ("VERCEL_API_URL", "POSTHOG_HOST", "SENTRY_URL", "CONTACTS_APP_URL"):
+        assert env[key].startswith("http://127.0.0.1:")
+    user = httpx.get(env["VERCEL_API_URL"] + "/v2/user",
+                     headers={"Authorization": f"Bearer {env['VERCEL_TOKEN']}"})
+    assert user.status_code == 200 and user.json()["user"]["id"]
+    deployments = httpx.get(env["VERCEL_API_URL"] + "/v6/deployments",
+                            params={"projectId": env["VERCEL_PROJECT_ID"],
+                                    "target": "production"},
+                            headers={"Authorization": f"Bearer {env['VERCEL_TOKEN']}"}).json()
+    assert len([d for d in deployments["deployments"] if d["readyState"] == "READY"]) >= 2
+    flags = httpx.post(env["POSTHOG_HOST"] + "/flags/?v=4",
+                       json={"api_key": env["POSTHOG_PROJECT_API_KEY"], "distinct_id": "u1"})
+    assert "contacts_redesign" in flags.json()["flags"]
+    assert httpx.get(env["CONTACTS_APP_URL"] + "/health").json()["status"] == "ok"
+
+
+def test_fault_control_plane_is_live(served: tuple[subprocess.Popen[str],
+                                                   dict[str, str]]) -> None:
+    """An outage set through /_fake/faults makes the vendor API fail in its own shape."""
+    _, env = served
+    base = env["VERCEL_API_URL"]
+    rules = {"rules": [{"operation": "get_auth_user", "error_rate": 1, "status": 503}]}
+    assert httpx.post(base + "/_fake/faults", json=rules).status_code == 200
+    auth = {"Authorization": f"Bearer {env['VERCEL_TOKEN']}"}
+    failed = httpx.get(base + "/v2/user", headers=auth)
+    assert failed.status_code == 503 and "error" in failed.json()
+
+
+def test_ctrl_c_stops_every_server(served: tuple[subprocess.Popen[str],
+                                                 dict[str, str]]) -> None:
+    """SIGINT ends `drill serve` with exit 0, no traceback, and the ports close."""
+    proc, env = served
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert "stopped" in out
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(env["CONTACTS_APP_URL"] + "/health", timeout=2)
+
+
+def test_env_file_is_written_atomically(tmp_path: Path) -> None:
+    """write_env_file replaces the file in one rename: no partial file is ever visible."""
+    from sim.serve import write_env_file
+
+    target = tmp_path / "env"
+    write_env_file(target, {"A": "1", "B": "two words"})
+    assert read_env(target) == {"A": "1", "B": "two words"}
+    assert [p.name for p in tmp_path.iterdir()] == ["env"]
+    assert os.access(target, os.R_OK)
