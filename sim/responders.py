@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from rollout.actions import disable_posthog_flag, vercel_env_var_disable, vercel_instant_rollback
 from rollout.decision import decide
 from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.journal import Journal
+from sim.paths import start
 from sim.scenario import Responder
 from sim.world import World
 
@@ -48,15 +48,7 @@ class OnCall:
         self.journal.add("decision", action=decision.action, severity=decision.severity.value,
                          reason=decision.reason, path=decision.path, responder=self.spec.mode)
         if decision.action == "rollback":
-            yield from self._execute(self._procedure())
-
-    def _procedure(self) -> Procedure:
-        s, w = self.spec, self.world
-        if s.path == "posthog-flag-disable":
-            return disable_posthog_flag(w.posthog_api(), w.flag_key, s.flag_disable_how)
-        if s.path == "vercel-env-var":
-            return vercel_env_var_disable(w.vercel_api(), w.project_id, s.poll_interval)
-        return vercel_instant_rollback(w.vercel_api(), w.project_id)
+            yield from self._execute(start(self.spec.path, self.world, self.spec))
 
     def _execute(self, procedure: Procedure) -> Generator[simpy.Event, Any, None]:
         self.journal.add("rollback_started", path=self.spec.path)

@@ -1,0 +1,41 @@
+"""The rollback paths a responder can take, by name: how each is started in a drill.
+
+Each entry builds the ``rollout.actions`` procedure for a world; the procedure makes the
+real HTTP calls. Adding a path means a procedure in ``rollout/``, an entry here, its
+name in ``sim.scenario.RollbackPath`` and its runbook estimate in ``rollout.runbook``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rollout.actions import disable_posthog_flag, vercel_env_var_disable, vercel_instant_rollback
+from rollout.steps import Procedure
+from sim.scenario import Responder
+from sim.world import World
+
+Starter = Callable[[World, Responder], Procedure]
+
+
+def _posthog_flag(world: World, spec: Responder) -> Procedure:
+    return disable_posthog_flag(world.posthog_api(), world.flag_key, spec.flag_disable_how)
+
+
+def _vercel_env_var(world: World, spec: Responder) -> Procedure:
+    return vercel_env_var_disable(world.vercel_api(), world.project_id, spec.poll_interval)
+
+
+def _vercel_rollback(world: World, spec: Responder) -> Procedure:
+    return vercel_instant_rollback(world.vercel_api(), world.project_id)
+
+
+PATHS: dict[str, Starter] = {
+    "posthog-flag-disable": _posthog_flag,
+    "vercel-env-var": _vercel_env_var,
+    "vercel-rollback": _vercel_rollback,
+}
+
+
+def start(path: str, world: World, spec: Responder) -> Procedure:
+    """The procedure for ``path``; raises KeyError for a path no one registered."""
+    return PATHS[path](world, spec)
