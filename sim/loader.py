@@ -21,6 +21,8 @@ from sim.errors import ScenarioError
 from sim.scenario import Scenario
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
+_FAULT_CLASSES = ("ErrorSpike", "PostHogOutage", "ApiFault", "error_spike", "posthog_outage",
+                  "api_fault")
 _INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 
@@ -108,7 +110,7 @@ def _list_item(node: list[Any], part: str, key: str, source: str) -> Any:
 def _explain(exc: ValidationError, source: str) -> ScenarioError:
     error = exc.errors()[0]
     loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
-    loc = [p for p in loc if p not in ("ErrorSpike",)]
+    loc = [p for p in loc if p not in _FAULT_CLASSES]
     field = ".".join(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -130,9 +132,11 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
 
 
 def _fault_kinds() -> str:
-    from sim.scenario import ErrorSpike
+    from sim.scenario import ApiFault, ErrorSpike, PostHogOutage
 
-    return ", ".join(ErrorSpike.model_fields["kind"].annotation.__args__)  # type: ignore[union-attr]
+    kinds = [cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+             for cls in (ErrorSpike, PostHogOutage, ApiFault)]
+    return ", ".join(kinds)
 
 
 def _allowed_fields(loc: list[str]) -> list[str]:

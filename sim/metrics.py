@@ -76,8 +76,12 @@ def _raw(journal: Journal, stats: TrafficStats, onset: float | None) -> dict[str
                   if r.data.get("action") == "critical" and r.t >= onset), None)
     decision = journal.first("decision")
     recovered = journal.first("recovered")
+    silent = journal.first("alert_silent")
+    no_alert = "no critical alert fired before the horizon" + (
+        f" ({silent.data['reason']}: {silent.data['no_data_evaluations']} of "
+        f"{silent.data['evaluations']} evaluations had no data)" if silent else "")
     out: dict[str, Raw] = {
-        "time_to_detect_s": _span(onset, alert, "no critical alert fired before the horizon"),
+        "time_to_detect_s": _span(onset, alert, no_alert),
         "time_to_decision_s": _span(alert.t if alert else None, decision,
                                     "no alert, so no decision" if alert is None
                                     else "no decision was taken before the horizon"),

@@ -16,7 +16,8 @@ LABELS = {
 }
 JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollback_started",
                  "manual_step", "rollback_completed", "rollback_failed", "recovered",
-                 "horizon_reached_unrecovered", "metric_unavailable")
+                 "horizon_reached_unrecovered", "alert_silent", "posthog_unreachable",
+                 "posthog_reachable", "metric_unavailable")
 
 
 def fmt_value(name: str, value: Any) -> str:

@@ -70,8 +70,12 @@ class Drill:
         self.faults = FaultSchedule(scenario)
         self.onset = self.faults.first_onset()
         self.recovered_at: float | None = None
+        self._posthog_reachable = True
+        self.evaluations: dict[bool, int] = {True: 0, False: 0}
+        self._journal_exposure_change = False
         self.world = build_world(scenario, self.clock, self.streams,
-                                 self.population.internal_ids(), self._alert, self._rejected)
+                                 self.population.internal_ids(), self._alert, self._rejected,
+                                 self.faults)
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.faults,
                                     self.streams.get("traffic"))
@@ -104,9 +108,10 @@ class Drill:
         dt = self.s.tick
         while True:
             t0 = self.env.now
-            state = self._served_state()
+            state = self._served_state(t0)
             self._watch_incident(t0, state)
-            fault = self.faults.active(t0, state.build.version)
+            fault = self.faults.active(t0, state.build.version, "new") or \
+                self.faults.active(t0, state.build.version, "old")
             outcome = self.traffic.tick(t0, dt, state, self._incident_open(t0))
             self.pipeline.submit(outcome, dt, fault)
             if self._over():
@@ -126,9 +131,18 @@ class Drill:
         if not self.stop.triggered:
             self.stop.succeed()
 
-    def _served_state(self) -> ServedState:
-        return self.served.current(self.world.live_build(), self.world.flag_version(),
-                                   self.world.flag_definition, remote_reachable=True)
+    def _served_state(self, t: float) -> ServedState:
+        reachable = self.faults.posthog_reachable(t)
+        if reachable != self._posthog_reachable:
+            self._posthog_reachable = reachable
+            self._journal_exposure_change = True
+        state = self.served.current(self.world.live_build(), self.world.flag_version(),
+                                    self.world.flag_definition, remote_reachable=reachable)
+        if self._journal_exposure_change:
+            self._journal_exposure_change = False
+            self.journal.add("posthog_reachable" if reachable else "posthog_unreachable",
+                             exposure_pct=round(100 * state.exposure, 3))
+        return state
 
     def _incident_open(self, t: float) -> bool:
         return self.onset is not None and t >= self.onset and self.recovered_at is None
@@ -139,7 +153,9 @@ class Drill:
         if self.journal.first("fault_started") is None:
             self.journal.add("fault_started", exposure_pct=round(100 * state.exposure, 3),
                              release=state.build.version)
-        faulty = self.faults.active(t, state.build.version) is not None and state.exposure > 0
+        release = state.build.version
+        faulty = (self.faults.active(t, release, "new") is not None and state.exposure > 0) or \
+            (self.faults.active(t, release, "old") is not None and state.exposure < 1)
         if not faulty:
             self.recovered_at = t
             self.journal.add("recovered", deployment_id=state.build.deployment_id,
@@ -149,6 +165,12 @@ class Drill:
     def _close_incident(self) -> None:
         if self._incident_open(self.env.now):
             self.journal.add("horizon_reached_unrecovered")
+        silent, total = self.evaluations[True], sum(self.evaluations.values())
+        if silent and self.journal.first("alert") is None:
+            self.journal.add("alert_silent", no_data_evaluations=silent, evaluations=total,
+                             rule=self.s.monitoring.alert.name,
+                             reason="the alert rule saw no data during the incident: "
+                                    "a mistyped metric or query keeps it silent")
 
     def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
         interval = self.s.monitoring.sdk_flush_interval
@@ -164,9 +186,16 @@ class Drill:
         yield self.env.timeout(float(self.streams.get("sentry.phase").uniform(0, interval)))
         while True:
             self.pipeline.deliver_due(self.env.now)
-            job()
+            self._count_evaluations(job())
             self._deliver_webhooks()
             yield self.env.timeout(interval)
+
+    def _count_evaluations(self, results: list[dict[str, Any]]) -> None:
+        """Tally evaluations during the incident, to flag an alert rule that sees nothing."""
+        if self.onset is None or self.env.now < self.onset or self.recovered_at is not None:
+            return
+        for result in results:
+            self.evaluations[result.get("status") == "no_data"] += 1
 
     def _deliver_webhooks(self) -> None:
         for hook in self.world.sentry.drain_webhooks():
@@ -187,6 +216,8 @@ class Drill:
         return {"detection_bound_s": round(bound, 3),
                 "control_plane_calls": self.world.transport.calls if self.world.transport else 0,
                 "fault_onset_s": self.onset,
+                "alert_evaluations_in_incident": sum(self.evaluations.values()),
+                "alert_no_data_evaluations": self.evaluations[True],
                 "horizon_s": self.s.horizon}
 
     def _samples(self) -> list[dict[str, str]]:

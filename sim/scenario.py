@@ -95,7 +95,12 @@ class FlagControl(_Frozen):
 
 
 class ErrorSpike(_Frozen):
-    """From ``at`` (until ``until``) the new page fails at ``error_rate`` in ``releases``."""
+    """From ``at`` (until ``until``) the Contacts page fails at ``error_rate``.
+
+    It hits the given ``variants`` (default: the new page) of the given ``releases``
+    (default: the current release). A fault in the old page too means rolling back does
+    not help.
+    """
 
     kind: Literal["error_spike"]
     at: Duration
@@ -103,11 +108,34 @@ class ErrorSpike(_Frozen):
     error_rate: float = Field(ge=0, le=1)
     crash: bool = False
     releases: tuple[str, ...] | None = None
+    variants: tuple[Literal["new", "old"], ...] = ("new",)
     exc_type: str = "TypeError"
     message: str = "Cannot read properties of undefined (reading 'map')"
 
 
-Fault = Annotated[ErrorSpike, Field(discriminator="kind")]
+class PostHogOutage(_Frozen):
+    """From ``at`` to ``until`` browsers cannot load PostHog flags: ``isFeatureEnabled``
+    is undefined and the runbook's fallback (the env flag) decides exposure."""
+
+    kind: Literal["posthog_outage"]
+    at: Duration
+    until: Duration | None = None
+
+
+class ApiFault(_Frozen):
+    """From ``at`` to ``until`` a vendor API fails ``operation`` (an endpoint name, or
+    ``*``) with ``status`` at ``error_rate``: e.g. a rollback API that is down."""
+
+    kind: Literal["api_fault"]
+    service: Literal["vercel", "posthog", "sentry"]
+    operation: str = "*"
+    at: Duration = 0.0
+    until: Duration | None = None
+    error_rate: float = Field(default=1.0, ge=0, le=1)
+    status: int = Field(default=503, ge=400, le=599)
+
+
+Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault, Field(discriminator="kind")]
 
 
 CRASH_RATE_WINDOWS_MIN = (30, 60, 120, 240, 720, 1440)
@@ -185,6 +213,39 @@ class Targets(_Frozen):
     repeat_incidents: int = Field(default=0, ge=0)
 
 
+GateMetric = Literal["time_to_detect_s", "time_to_decision_s", "time_to_rollback_s",
+                     "affected_users_pct", "data_loss", "repeat_incidents"]
+DEFAULT_MIN_PASS_RATE = {"time_to_detect_s": 0.9, "time_to_decision_s": 0.9,
+                         "time_to_rollback_s": 0.9}
+
+
+class Gate(_Frozen):
+    """What ``drill check`` requires of this scenario over a sweep of seeds.
+
+    ``min_pass_rate`` maps a metric to the share of runs that must meet its target; the
+    keys given are merged onto the defaults (each timing target 0.9), and ``null`` lifts a
+    requirement. ``p95_tolerance`` is how much worse than the baseline a metric's p95 may
+    be (0.10: 10 %). ``runs`` is the sweep size ``drill check`` and ``drill baseline`` use.
+    """
+
+    runs: int = Field(default=100, ge=1, le=1_000_000)
+    min_pass_rate: dict[GateMetric, Annotated[float, Field(ge=0, le=1)] | None] = Field(
+        default_factory=lambda: dict(DEFAULT_MIN_PASS_RATE))
+    p95_tolerance: float = Field(default=0.10, ge=0)
+
+    @field_validator("min_pass_rate", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: object) -> object:
+        return {**DEFAULT_MIN_PASS_RATE, **value} if isinstance(value, dict) else value
+
+    def required(self) -> dict[str, float]:
+        """The metrics with a pass-rate requirement, and the rate each must reach."""
+        return {k: v for k, v in self.min_pass_rate.items() if v is not None}
+
+    def __hash__(self) -> int:  # the dict field would make the frozen model unhashable
+        return hash((self.runs, tuple(sorted(self.min_pass_rate.items())), self.p95_tolerance))
+
+
 class Scenario(_Frozen):
     """One drill: the world at the start, the traffic, the faults, who responds, targets."""
 
@@ -202,6 +263,7 @@ class Scenario(_Frozen):
     monitoring: Monitoring = Monitoring()
     responder: Responder = Responder()
     targets: Targets = Targets()
+    gate: Gate = Gate()
 
     @field_validator("start")
     @classmethod
@@ -217,7 +279,7 @@ class Scenario(_Frozen):
         if self.population.internal_users > self.population.users:
             raise ValueError("population.internal_users: cannot exceed population.users")
         for i, fault in enumerate(self.faults):
-            if fault.at >= self.horizon:
+            if fault.at >= self.horizon and fault.kind != "api_fault":
                 raise ValueError(
                     f"faults.{i}.at: must fall before the horizon ({self.horizon:g} s)")
             if fault.until is not None and fault.until <= fault.at:

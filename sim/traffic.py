@@ -80,19 +80,32 @@ class TrafficModel:
         visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
         new = state.new_page[visitors]
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
-        fault = self.faults.active(t0, state.build.version)
-        err_new = fault.error_rate if fault else self.s.traffic.error_rate_new
+        f_new = self.faults.active(t0, state.build.version, "new")
+        f_old = self.faults.active(t0, state.build.version, "old")
+        tr = self.s.traffic
         pv_new, pv_old = int(views[new].sum()), int(views[~new].sum())
-        e_new = int(self.rng.binomial(pv_new, err_new)) if pv_new else 0
-        e_old = int(self.rng.binomial(pv_old, self.s.traffic.error_rate_old)) if pv_old else 0
+        e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
+        e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
+        faulty = self._faulty(new, f_new is not None, f_old is not None)
         if incident_open:
-            self._mark_incident(t0, visitors, new if fault else None)
-        self._record(t0, state, fault is not None, int((~new).sum()), int(new.sum()),
+            self._mark_incident(t0, visitors, faulty)
+        self._record(t0, state, f_new is not None, int((~new).sum()), int(new.sum()),
                      (pv_old, pv_new), (e_old, e_new))
-        fault_errors = e_new if fault else 0
-        crashed = fault_errors if fault and fault.crash else 0
+        fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
+        crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
                            crashed, fault_errors)
+
+    def _errors(self, pageviews: int, rate: float) -> int:
+        return int(self.rng.binomial(pageviews, rate)) if pageviews else 0
+
+    @staticmethod
+    def _faulty(new: np.ndarray, new_hit: bool, old_hit: bool) -> np.ndarray | None:
+        if new_hit and old_hit:
+            return np.ones_like(new)
+        if new_hit:
+            return new
+        return ~new if old_hit else None
 
     def _mark_incident(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
         assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None

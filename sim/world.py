@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from fakes.common.clock import Clock
+from fakes.common.faults import FaultInjector, install
 from fakes.contacts.backend import ContactsBackend, LiveBuild
 from fakes.contacts.router import build_app as build_contacts_app
 from fakes.posthog.backend import PostHogBackend
@@ -27,6 +28,7 @@ from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
 from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
 from rollout.vendors import PostHogAPI, VercelAPI
+from sim.faults import FaultSchedule
 from sim.pager import Pager, build_pager_app
 from sim.rng import Streams
 from sim.scenario import Scenario
@@ -113,16 +115,25 @@ class World(Backends):
 
 def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids: list[str],
                 on_alert: Callable[[dict[str, Any]], None],
-                on_rejected: Callable[[str], None]) -> World:
-    """Create and seed every fake for ``scenario`` on ``clock``, wired for in-process HTTP."""
+                on_rejected: Callable[[str], None], faults: FaultSchedule) -> World:
+    """Create and seed every fake for ``scenario`` on ``clock``, wired for in-process HTTP.
+
+    Each vendor app gets a fault injector on the drill's clock, loaded with the
+    scenario's API faults for that vendor.
+    """
     b = seed_backends(scenario, clock, streams, internal_ids, f"{PAGER}/sentry-webhook")
     contacts = b.contacts_backend()
+    seed = int(streams.get("api_faults").integers(0, 2**31))
+
+    def injector(service: str) -> FaultInjector:
+        return FaultInjector(clock, seed, rules=faults.rules_for(service))
+
     transport = InProcessTransport(_apps({
-        "vercel.drill": (build_vercel_app, b.vercel),
-        "posthog.drill": (build_posthog_app, b.posthog),
-        "sentry.drill": (build_sentry_app, b.sentry),
-        "contacts.drill": (build_contacts_app, contacts),
-        "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected))}))
+        "vercel.drill": (build_vercel_app, b.vercel, injector("vercel")),
+        "posthog.drill": (build_posthog_app, b.posthog, injector("posthog")),
+        "sentry.drill": (build_sentry_app, b.sentry, injector("sentry")),
+        "contacts.drill": (build_contacts_app, contacts, None),
+        "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected), None)}))
     return World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
                  b.internal_ids, None, contacts, transport,
                  httpx.Client(transport=transport, timeout=None))
@@ -212,12 +223,19 @@ class Rebindable:
 _APPS = threading.local()
 
 
-def _apps(specs: dict[str, tuple[Callable[[Any], Any], Any]]) -> dict[str, Any]:
-    """This thread's apps per host, each rebound to the given backend."""
-    pool: dict[str, tuple[Any, Rebindable]] = _APPS.__dict__.setdefault("pool", {})
-    for host, (build, backend) in specs.items():
+AppSpec = tuple[Callable[[Any], Any], Any, FaultInjector | None]
+
+
+def _apps(specs: dict[str, AppSpec]) -> dict[str, Any]:
+    """This thread's apps per host, rebound to the given backend and fault injector."""
+    pool: dict[str, tuple[Any, Rebindable, Rebindable]] = _APPS.__dict__.setdefault("pool", {})
+    for host, (build, backend, faults) in specs.items():
         if host not in pool:
-            stand_in = Rebindable()
-            pool[host] = (build(stand_in), stand_in)
+            stand_in, injector = Rebindable(), Rebindable()
+            app = build(stand_in)
+            if faults is not None:
+                install(app, injector)  # type: ignore[arg-type]
+            pool[host] = (app, stand_in, injector)
         pool[host][1].bind(backend)
+        pool[host][2].bind(faults)
     return {host: pool[host][0] for host in specs}

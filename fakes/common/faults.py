@@ -40,6 +40,8 @@ class FaultRule:
     outage_start: float | None = None
     outage_end: float | None = None
     latency: float = 0.0
+    active_from: float | None = None
+    active_until: float | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0:
@@ -56,6 +58,11 @@ class FaultRule:
 
     def matches(self, operation: str) -> bool:
         return self.operation in ("*", operation)
+
+    def active(self, t: float) -> bool:
+        """Whether the rule applies at ``t`` (its ``active_from``/``active_until`` window)."""
+        return (self.active_from is None or t >= self.active_from) and \
+            (self.active_until is None or t < self.active_until)
 
     def in_outage(self, t: float) -> bool:
         return self.outage_start is not None and self.outage_end is not None \
@@ -96,7 +103,7 @@ class FaultInjector:
         now = self.clock.now()
         latency = 0.0
         for rule in self.rules:
-            if not rule.matches(operation):
+            if not rule.matches(operation) or not rule.active(now):
                 continue
             latency += rule.latency
             if rule.in_outage(now):

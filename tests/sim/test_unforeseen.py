@@ -1,0 +1,68 @@
+"""Failures the runbook does not foresee: each scenario shows what really happens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sim.results import summary
+from sim.runner import RunResult, run_drill
+from sim.scenario import Scenario
+
+Load = Callable[..., Scenario]
+
+
+def run(scenario: Load, name: str) -> tuple[RunResult, dict]:  # type: ignore[type-arg]
+    result = run_drill(scenario(name, fast=False))
+    return result, summary(result)
+
+
+def test_posthog_outage_hands_exposure_to_the_env_fallback(scenario: Load) -> None:
+    """While PostHog is down, exposure jumps from the 10 % rollout to everyone (env=true)."""
+    result, doc = run(scenario, "posthog-outage")
+    started = result.journal.first("fault_started")
+    down = result.journal.first("posthog_unreachable")
+    assert started is not None and down is not None
+    assert 8 < started.data["exposure_pct"] < 12
+    assert down.data["exposure_pct"] == 100.0
+    alert = result.journal.first("alert")
+    assert alert is not None and alert.t >= down.t  # the latent bug only pages once exposed
+    assert doc["status"]["time_to_detect_s"] == "fail"
+    assert result.journal.first("recovered") is not None
+
+
+def test_failing_rollback_api_leaves_users_on_the_faulty_page(scenario: Load) -> None:
+    """A 503 from Vercel's rollback endpoint fails the rollback and the drill says where."""
+    result, doc = run(scenario, "failing-rollback-api")
+    failed = result.journal.first("rollback_failed")
+    assert failed is not None and failed.data["where"] == "vercel rollback"
+    assert "503" in failed.data["error"]
+    assert doc["metrics"]["time_to_rollback_s"] is None
+    assert doc["status"]["time_to_rollback_s"] == "fail"
+    assert "rollback failed" in doc["reasons"]["time_to_rollback_s"]
+
+
+def test_fault_in_old_version_rollback_completes_but_does_not_recover(scenario: Load) -> None:
+    """Rolling back to a release with the same fault completes, yet users keep failing."""
+    result, doc = run(scenario, "fault-in-old-version")
+    assert result.journal.first("rollback_completed") is not None
+    assert result.journal.first("recovered") is None
+    assert doc["status"]["time_to_rollback_s"] == "fail"
+    assert doc["metrics"]["affected_users_pct"] == 100.0
+
+
+def test_alert_with_no_data_is_flagged_not_passed(scenario: Load) -> None:
+    """A rule whose query matches nothing stays silent; the drill flags it and fails detection."""
+    result, doc = run(scenario, "alert-no-data")
+    silent = result.journal.first("alert_silent")
+    assert silent is not None and silent.data["no_data_evaluations"] > 0
+    assert doc["status"]["time_to_detect_s"] == "fail"
+    assert "no data" in doc["reasons"]["time_to_detect_s"]
+    assert doc["facts"]["alert_no_data_evaluations"] == doc["facts"][
+        "alert_evaluations_in_incident"]
+
+
+def test_slow_build_breaks_the_env_var_rollback_target(scenario: Load) -> None:
+    """A ~12 minute build makes the env-var path miss the < 5 min rollback target."""
+    _, doc = run(scenario, "slow-build")
+    assert doc["metrics"]["time_to_rollback_s"] > 600
+    assert doc["status"]["time_to_rollback_s"] == "fail"
