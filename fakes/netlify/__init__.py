@@ -1,0 +1,16 @@
+"""The fake Netlify: deploys built on a virtual clock, account-scoped env vars baked at
+build start, publishing with restore, rollback and locked deploys, and the REST API
+(``/api/v1``) that netlify-cli and @netlify/api call.
+
+``backend.NetlifyBackend`` is the state machine (``lifecycle`` its transition tables,
+``models`` its records, ``env`` its env var bookkeeping); ``router.build_app`` puts
+Netlify's HTTP API in front of it.
+"""
+
+from fakes.netlify.backend import NetlifyBackend
+from fakes.netlify.lifecycle import DeployState, PublishStatus
+from fakes.netlify.models import Build, Deploy, EnvValue, EnvVar, Site
+from fakes.netlify.router import build_app, build_router
+
+__all__ = ["Build", "Deploy", "DeployState", "EnvValue", "EnvVar", "NetlifyBackend",
+           "PublishStatus", "Site", "build_app", "build_router"]

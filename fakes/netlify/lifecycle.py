@@ -1,0 +1,118 @@
+"""The deploy and publish lifecycles, as transition tables, and their timer queue.
+
+A deploy moves ``new → enqueued → building → ready | error``; canceling an unfinished
+deploy ends it in ``error`` ("Canceled build"), as Netlify reports it. A publish request
+(restore or rollback) moves ``pending → published``, or to ``superseded`` when a later
+request replaces it before it lands. Nothing here sleeps: the backend schedules each
+transition at the virtual time it is due and ``Schedule`` hands the due ones back in
+time order when the backend next looks.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from fakes.netlify.errors import Unprocessable
+
+
+class DeployState(StrEnum):
+    """Netlify's deploy ``state`` values; ``uploading`` and ``processing`` (file-digest
+    deploys) exist in Netlify but this fake's builds never pass through them."""
+
+    NEW = "new"
+    ENQUEUED = "enqueued"
+    BUILDING = "building"
+    UPLOADING = "uploading"
+    PROCESSING = "processing"
+    READY = "ready"
+    ERROR = "error"
+
+
+class PublishStatus(StrEnum):
+    """Where a restore or rollback request stands."""
+
+    PENDING = "pending"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"
+
+
+#: (state, event) → next state. An event not listed for a state is not allowed there.
+DEPLOY_TRANSITIONS: dict[tuple[DeployState, str], DeployState] = {
+    (DeployState.NEW, "enqueue"): DeployState.ENQUEUED,
+    (DeployState.ENQUEUED, "start_build"): DeployState.BUILDING,
+    (DeployState.BUILDING, "finish_build"): DeployState.READY,
+    (DeployState.BUILDING, "fail_build"): DeployState.ERROR,
+    (DeployState.NEW, "cancel"): DeployState.ERROR,
+    (DeployState.ENQUEUED, "cancel"): DeployState.ERROR,
+    (DeployState.BUILDING, "cancel"): DeployState.ERROR,
+}
+
+PUBLISH_TRANSITIONS: dict[tuple[PublishStatus, str], PublishStatus] = {
+    (PublishStatus.PENDING, "publish"): PublishStatus.PUBLISHED,
+    (PublishStatus.PENDING, "supersede"): PublishStatus.SUPERSEDED,
+}
+
+FINAL_STATES = frozenset({DeployState.READY, DeployState.ERROR})
+
+
+def can_fire(state: DeployState, event: str) -> bool:
+    """Whether ``event`` is a transition out of ``state``."""
+    return (state, event) in DEPLOY_TRANSITIONS
+
+
+def next_state(state: DeployState, event: str) -> DeployState:
+    """The state ``event`` leads to; raises Unprocessable when the table does not allow it."""
+    try:
+        return DEPLOY_TRANSITIONS[(state, event)]
+    except KeyError:
+        raise Unprocessable(f"a deploy in state {state} cannot "
+                            f"{event.replace('_', ' ')}") from None
+
+
+def next_publish_status(status: PublishStatus, event: str) -> PublishStatus:
+    """The status ``event`` leads a publish request to; KeyError when not allowed."""
+    return PUBLISH_TRANSITIONS[(status, event)]
+
+
+@dataclass(frozen=True, order=True)
+class Due:
+    """One scheduled transition: ``event`` on ``subject`` (a deploy or site id)."""
+
+    at: float
+    seq: int
+    event: str = field(compare=False)
+    subject: str = field(compare=False)
+
+
+class Schedule:
+    """Pending transitions, ordered by (time, scheduling order); O(1) to ask what is next."""
+
+    def __init__(self) -> None:
+        self._heap: list[Due] = []
+        self._seq = 0
+
+    def add(self, at: float, event: str, subject: str) -> int:
+        """Schedule ``event``; returns its sequence number (unique, increasing)."""
+        self._seq += 1
+        heapq.heappush(self._heap, Due(at, self._seq, event, subject))
+        return self._seq
+
+    def next_at(self) -> float | None:
+        return self._heap[0].at if self._heap else None
+
+    def pop_due(self, now: float) -> Iterator[Due]:
+        """Yield every transition due at or before ``now``, earliest first.
+
+        Transitions added while iterating are yielded too when they are already due.
+        """
+        while self._heap and self._heap[0].at <= now:
+            yield heapq.heappop(self._heap)
+
+    def pending(self) -> list[Due]:
+        return sorted(self._heap)
+
+    def __len__(self) -> int:
+        return len(self._heap)

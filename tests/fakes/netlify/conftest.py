@@ -1,0 +1,89 @@
+"""Fixtures for the fake Netlify: a manual clock, a backend on it, a seeded site, an
+in-process HTTP client (httpx over ASGI) to script API calls with, and netlify-cli
+installed with npm for the tests that run the real client."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fakes.common.clock import ManualClock
+from fakes.netlify import Deploy, NetlifyBackend, Site, build_app
+from tests.npm_tools import ensure_npm_package, why_not
+
+TOKEN = "drill_token"
+QUEUE = 10.0
+BUILD = 60.0
+PROPAGATION = 2.0
+FLAG = "VITE_FEATURE_CONTACTS_REDESIGN"
+NETLIFY_CLI = "netlify-cli@26"  # the major the reference recorded (26.2.0)
+
+
+@dataclass
+class World:
+    """A site publishing v2, with v1 (older, ready, published before) to go back to."""
+
+    site: Site
+    v1: Deploy
+    v2: Deploy
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def backend(clock: ManualClock) -> NetlifyBackend:
+    return NetlifyBackend(clock, token=TOKEN, build_time=lambda: BUILD,
+                          queue_time=lambda: QUEUE, publish_propagation=PROPAGATION)
+
+
+@pytest.fixture
+def world(backend: NetlifyBackend) -> World:
+    site = backend.create_site("contacts-web")
+    backend.create_env_vars("drill", [{"key": FLAG, "values": [
+        {"value": "true", "context": "all"}]}], site_id=site.id)
+    v1 = backend.create_deploy(site.id, ready_at=-3600.0, commit_ref="aaa111", title="v1",
+                               meta={"version": "1.0.0", "hasRedesign": False})
+    v2 = backend.create_deploy(site.id, ready_at=-600.0, commit_ref="bbb222", title="v2",
+                               meta={"version": "2.0.0", "hasRedesign": True})
+    return World(site, v1, v2)
+
+
+Script = Callable[[httpx.AsyncClient], Awaitable[Any]]
+
+
+@pytest.fixture
+def api(backend: NetlifyBackend) -> Callable[[Script], Any]:
+    """Run ``script(client)`` against the fake's app; the client sends the good token."""
+    app = build_app(backend)
+
+    def run(script: Script) -> Any:
+        async def main() -> Any:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://netlify.test",
+                                         headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+                return await script(c)
+
+        return asyncio.run(main())
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def netlify_cli() -> Path:
+    """The ``netlify`` executable, installed with npm on first use; skips without it."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    executable = ensure_npm_package(NETLIFY_CLI, "netlify")
+    if executable is None:
+        pytest.skip(f"netlify-cli unavailable: {why_not(NETLIFY_CLI)}")
+    return executable
