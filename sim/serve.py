@@ -30,7 +30,7 @@ from fakes.common.faults import FaultInjector, install
 from sim.population import build_population
 from sim.rng import Streams
 from sim.scenario import Scenario
-from sim.world import VERCEL_TOKEN, Backends, seed_backends
+from sim.world import NETLIFY_TOKEN, VERCEL_TOKEN, Backends, seed_backends, seed_netlify
 
 Job = tuple[str, float, Callable[[], Any]]
 
@@ -46,6 +46,7 @@ class Service:
     jobs: list[Job] = field(default_factory=list)
     drain: Callable[[], list[Any]] | None = None
     tls: tuple[str, str] | None = None
+    shared_faults: bool = True  # False: the fake has its own /_fake/faults
     timings: dict[str, tuple[Callable[[], float], Callable[[float], None]]] = \
         field(default_factory=dict)
 
@@ -65,7 +66,9 @@ def build_services(scenario: Scenario, clock: WallClock, workdir: Path) -> list[
     population = build_population(streams.get("population"), min(p.users, 100_000),
                                   min(p.internal_users, p.users), p.activity_sigma)
     b = seed_backends(scenario, clock, streams, population.internal_ids(), None)
-    return [_vercel(b), _posthog(b), _sentry(b), _contacts(b)]
+    return [_vercel(b), _netlify(scenario, clock, streams), _posthog(b), _sentry(b),
+            _pulse(clock, scenario.seed), _slack(clock), _statuspage(clock),
+            _pagerduty(clock, workdir), _contacts(b)]
 
 
 def _vercel(b: Backends) -> Service:
@@ -81,6 +84,25 @@ def _vercel(b: Backends) -> Service:
                                 lambda x: setattr(v, "build_time", lambda: x)),
                  "queue_time": (lambda: float(v.queue_time()),
                                 lambda x: setattr(v, "queue_time", lambda: x))})
+
+
+def _netlify(scenario: Scenario, clock: WallClock, streams: Streams) -> Service:
+    from fakes.netlify.router import build_app
+
+    netlify, site_id = seed_netlify(scenario, clock, streams)
+    return Service("netlify", 1, build_app(netlify), lambda url: {
+        "NETLIFY_API_URL": url, "NETLIFY_AUTH_TOKEN": NETLIFY_TOKEN, "NETLIFY_SITE_ID": site_id},
+        timings={"publish_propagation": (lambda: netlify.publish_propagation,
+                                         lambda x: setattr(netlify, "publish_propagation", x))})
+
+
+def _pulse(clock: WallClock, seed: int) -> Service:
+    from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
+    from fakes.pulse.router import build_app
+
+    pulse = PulseBackend(clock, seed)
+    return Service("pulse", 4, build_app(pulse), lambda url: {
+        "PULSE_API_URL": url + "/v1", "PULSE_API_KEY": DEFAULT_API_KEY}, shared_faults=False)
 
 
 def _posthog(b: Backends) -> Service:
@@ -102,6 +124,37 @@ def _sentry(b: Backends) -> Service:
         jobs=s.periodic_jobs(), drain=s.drain_webhooks,
         timings={"evaluation_interval": (lambda: s.evaluation_interval,
                                          lambda x: setattr(s, "evaluation_interval", x))})
+
+
+def _slack(clock: WallClock) -> Service:
+    from fakes.slack.backend import SlackBackend
+    from fakes.slack.router import build_app
+
+    slack = SlackBackend(clock)
+    return Service("slack", 5, build_app(slack),
+                   lambda url: {"SLACK_WEBHOOK_URL": url + slack.default_webhook})
+
+
+def _statuspage(clock: WallClock) -> Service:
+    from fakes.statuspage.backend import StatuspageBackend
+    from fakes.statuspage.router import build_app
+
+    sp = StatuspageBackend(clock)
+    return Service("statuspage", 6, build_app(sp), lambda url: {
+        "STATUSPAGE_API_URL": url + "/v1", "STATUSPAGE_API_KEY": sp.api_key,
+        "STATUSPAGE_PAGE_ID": sp.default_page_id})
+
+
+def _pagerduty(clock: WallClock, workdir: Path) -> Service:
+    from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+    from fakes.pagerduty.router import build_app
+    from fakes.pagerduty.tls import make_self_signed_cert
+
+    pd = PagerDutyBackend(clock)
+    cert, key = make_self_signed_cert(workdir)
+    return Service("pagerduty", 7, build_app(pd), lambda url: {
+        "PAGERDUTY_EVENTS_URL": url, "PAGERDUTY_ROUTING_KEY": DEFAULT_ROUTING_KEY,
+        "PAGERDUTY_CA_CERT": str(cert)}, tls=(str(cert), str(key)))
 
 
 def _contacts(b: Backends) -> Service:
@@ -136,7 +189,8 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     """Serve every service until SIGINT/SIGTERM; then stop them all and return."""
     servers, env = [], {}
     for svc in services:
-        install(svc.app, FaultInjector(clock), timings=svc.timings, real_latency=True)
+        if svc.shared_faults:
+            install(svc.app, FaultInjector(clock), timings=svc.timings, real_latency=True)
         sock = bind(host, port_base + svc.offset if port_base else 0)
         port = sock.getsockname()[1]
         scheme = "https" if svc.tls else "http"

@@ -40,6 +40,7 @@ SENTRY = "http://sentry.drill"
 CONTACTS = "http://contacts.drill"
 PAGER = "http://pager.drill"
 VERCEL_TOKEN = "drill_vercel_token"
+NETLIFY_TOKEN = "drill_netlify_token"
 WEBHOOK_SECRET = "drill-webhook-secret"
 PROJECT_NAME = "contacts-web"
 DAY = 86400.0
@@ -158,6 +159,31 @@ def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelB
     vercel.create_deployment(project.id, target="production", ready_at=-1 * DAY,
                              meta=_meta(w.current.version, w.current.has_redesign))
     return vercel, project.id
+
+
+def seed_netlify(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[Any, str]:
+    """A Netlify site like the Vercel project: previous and current production deploys
+    (the current one built with the ``VITE_*`` variables), returns (backend, site id)."""
+    from fakes.netlify.backend import NetlifyBackend
+
+    w = scenario.world
+    build_rng, queue_rng = streams.get("netlify.build_time"), streams.get("netlify.queue_time")
+    netlify = NetlifyBackend(clock, token=NETLIFY_TOKEN,
+                             build_time=lambda: w.build_time.sample(build_rng),
+                             queue_time=lambda: w.queue_time.sample(queue_rng),
+                             publish_propagation=w.alias_propagation)
+    site = netlify.create_site(PROJECT_NAME)
+    netlify.create_deploy(site.id, ready_at=-7 * DAY, commit_ref="v" + w.previous.version,
+                          meta=_meta(w.previous.version, w.previous.has_redesign))
+    env = scenario.flag.env
+    values = {INTERNAL_ENV_FLAG: env.VITE_FEATURE_CONTACTS_REDESIGN,
+              ROLLOUT_ENV: env.VITE_ROLLOUT_PERCENTAGE}
+    netlify.create_env_vars("drill", [
+        {"key": k, "scopes": ["builds"], "values": [{"value": v, "context": "all"}]}
+        for k, v in values.items() if v is not None], site_id=site.id)
+    netlify.create_deploy(site.id, ready_at=-1 * DAY, commit_ref="v" + w.current.version,
+                          meta=_meta(w.current.version, w.current.has_redesign))
+    return netlify, site.id
 
 
 def _meta(version: str, has_redesign: bool) -> dict[str, Any]:

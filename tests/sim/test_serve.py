@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -50,7 +51,11 @@ def test_env_file_points_real_tools_at_every_fake(served: tuple[subprocess.Popen
     _, env = served
     for key in ("VERCEL_API_URL", "VERCEL_TOKEN", "VERCEL_ORG_ID", "VERCEL_PROJECT_ID",
                 "POSTHOG_HOST", "POSTHOG_PROJECT_API_KEY", "POSTHOG_PERSONAL_API_KEY",
-                "SENTRY_DSN", "SENTRY_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT"):
+                "SENTRY_DSN", "SENTRY_URL", "SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT",
+                "SLACK_WEBHOOK_URL", "STATUSPAGE_API_URL", "STATUSPAGE_API_KEY",
+                "STATUSPAGE_PAGE_ID", "PAGERDUTY_EVENTS_URL", "PAGERDUTY_ROUTING_KEY",
+                "PAGERDUTY_CA_CERT", "NETLIFY_API_URL", "NETLIFY_AUTH_TOKEN", "NETLIFY_SITE_ID",
+                "PULSE_API_URL", "PULSE_API_KEY"):
         assert env.get(key), key
     for key in ("VERCEL_API_URL", "POSTHOG_HOST", "SENTRY_URL", "CONTACTS_APP_URL"):
         assert env[key].startswith("http://127.0.0.1:")
@@ -66,6 +71,27 @@ def test_env_file_points_real_tools_at_every_fake(served: tuple[subprocess.Popen
                        json={"api_key": env["POSTHOG_PROJECT_API_KEY"], "distinct_id": "u1"})
     assert "contacts_redesign" in flags.json()["flags"]
     assert httpx.get(env["CONTACTS_APP_URL"] + "/health").json()["status"] == "ok"
+    site = httpx.get(f"{env['NETLIFY_API_URL']}/api/v1/sites/{env['NETLIFY_SITE_ID']}",
+                     headers={"Authorization": f"Bearer {env['NETLIFY_AUTH_TOKEN']}"}).json()
+    assert site["published_deploy"]["state"] == "ready"
+    contacts = httpx.get(env["PULSE_API_URL"] + "/contacts", params={"limit": 5},
+                         headers={"Authorization": f"Bearer {env['PULSE_API_KEY']}"})
+    assert contacts.status_code == 200 and len(contacts.json()["data"]) == 5
+    slack = httpx.post(env["SLACK_WEBHOOK_URL"], json={"text": "drill"})
+    assert (slack.status_code, slack.text) == (200, "ok")
+    incident = httpx.post(
+        f"{env['STATUSPAGE_API_URL']}/pages/{env['STATUSPAGE_PAGE_ID']}/incidents",
+        headers={"Authorization": f"OAuth {env['STATUSPAGE_API_KEY']}"},
+        json={"incident": {"name": "Contacts", "status": "investigating"}})
+    assert incident.status_code == 201
+    assert env["PAGERDUTY_EVENTS_URL"].startswith("https://127.0.0.1:")
+    ssl_context = ssl.create_default_context(cafile=env["PAGERDUTY_CA_CERT"])
+    event = httpx.post(env["PAGERDUTY_EVENTS_URL"] + "/v2/enqueue", verify=ssl_context,
+                       json={"routing_key": env["PAGERDUTY_ROUTING_KEY"],
+                             "event_action": "trigger",
+                             "payload": {"summary": "drill", "source": "drill",
+                                         "severity": "critical"}})
+    assert event.status_code == 202 and event.json()["dedup_key"]
 
 
 def test_fault_control_plane_is_live(served: tuple[subprocess.Popen[str],
