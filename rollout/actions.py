@@ -13,7 +13,7 @@ from typing import Any
 
 from rollout.flags import INTERNAL_ENV_FLAG
 from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
-from rollout.vendors import PostHogAPI, VendorError, VercelAPI
+from rollout.vendors import NetlifyAPI, PostHogAPI, VendorError, VercelAPI
 
 BUILD_FAILED = ("ERROR", "CANCELED")
 
@@ -134,3 +134,88 @@ def _wait_alias(api: VercelAPI, project_id: str, deployment_id: str,
         if status == "failed":
             raise RollbackFailed("vercel rollback", "alias job failed")
         yield Wait(poll, f"alias job {status}")
+
+
+def netlify_env_var_disable(api: NetlifyAPI, site_id: str, poll: float = 5.0) -> Procedure:
+    """Option A on Netlify: ``setEnvVarValue`` to false, "Trigger deploy", wait until the
+    new deploy is ready and published (Vite bakes the variable in at build time)."""
+    yield Manual("open Netlify → Site configuration → Environment variables")
+    try:
+        site = api.get_site(site_id)
+        yield Manual(f"set {INTERNAL_ENV_FLAG} to false for all deploy contexts and save")
+        api.call("PATCH", f"/accounts/{site['account_slug']}/env/{INTERNAL_ENV_FLAG}",
+                 json={"context": "all", "value": "false"}, site_id=site_id)
+        yield Manual("Deploys → Trigger deploy → Deploy site")
+        build = api.call("POST", f"/sites/{site_id}/builds")
+    except VendorError as exc:
+        raise RollbackFailed("netlify env var + deploy", str(exc)) from exc
+    deploy_id = str(build["deploy_id"])
+    yield from _wait_netlify_ready(api, deploy_id, poll)
+    yield from _wait_published(api, site_id, deploy_id, poll, "netlify deploy")
+    return {"deploy_id": deploy_id, "from_deploy": (site.get("published_deploy") or {}).get("id")}
+
+
+def _wait_netlify_ready(api: NetlifyAPI, deploy_id: str,
+                        poll: float) -> Generator[Step, None, None]:
+    while True:
+        try:
+            deploy = api.get_deploy(deploy_id)
+        except VendorError as exc:
+            raise RollbackFailed("netlify build", str(exc)) from exc
+        if deploy["state"] == "ready":
+            return
+        if deploy["state"] == "error":
+            raise RollbackFailed("netlify build", f"deploy {deploy_id} failed: "
+                                 f"{deploy.get('error_message')}")
+        yield Wait(poll, f"deploy {deploy_id} is {deploy['state']}")
+
+
+def _wait_published(api: NetlifyAPI, site_id: str, deploy_id: str, poll: float,
+                    where: str) -> Generator[Step, None, None]:
+    while True:
+        try:
+            published = (api.get_site(site_id).get("published_deploy") or {}).get("id")
+        except VendorError as exc:
+            raise RollbackFailed(where, str(exc)) from exc
+        if published == deploy_id:
+            return
+        yield Wait(poll, f"waiting for {deploy_id} to be published")
+
+
+def netlify_restore_previous(api: NetlifyAPI, site_id: str, poll: float = 1.0) -> Procedure:
+    """Option B on Netlify, the dashboard way: Deploys → previous deploy → Publish deploy
+    (``restoreSiteDeploy``, 201); done when the site publishes it."""
+    yield Manual("open Netlify → Deploys and find the previous production deploy")
+    try:
+        site = api.get_site(site_id)
+        current = (site.get("published_deploy") or {}).get("id")
+        previous = [d for d in api.list_production_deploys(site_id) if d["id"] != current
+                    and d.get("published_at")]
+        if not previous:
+            raise RollbackFailed("netlify restore", "no earlier published production deploy")
+        target = max(previous, key=lambda d: d["published_at"])
+        yield Manual(f"Publish deploy {target['id']}")
+        api.call("POST", f"/sites/{site_id}/deploys/{target['id']}/restore")
+    except VendorError as exc:
+        raise RollbackFailed("netlify restore", str(exc)) from exc
+    yield from _wait_published(api, site_id, str(target["id"]), poll, "netlify restore")
+    return {"deploy_id": target["id"], "from_deploy": current}
+
+
+def netlify_rollback(api: NetlifyAPI, site_id: str, poll: float = 1.0) -> Procedure:
+    """Option B on Netlify, the runbook's ``netlify rollback``: the CLI has no such command,
+    so ``netlify api rollbackSiteDeploy`` (PUT, 204) re-publishes the previous deploy."""
+    yield Manual("netlify api rollbackSiteDeploy --data '{\"site_id\": \"…\"}'")
+    try:
+        current = (api.get_site(site_id).get("published_deploy") or {}).get("id")
+        api.call("PUT", f"/sites/{site_id}/rollback")
+    except VendorError as exc:
+        raise RollbackFailed("netlify rollback", str(exc)) from exc
+    while True:
+        try:
+            published = (api.get_site(site_id).get("published_deploy") or {}).get("id")
+        except VendorError as exc:
+            raise RollbackFailed("netlify rollback", str(exc)) from exc
+        if published != current:
+            return {"deploy_id": published, "from_deploy": current}
+        yield Wait(poll, "waiting for the previous deploy to be published")

@@ -25,4 +25,10 @@ ESTIMATES = MappingProxyType({
     "vercel-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                     "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "vercel-rollback": (120.0, 300.0, "Option B: Revert Deployment — 2-5 minutes"),
+    "netlify-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
+                                     "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
+    "netlify-restore": (120.0, 300.0, "Option B: Revert Deployment (Netlify: Deploys → "
+                                      "Previous deploy → Publish) — 2-5 minutes"),
+    "netlify-rollback": (120.0, 300.0, "Option B: Revert Deployment (`netlify rollback`) "
+                                       "— 2-5 minutes"),
 })

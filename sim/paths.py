@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rollout.actions import disable_posthog_flag, vercel_env_var_disable, vercel_instant_rollback
+from rollout.actions import (
+    disable_posthog_flag,
+    netlify_env_var_disable,
+    netlify_restore_previous,
+    netlify_rollback,
+    vercel_env_var_disable,
+    vercel_instant_rollback,
+)
 from rollout.steps import Procedure
 from sim.scenario import Responder
 from sim.world import World
@@ -33,6 +40,10 @@ PATHS: dict[str, Starter] = {
     "posthog-flag-disable": _posthog_flag,
     "vercel-env-var": _vercel_env_var,
     "vercel-rollback": _vercel_rollback,
+    "netlify-env-var": lambda w, s: netlify_env_var_disable(w.netlify_api(), w.site_id,
+                                                            s.poll_interval),
+    "netlify-restore": lambda w, s: netlify_restore_previous(w.netlify_api(), w.site_id),
+    "netlify-rollback": lambda w, s: netlify_rollback(w.netlify_api(), w.site_id),
 }
 
 

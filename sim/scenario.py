@@ -15,7 +15,8 @@ from pydantic import Field, field_validator, model_validator
 
 from sim.units import Dist, DistSpec, Duration, _Frozen
 
-RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback"]
+RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
+                       "netlify-env-var", "netlify-restore", "netlify-rollback"]
 Aggregate = Literal[
     "count()",
     "percentage(sessions_errored, sessions)",
@@ -78,7 +79,7 @@ class Release(_Frozen):
 class World(_Frozen):
     """The deployment platform and what is deployed when the drill starts."""
 
-    platform: Literal["vercel"] = "vercel"
+    platform: Literal["vercel", "netlify"] = "vercel"
     previous: Release = Release(version="1.9.0", has_redesign=False)
     current: Release = Release(version="2.0.0", has_redesign=True)
     build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
@@ -127,7 +128,7 @@ class ApiFault(_Frozen):
     ``*``) with ``status`` at ``error_rate``: e.g. a rollback API that is down."""
 
     kind: Literal["api_fault"]
-    service: Literal["vercel", "posthog", "sentry"]
+    service: Literal["vercel", "netlify", "posthog", "sentry"]
     operation: str = "*"
     at: Duration = 0.0
     until: Duration | None = None
@@ -215,8 +216,8 @@ class Targets(_Frozen):
 
 GateMetric = Literal["time_to_detect_s", "time_to_decision_s", "time_to_rollback_s",
                      "affected_users_pct", "data_loss", "repeat_incidents"]
-DEFAULT_MIN_PASS_RATE = {"time_to_detect_s": 0.9, "time_to_decision_s": 0.9,
-                         "time_to_rollback_s": 0.9}
+DEFAULT_MIN_PASS_RATE: dict[GateMetric, float | None] = {
+    "time_to_detect_s": 0.9, "time_to_decision_s": 0.9, "time_to_rollback_s": 0.9}
 
 
 class Gate(_Frozen):
@@ -272,6 +273,11 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        platform = self.world.platform
+        path = self.responder.path
+        if path.split("-")[0] in ("vercel", "netlify") and not path.startswith(platform):
+            raise ValueError(f"responder.path: '{path}' needs world.platform "
+                             f"'{path.split('-')[0]}' (the app is deployed on {platform})")
         if self.tick <= 0:
             raise ValueError("tick: must be > 0 seconds")
         if self.horizon < self.tick:

@@ -27,7 +27,7 @@ from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
 from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
-from rollout.vendors import PostHogAPI, VercelAPI
+from rollout.vendors import NetlifyAPI, PostHogAPI, VercelAPI
 from sim.faults import FaultSchedule
 from sim.pager import Pager, build_pager_app
 from sim.rng import Streams
@@ -35,6 +35,7 @@ from sim.scenario import Scenario
 from sim.transport import InProcessTransport
 
 VERCEL = "http://vercel.drill"
+NETLIFY = "http://netlify.drill"
 POSTHOG = "http://posthog.drill"
 SENTRY = "http://sentry.drill"
 CONTACTS = "http://contacts.drill"
@@ -57,11 +58,15 @@ class Backends:
     flag_key: str
     flag_mode: FlagMode
     internal_ids: list[str]
+    netlify: Any = None
+    site_id: str = ""
     _build: LiveBuild | None = field(default=None, repr=False)
 
     def live_build(self) -> LiveBuild:
-        """What the production alias serves now (a data-plane read, no HTTP)."""
-        d = self.vercel.production_deployment(self.project_id)
+        """What production serves now (a data-plane read, no HTTP): the Vercel production
+        alias, or the Netlify site's published deploy."""
+        d = self.netlify.published_deploy(self.site_id) if self.netlify is not None \
+            else self.vercel.production_deployment(self.project_id)
         if self._build is None or self._build.deployment_id != d.id:
             self._build = LiveBuild(d.id, str(d.meta.get("version", "")),
                                     bool(d.meta.get("hasRedesign", True)),
@@ -89,9 +94,12 @@ def seed_backends(scenario: Scenario, clock: Clock, streams: Streams, internal_i
                   webhook_url: str | None) -> Backends:
     """Create the runbook's world for ``scenario``: deployments, env, flag, alert rule."""
     vercel, project_id = _vercel(scenario, clock, streams)
-    return Backends(vercel, _posthog(scenario, clock), _sentry(scenario, clock, webhook_url),
-                    project_id, scenario.flag.posthog.key, FlagMode(scenario.flag.mode),
-                    internal_ids)
+    backends = Backends(vercel, _posthog(scenario, clock),
+                        _sentry(scenario, clock, webhook_url), project_id,
+                        scenario.flag.posthog.key, FlagMode(scenario.flag.mode), internal_ids)
+    if scenario.world.platform == "netlify":
+        backends.netlify, backends.site_id = seed_netlify(scenario, clock, streams)
+    return backends
 
 
 @dataclass
@@ -104,6 +112,9 @@ class World(Backends):
 
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
+
+    def netlify_api(self) -> NetlifyAPI:
+        return NetlifyAPI(self.http, NETLIFY, NETLIFY_TOKEN)
 
     def posthog_api(self) -> PostHogAPI:
         return PostHogAPI(self.http, POSTHOG, self.posthog.personal_api_key)
@@ -129,14 +140,20 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
     def injector(service: str) -> FaultInjector:
         return FaultInjector(clock, seed, rules=faults.rules_for(service))
 
+    apps: dict[str, AppSpec] = {}
+    if b.netlify is not None:
+        from fakes.netlify.router import build_app as build_netlify_app
+
+        apps["netlify.drill"] = (build_netlify_app, b.netlify, injector("netlify"))
     transport = InProcessTransport(_apps({
+        **apps,
         "vercel.drill": (build_vercel_app, b.vercel, injector("vercel")),
         "posthog.drill": (build_posthog_app, b.posthog, injector("posthog")),
         "sentry.drill": (build_sentry_app, b.sentry, injector("sentry")),
         "contacts.drill": (build_contacts_app, contacts, None),
         "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected), None)}))
     return World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
-                 b.internal_ids, None, contacts, transport,
+                 b.internal_ids, b.netlify, b.site_id, None, contacts, transport,
                  httpx.Client(transport=transport, timeout=None))
 
 

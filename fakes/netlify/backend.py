@@ -274,7 +274,11 @@ class NetlifyBackend:
         site = self._site(site_id)
         branch = branch or site.repo_branch
         context = "production" if branch == site.repo_branch else "branch-deploy"
-        dep = self.create_deploy(site.id, context=context, branch=branch, title=title)
+        # The build checks out the branch head: the source (commit, meta) of its latest deploy.
+        head = next((d for d in self._newest_first(site.deploy_ids) if d.branch == branch), None)
+        dep = self.create_deploy(site.id, context=context, branch=branch, title=title,
+                                 commit_ref=head.commit_ref if head else None,
+                                 meta=dict(head.meta) if head and head.meta else None)
         return self.builds[dep.build_id]
 
     def get_site_build(self, build_id: str) -> Build:

@@ -16,7 +16,9 @@ from sim.runner import run_drill
 from sim.scenario import Scenario
 
 GOLDEN = Path(__file__).parent / "golden"
-CATALOG = ("critical-bug-flag-disable", "critical-bug-env-var", "critical-bug-vercel-rollback")
+CATALOG = ("critical-bug-flag-disable", "critical-bug-env-var", "critical-bug-vercel-rollback",
+           "critical-bug-netlify-env-var", "critical-bug-netlify-restore",
+           "critical-bug-netlify-rollback")
 ALL = sorted(p.stem for p in (Path(__file__).parents[2] / "scenarios").glob("*.yaml"))
 Load = Callable[..., Scenario]
 
@@ -70,6 +72,33 @@ def test_env_var_path_cannot_finish_before_the_build(scenario: Load) -> None:
     doc = summary(run_drill(s))
     assert doc["metrics"]["time_to_rollback_s"] >= 245
     assert doc["status"]["time_to_rollback_s"] == "pass"  # 245 s + a tick < 300 s
+
+
+def test_netlify_env_var_path_waits_for_the_build_and_the_publish(scenario: Load) -> None:
+    """On Netlify too, the env-var path cannot finish before queue + build time."""
+    s = scenario("critical-bug-netlify-env-var", "world.build_time=200s",
+                 "world.queue_time=5s", "responder.mode=automated")
+    result = run_drill(s)
+    doc = summary(result)
+    assert doc["metrics"]["time_to_rollback_s"] >= 205
+    completed = result.journal.first("rollback_completed")
+    assert completed is not None and completed.data["deploy_id"] != completed.data["from_deploy"]
+
+
+def test_netlify_restore_needs_no_build(scenario: Load) -> None:
+    """Restoring the previous deploy acts after the publish propagation, whatever the build."""
+    s = scenario("critical-bug-netlify-restore", "world.build_time=20m",
+                 "responder.mode=automated")
+    doc = summary(run_drill(s))
+    assert doc["metrics"]["time_to_rollback_s"] <= s.world.alias_propagation + 2 * s.tick
+
+
+def test_path_for_another_platform_is_bad_input(scenario: Load) -> None:
+    """A Netlify path on a Vercel-hosted app is rejected before anything runs."""
+    from sim.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="needs world.platform 'netlify'"):
+        scenario("critical-bug-vercel-rollback", "responder.path=netlify-restore")
 
 
 def test_posthog_path_does_not_wait_for_a_build(scenario: Load) -> None:
