@@ -25,6 +25,11 @@ ESTIMATES = MappingProxyType({
     "vercel-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                     "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "vercel-rollback": (120.0, 300.0, "Option B: Revert Deployment — 2-5 minutes"),
+    "git-revert": (300.0, 600.0, "Option C: Git Revert — 5-10 minutes (includes build time)"),
+    "git-force-push-tag": (600.0, 1200.0, "Database Rollback step 5: git checkout "
+                                          "<previous-version-tag>; git push origin main "
+                                          "--force (within the 10-20 minutes of the "
+                                          "database rollback)"),
     "netlify-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                      "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "netlify-restore": (120.0, 300.0, "Option B: Revert Deployment (Netlify: Deploys → "

@@ -36,7 +36,28 @@ def _vercel_rollback(world: World, spec: Responder) -> Procedure:
     return vercel_instant_rollback(world.vercel_api(), world.project_id)
 
 
+def _git_revert(world: World, spec: Responder) -> Procedure:
+    from rollout.gitops import git_revert
+
+    repo = world.app_repo
+    return git_revert(repo.git(world.vercel.clock), world.vercel_api(), world.project_id,
+                      world.releases[1], poll=spec.poll_interval)
+
+
+def _git_force_push(world: World, spec: Responder) -> Procedure:
+    from rollout.gitops import force_push_previous_tag
+
+    repo = world.app_repo
+    return force_push_previous_tag(repo.git(world.vercel.clock), world.vercel_api(),
+                                   world.project_id, world.releases[0],
+                                   as_written=spec.force_push_as_written,
+                                   poll=spec.poll_interval)
+
+
+GIT_PATHS = ("git-revert", "git-force-push-tag")
 PATHS: dict[str, Starter] = {
+    "git-revert": _git_revert,
+    "git-force-push-tag": _git_force_push,
     "posthog-flag-disable": _posthog_flag,
     "vercel-env-var": _vercel_env_var,
     "vercel-rollback": _vercel_rollback,

@@ -20,6 +20,7 @@ from sim.faults import FaultSchedule
 from sim.journal import Journal
 from sim.metrics import Metrics, measure
 from sim.monitors import SentryPipeline
+from sim.paths import GIT_PATHS
 from sim.population import Population, build_population
 from sim.responders import OnCall
 from sim.rng import Streams
@@ -76,6 +77,8 @@ class Drill:
         self.world = build_world(scenario, self.clock, self.streams,
                                  self.population.internal_ids(), self._alert, self._rejected,
                                  self.faults)
+        if scenario.responder.path in GIT_PATHS:
+            self.world.attach_git(scenario, self.streams)
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.faults,
                                     self.streams.get("traffic"))
@@ -94,6 +97,8 @@ class Drill:
                          flag_mode=self.s.flag.mode)
         for process in (self._traffic(), self._sdk_flush(), self._evaluate()):
             self.env.process(process)
+        if self.world.ci is not None:
+            self.env.process(self._ci())
         self.responder = self.env.process(self.oncall.run())
         self.stop = self.env.event()
         self.env.process(self._horizon())
@@ -171,6 +176,18 @@ class Drill:
                              rule=self.s.monitoring.alert.name,
                              reason="the alert rule saw no data during the incident: "
                                     "a mistyped metric or query keeps it silent")
+
+    def _ci(self) -> Generator[simpy.Event, Any, None]:
+        """Host the CI pipeline: poll it every tick, or right when its next build is due."""
+        ci = self.world.ci
+        while True:
+            for event in ci.poll():
+                self.journal.add(event.kind, at=round(event.at, 3),
+                                 **{k: v for k, v in event.build.items() if k != "at"})
+            due = ci.next_event_at()
+            wait = self.s.tick if due is None else max(0.0, min(self.s.tick,
+                                                                due - self.env.now))
+            yield self.env.timeout(wait or self.s.tick)
 
     def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
         interval = self.s.monitoring.sdk_flush_interval

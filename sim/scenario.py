@@ -16,7 +16,8 @@ from pydantic import Field, field_validator, model_validator
 from sim.units import Dist, DistSpec, Duration, _Frozen
 
 RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
-                       "netlify-env-var", "netlify-restore", "netlify-rollback"]
+                       "netlify-env-var", "netlify-restore", "netlify-rollback",
+                       "git-revert", "git-force-push-tag"]
 Aggregate = Literal[
     "count()",
     "percentage(sessions_errored, sessions)",
@@ -85,6 +86,16 @@ class World(_Frozen):
     build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
     queue_time: Dist = DistSpec(dist="fixed", value=5.0)
     alias_propagation: Duration = 3.0
+
+
+class CISpec(_Frozen):
+    """The CI a push to main triggers (git paths): runners, checks' build time, and how
+    the remote guards main. Vercel's own build follows it (``world.build_time``)."""
+
+    runners: int = Field(default=1, ge=1, le=64)
+    build_time: Dist = DistSpec(dist="lognormal", median=120.0, sigma=0.3)
+    branch_protection: Literal["none", "reject-all", "deny-force-push"] = "none"
+    follow_up_fix: bool = False
 
 
 class FlagControl(_Frozen):
@@ -200,6 +211,7 @@ class Responder(_Frozen):
     automation_latency: Duration = 1.0
     path: RollbackPath = "posthog-flag-disable"
     flag_disable_how: Literal["inactive", "zero"] = "inactive"
+    force_push_as_written: bool = True
     poll_interval: Duration = 5.0
 
 
@@ -259,6 +271,7 @@ class Scenario(_Frozen):
     population: Population = Population()
     traffic: Traffic = Traffic()
     world: World = World()
+    ci: CISpec = CISpec()
     flag: FlagControl = FlagControl()
     faults: tuple[Fault, ...] = ()
     monitoring: Monitoring = Monitoring()
@@ -275,6 +288,9 @@ class Scenario(_Frozen):
     def _consistent(self) -> Scenario:
         platform = self.world.platform
         path = self.responder.path
+        if path.startswith("git-") and platform != "vercel":
+            raise ValueError("responder.path: the git paths deploy through the CI to Vercel; "
+                             "set world.platform to 'vercel'")
         if path.split("-")[0] in ("vercel", "netlify") and not path.startswith(platform):
             raise ValueError(f"responder.path: '{path}' needs world.platform "
                              f"'{path.split('-')[0]}' (the app is deployed on {platform})")

@@ -9,9 +9,12 @@ directly; everything a responder does goes over HTTP through ``InProcessTranspor
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -69,7 +72,7 @@ class Backends:
             else self.vercel.production_deployment(self.project_id)
         if self._build is None or self._build.deployment_id != d.id:
             self._build = LiveBuild(d.id, str(d.meta.get("version", "")),
-                                    bool(d.meta.get("hasRedesign", True)),
+                                    d.meta.get("hasRedesign", True) in (True, "true"),
                                     FlagEnv.from_mapping(d.env or {}))
         return self._build
 
@@ -109,6 +112,10 @@ class World(Backends):
     contacts: ContactsBackend | None = None
     transport: InProcessTransport | None = None
     http: httpx.Client = field(default_factory=httpx.Client)
+    app_repo: Any = None
+    ci: Any = None
+    releases: tuple[str, str] = ("", "")
+    _repo_dir: str | None = None
 
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
@@ -123,6 +130,35 @@ class World(Backends):
         self.http.close()
         if self.transport is not None:
             self.transport.close()
+        if self._repo_dir is not None:
+            shutil.rmtree(self._repo_dir, ignore_errors=True)
+
+    def attach_git(self, scenario: Scenario, streams: Streams) -> None:
+        """The app's real repository, its origin and the CI a push triggers (git paths):
+        the seeded deployments are marked with their release commits."""
+        from sim.apprepo import create_app_repo
+        from sim.ci import CIPipeline
+
+        w, c = scenario.world, scenario.ci
+        self._repo_dir = tempfile.mkdtemp(prefix="drill-repo-")
+        repo = create_app_repo(Path(self._repo_dir), self.vercel.clock,
+                               previous=w.previous.version, current=w.current.version,
+                               flag_mode=scenario.flag.mode, follow_up_fix=c.follow_up_fix)
+        for deployment in self.vercel.list_deployments(self.project_id, target="production"):
+            version = deployment.meta.get("version")
+            sha = repo.releases.get(f"v{version}")
+            if sha is not None:
+                deployment.meta["githubCommitSha"] = sha
+        if c.branch_protection == "reject-all":
+            repo.protect()
+        elif c.branch_protection == "deny-force-push":
+            repo.deny_force_push()
+        rng = streams.get("ci.build_time")
+        self.app_repo = repo
+        self.releases = (f"v{w.previous.version}", f"v{w.current.version}")
+        self.ci = CIPipeline(self.vercel.clock, repo.remote, repo.queue, self.vercel_api(),
+                             self.project_id, runners=c.runners,
+                             build_time=lambda: c.build_time.sample(rng))
 
 
 def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids: list[str],

@@ -66,3 +66,34 @@ def test_slow_build_breaks_the_env_var_rollback_target(scenario: Load) -> None:
     _, doc = run(scenario, "slow-build")
     assert doc["metrics"]["time_to_rollback_s"] > 600
     assert doc["status"]["time_to_rollback_s"] == "fail"
+
+
+def test_git_revert_deploys_the_revert_through_ci(scenario: Load) -> None:
+    """Option C: the pushed revert passes CI, deploys without the redesign and recovers;
+    the rollback takes at least the CI build."""
+    result, doc = run(scenario, "critical-bug-git-revert")
+    deployed = result.journal.first("ci_deployed")
+    assert deployed is not None and deployed.data["has_redesign"] is False
+    completed = result.journal.first("rollback_completed")
+    assert completed is not None and completed.data["revert_sha"] == deployed.data["sha"]
+    assert doc["metrics"]["time_to_rollback_s"] >= deployed.data["build_s"]
+    assert result.journal.first("recovered") is not None
+
+
+def test_runbook_force_push_as_written_does_nothing(scenario: Load) -> None:
+    """`git checkout <tag>; git push origin main --force` pushes an unchanged main: the
+    drill reports the no-op instead of a rollback."""
+    result, doc = run(scenario, "git-force-push-as-written")
+    failed = result.journal.first("rollback_failed")
+    assert failed is not None and failed.data["where"] == "git push"
+    assert "Everything up-to-date" in failed.data["error"]
+    assert result.journal.first("ci_queued") is None
+    assert doc["status"]["time_to_rollback_s"] == "fail"
+
+
+def test_rejected_push_is_reported_with_the_remote_message(scenario: Load) -> None:
+    """A protected main rejects the revert push; the drill names the step and the reason."""
+    result, _ = run(scenario, "git-push-rejected")
+    failed = result.journal.first("rollback_failed")
+    assert failed is not None and failed.data["where"] == "git push"
+    assert "protected" in failed.data["error"]
