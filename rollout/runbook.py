@@ -30,6 +30,10 @@ ESTIMATES = MappingProxyType({
                                           "<previous-version-tag>; git push origin main "
                                           "--force (within the 10-20 minutes of the "
                                           "database rollback)"),
+    "docker-compose": (120.0, 300.0, "Option B: Revert Deployment (Docker: docker-compose "
+                                     "down / pull :previous / up -d) — 2-5 minutes"),
+    "database-rollback": (600.0, 1200.0, "Database Rollback — 10-20 minutes "
+                                         "(checklist: 15-20 minutes)"),
     "netlify-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                      "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "netlify-restore": (120.0, 300.0, "Option B: Revert Deployment (Netlify: Deploys → "

@@ -43,10 +43,12 @@ class Metrics:
 
 
 def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
-            onset: float | None) -> Metrics:
+            onset: float | None, data_loss: int | None = None) -> Metrics:
     """Measure the run; records a ``metric_unavailable`` journal line for each None."""
     targets = scenario.targets.model_dump()
     raw = _raw(journal, stats, onset)
+    if data_loss is not None:
+        raw["data_loss"] = (data_loss, None, True)
     measures = {}
     for name in METRICS:
         value, reason, must_occur = raw[name]

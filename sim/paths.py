@@ -54,10 +54,37 @@ def _git_force_push(world: World, spec: Responder) -> Procedure:
                                    poll=spec.poll_interval)
 
 
+def _docker_compose(world: World, spec: Responder) -> Procedure:
+    from rollout.docker import docker_compose_rollback
+
+    return docker_compose_rollback(world.docker_api(), poll=spec.poll_interval)
+
+
+def _database(world: World, spec: Responder) -> Procedure:
+    from rollout.db_rollback import database_rollback
+
+    app = world.database
+    assert app is not None, "validated: database-rollback needs a database section"
+
+    def stop_app() -> None:
+        world.app_stopped = True
+        app.accepting = False
+
+    def start_app() -> None:
+        world.restart_previous()
+        app.accepting = True
+
+    return database_rollback(app.db, stop_app=stop_app, start_app=start_app,
+                             sizes=app.sizes(), ledger=app.ledger, cost=app.cost(),
+                             plan=app.plan())
+
+
 GIT_PATHS = ("git-revert", "git-force-push-tag")
 PATHS: dict[str, Starter] = {
     "git-revert": _git_revert,
     "git-force-push-tag": _git_force_push,
+    "docker-compose": _docker_compose,
+    "database-rollback": _database,
     "posthog-flag-disable": _posthog_flag,
     "vercel-env-var": _vercel_env_var,
     "vercel-rollback": _vercel_rollback,

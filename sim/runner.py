@@ -26,7 +26,7 @@ from sim.responders import OnCall
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.served import ServedState, ServedStateCache
-from sim.traffic import TrafficModel, TrafficStats
+from sim.traffic import TickOutcome, TrafficModel, TrafficStats
 from sim.world import build_world
 
 
@@ -72,6 +72,9 @@ class Drill:
         self.onset = self.faults.first_onset()
         self.recovered_at: float | None = None
         self._posthog_reachable = True
+        self._down_since: float | None = None
+        self.downtime = 0.0
+        self.write_rng = self.streams.get("writes")
         self.evaluations: dict[bool, int] = {True: 0, False: 0}
         self._journal_exposure_change = False
         self.world = build_world(scenario, self.clock, self.streams,
@@ -79,6 +82,11 @@ class Drill:
                                  self.faults)
         if scenario.responder.path in GIT_PATHS:
             self.world.attach_git(scenario, self.streams)
+        if scenario.database is not None:
+            from sim.database import AppDatabase
+
+            self.world.database = AppDatabase(scenario.database, self.clock,
+                                              self.streams.get("database"))
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.faults,
                                     self.streams.get("traffic"))
@@ -105,7 +113,8 @@ class Drill:
         self.env.run(until=self.stop)
         self._close_incident()
         self.journal.add("drill_ended")
-        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset)
+        loss = self._data_loss()
+        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
         return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
                          self._facts(), self._samples())
 
@@ -118,10 +127,30 @@ class Drill:
             fault = self.faults.active(t0, state.build.version, "new") or \
                 self.faults.active(t0, state.build.version, "old")
             outcome = self.traffic.tick(t0, dt, state, self._incident_open(t0))
-            self.pipeline.submit(outcome, dt, fault)
+            self._watch_downtime(t0, state)
+            if not state.build.down:
+                self.pipeline.submit(outcome, dt, fault)
+                self._write(t0 + dt / 2, outcome)
             if self._over():
                 return
             yield self.env.timeout(dt)
+
+    def _write(self, t: float, outcome: TickOutcome) -> None:
+        """Users' contact writes in this tick: the visits that did not fail write."""
+        database = self.world.database
+        if database is None or outcome.visits == 0:
+            return
+        ok = max(0, outcome.visits - outcome.failed_visits)
+        database.write(t, int(self.write_rng.binomial(ok, database.spec.write_rate)))
+
+    def _watch_downtime(self, t: float, state: ServedState) -> None:
+        if state.build.down and self._down_since is None:
+            self._down_since = t
+            self.journal.add("app_down")
+        elif not state.build.down and self._down_since is not None:
+            self.downtime += t - self._down_since
+            self._down_since = None
+            self.journal.add("app_up", version=state.build.version)
 
     def _over(self) -> bool:
         """True when a shortened run may end: recovered and the responder finished."""
@@ -228,6 +257,18 @@ class Drill:
     def _rejected(self, why: str) -> None:
         self.journal.add("webhook_rejected", reason=why)
 
+    def _data_loss(self) -> int | None:
+        """Acknowledged writes the database lost, checked against the ledger (None: no
+        database in this scenario)."""
+        database = self.world.database
+        if database is None:
+            return None
+        report = database.verify()
+        self.journal.add("ledger_checked", entries=len(database.ledger), checked=report.checked,
+                         missing=len(report.missing), altered=len(report.altered),
+                         refused_writes=database.refused)
+        return report.data_loss
+
     def _facts(self) -> dict[str, Any]:
         bound = self.pipeline.alert_bound() + self.s.tick
         return {"detection_bound_s": round(bound, 3),
@@ -235,6 +276,8 @@ class Drill:
                 "fault_onset_s": self.onset,
                 "alert_evaluations_in_incident": sum(self.evaluations.values()),
                 "alert_no_data_evaluations": self.evaluations[True],
+                "downtime_s": round(self.downtime + (self.env.now - self._down_since
+                                                     if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}
 
     def _samples(self) -> list[dict[str, str]]:

@@ -17,7 +17,8 @@ from sim.units import Dist, DistSpec, Duration, _Frozen
 
 RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
                        "netlify-env-var", "netlify-restore", "netlify-rollback",
-                       "git-revert", "git-force-push-tag"]
+                       "git-revert", "git-force-push-tag", "docker-compose",
+                       "database-rollback"]
 Aggregate = Literal[
     "count()",
     "percentage(sessions_errored, sessions)",
@@ -80,7 +81,7 @@ class Release(_Frozen):
 class World(_Frozen):
     """The deployment platform and what is deployed when the drill starts."""
 
-    platform: Literal["vercel", "netlify"] = "vercel"
+    platform: Literal["vercel", "netlify", "docker"] = "vercel"
     previous: Release = Release(version="1.9.0", has_redesign=False)
     current: Release = Release(version="2.0.0", has_redesign=True)
     build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
@@ -96,6 +97,41 @@ class CISpec(_Frozen):
     build_time: Dist = DistSpec(dist="lognormal", median=120.0, sigma=0.3)
     branch_protection: Literal["none", "reject-all", "deny-force-push"] = "none"
     follow_up_fix: bool = False
+
+
+COST_FIELDS = ("stop_app_s", "backup_fixed_s", "backup_rows_per_s", "restore_fixed_s",
+               "restore_rows_per_s", "migration_fixed_s", "ddl_statement_s",
+               "drop_column_rows_per_s", "verify_s", "restart_app_s", "integrity_rows_per_s")
+
+
+class DatabaseSpec(_Frozen):
+    """The Contacts database: where it is, how big the scenario says it is, how users
+    write to it, and how the database rollback is done (backup, order, restore)."""
+
+    dsn: str | None = None
+    contacts_rows: int = Field(default=50_000, ge=0)
+    seed_rows: int = Field(default=1_000, ge=1, le=100_000)
+    write_rate: float = Field(default=0.05, ge=0, le=1)
+    create_share: float = Field(default=0.3, ge=0, le=1)
+    backup: bool = True
+    order: Literal["stop-then-backup", "backup-then-stop"] = "stop-then-backup"
+    restore_from_backup: bool = False
+    cost: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("cost")
+    @classmethod
+    def _known_costs(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(COST_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown cost {', '.join(unknown)}; allowed: "
+                             + ", ".join(COST_FIELDS))
+        if any(v < 0 for v in value.values()):
+            raise ValueError("costs are seconds or rates >= 0")
+        return value
+
+    def __hash__(self) -> int:  # the dict field would make the frozen model unhashable
+        return hash((self.dsn, self.contacts_rows, self.seed_rows, self.write_rate,
+                     tuple(sorted(self.cost.items()))))
 
 
 class FlagControl(_Frozen):
@@ -139,7 +175,7 @@ class ApiFault(_Frozen):
     ``*``) with ``status`` at ``error_rate``: e.g. a rollback API that is down."""
 
     kind: Literal["api_fault"]
-    service: Literal["vercel", "netlify", "posthog", "sentry"]
+    service: Literal["vercel", "netlify", "docker", "posthog", "sentry"]
     operation: str = "*"
     at: Duration = 0.0
     until: Duration | None = None
@@ -272,6 +308,7 @@ class Scenario(_Frozen):
     traffic: Traffic = Traffic()
     world: World = World()
     ci: CISpec = CISpec()
+    database: DatabaseSpec | None = None
     flag: FlagControl = FlagControl()
     faults: tuple[Fault, ...] = ()
     monitoring: Monitoring = Monitoring()
@@ -288,6 +325,10 @@ class Scenario(_Frozen):
     def _consistent(self) -> Scenario:
         platform = self.world.platform
         path = self.responder.path
+        if path == "database-rollback" and self.database is None:
+            raise ValueError("responder.path: 'database-rollback' needs a database section")
+        if path == "docker-compose" and platform != "docker":
+            raise ValueError("responder.path: 'docker-compose' needs world.platform 'docker'")
         if path.startswith("git-") and platform != "vercel":
             raise ValueError("responder.path: the git paths deploy through the CI to Vercel; "
                              "set world.platform to 'vercel'")

@@ -50,7 +50,7 @@ class ServedStateCache:
     def _compute(self, key: tuple[object, ...], build: LiveBuild,
                  flag: dict[str, object] | None, remote_reachable: bool) -> ServedState:
         pop = self.population
-        if not build.has_redesign:
+        if build.down or not build.has_redesign:
             new = np.zeros(pop.size, dtype=bool)
         else:
             remote = self._remote(flag, remote_reachable) if self.mode is FlagMode.REMOTE else None

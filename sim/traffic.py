@@ -36,6 +36,8 @@ class TickOutcome:
     errored: int
     crashed: int
     fault_errors: int
+    visits: int = 0
+    failed_visits: int = 0
 
 
 @dataclass
@@ -78,6 +80,11 @@ class TrafficModel:
     def tick(self, t0: float, dt: float, state: ServedState, incident_open: bool) -> TickOutcome:
         """Simulate the visits in ``[t0, t0 + dt)`` under ``state``."""
         visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
+        if state.build.down:  # nobody is served: page loads fail before the app runs
+            if incident_open:
+                self._mark_incident(t0, visitors, None)
+            self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
+            return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
         new = state.new_page[visitors]
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
         f_new = self.faults.active(t0, state.build.version, "new")
@@ -93,8 +100,10 @@ class TrafficModel:
                      (pv_old, pv_new), (e_old, e_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
+        failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
+                                                          max(1, pv_old + pv_new))))
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
-                           crashed, fault_errors)
+                           crashed, fault_errors, visitors.size, failed)
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0

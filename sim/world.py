@@ -39,6 +39,7 @@ from sim.transport import InProcessTransport
 
 VERCEL = "http://vercel.drill"
 NETLIFY = "http://netlify.drill"
+DOCKER = "http://docker.drill"
 POSTHOG = "http://posthog.drill"
 SENTRY = "http://sentry.drill"
 CONTACTS = "http://contacts.drill"
@@ -48,6 +49,9 @@ NETLIFY_TOKEN = "drill_netlify_token"
 WEBHOOK_SECRET = "drill-webhook-secret"
 PROJECT_NAME = "contacts-web"
 DAY = 86400.0
+
+
+DOWN = LiveBuild("down", "", False, FlagEnv(None, None), down=True)
 
 
 @dataclass
@@ -63,11 +67,19 @@ class Backends:
     internal_ids: list[str]
     netlify: Any = None
     site_id: str = ""
+    docker: Any = None
+    docker_env: dict[str, str] = field(default_factory=dict)
+    app_stopped: bool = False
     _build: LiveBuild | None = field(default=None, repr=False)
 
     def live_build(self) -> LiveBuild:
         """What production serves now (a data-plane read, no HTTP): the Vercel production
-        alias, or the Netlify site's published deploy."""
+        alias, the Netlify site's published deploy, or the healthy Docker container;
+        a down build when the app is stopped or no container serves."""
+        if self.app_stopped:
+            return DOWN
+        if self.docker is not None:
+            return self._container_build()
         d = self.netlify.published_deploy(self.site_id) if self.netlify is not None \
             else self.vercel.production_deployment(self.project_id)
         if self._build is None or self._build.deployment_id != d.id:
@@ -75,6 +87,29 @@ class Backends:
                                     d.meta.get("hasRedesign", True) in (True, "true"),
                                     FlagEnv.from_mapping(d.env or {}))
         return self._build
+
+    def _container_build(self) -> LiveBuild:
+        serving = self.docker.serving()
+        if serving is None:
+            return DOWN
+        if self._build is None or self._build.deployment_id != serving["image"]:
+            self._build = LiveBuild(serving["image"], str(serving["version"]),
+                                    serving["hasRedesign"] in (True, "true"),
+                                    FlagEnv.from_mapping(self.docker_env))
+        return self._build
+
+    def restart_previous(self) -> None:
+        """Start the app again on the previous version (the database rollback's last step):
+        the platform's production goes back to the previous release."""
+        self.app_stopped = False
+        if self.docker is not None:
+            return
+        if self.netlify is not None:
+            previous = self.netlify.list_site_deploys(self.site_id, production=True)[-1]
+            self.netlify.restore_site_deploy(self.site_id, previous.id)
+            return
+        deployments = self.vercel.list_deployments(self.project_id, target="production")
+        self.vercel.rollback_deployment(self.project_id, deployments[-1].id)
 
     def flag_version(self) -> object:
         """Identity of the PostHog flag as clients fetch it now (None when it is absent)."""
@@ -102,7 +137,22 @@ def seed_backends(scenario: Scenario, clock: Clock, streams: Streams, internal_i
                         scenario.flag.posthog.key, FlagMode(scenario.flag.mode), internal_ids)
     if scenario.world.platform == "netlify":
         backends.netlify, backends.site_id = seed_netlify(scenario, clock, streams)
+    if scenario.world.platform == "docker":
+        backends.docker, backends.docker_env = seed_docker(scenario, clock)
     return backends
+
+
+def seed_docker(scenario: Scenario, clock: Clock) -> tuple[Any, dict[str, str]]:
+    """A Docker host serving ``logos-vision-crm:current`` (healthy for an hour), the
+    registry holding ``previous`` too; returns (backend, the env baked into the images)."""
+    from fakes.docker.backend import DockerBackend
+
+    docker = DockerBackend(clock)
+    docker.seed_service("logos-vision-crm:current")
+    env = scenario.flag.env
+    values = {INTERNAL_ENV_FLAG: env.VITE_FEATURE_CONTACTS_REDESIGN,
+              ROLLOUT_ENV: env.VITE_ROLLOUT_PERCENTAGE}
+    return docker, {k: v for k, v in values.items() if v is not None}
 
 
 @dataclass
@@ -114,11 +164,17 @@ class World(Backends):
     http: httpx.Client = field(default_factory=httpx.Client)
     app_repo: Any = None
     ci: Any = None
+    database: Any = None
     releases: tuple[str, str] = ("", "")
     _repo_dir: str | None = None
 
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
+
+    def docker_api(self) -> Any:
+        from rollout.docker import DockerEngine
+
+        return DockerEngine(self.http, DOCKER)
 
     def netlify_api(self) -> NetlifyAPI:
         return NetlifyAPI(self.http, NETLIFY, NETLIFY_TOKEN)
@@ -132,6 +188,8 @@ class World(Backends):
             self.transport.close()
         if self._repo_dir is not None:
             shutil.rmtree(self._repo_dir, ignore_errors=True)
+        if self.database is not None:
+            self.database.close()
 
     def attach_git(self, scenario: Scenario, streams: Streams) -> None:
         """The app's real repository, its origin and the CI a push triggers (git paths):
@@ -177,6 +235,10 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
         return FaultInjector(clock, seed, rules=faults.rules_for(service))
 
     apps: dict[str, AppSpec] = {}
+    if b.docker is not None:
+        from fakes.docker.router import build_app as build_docker_app
+
+        apps["docker.drill"] = (build_docker_app, b.docker, injector("docker"))
     if b.netlify is not None:
         from fakes.netlify.router import build_app as build_netlify_app
 
@@ -189,8 +251,8 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
         "contacts.drill": (build_contacts_app, contacts, None),
         "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected), None)}))
     return World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
-                 b.internal_ids, b.netlify, b.site_id, None, contacts, transport,
-                 httpx.Client(transport=transport, timeout=None))
+                 b.internal_ids, b.netlify, b.site_id, b.docker, b.docker_env, False, None,
+                 contacts, transport, httpx.Client(transport=transport, timeout=None))
 
 
 def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelBackend, str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fakes.common.clock import Clock, to_iso
+from fakes.common.errors import FakeError
 from rollout.flags import FlagEnv, FlagMode, should_show_new_contacts
 
 
@@ -24,6 +25,14 @@ class LiveBuild:
     version: str
     has_redesign: bool
     env: FlagEnv
+    down: bool = False  # nothing serves the app: stopped, or between containers
+
+
+class AppDown(FakeError):
+    """Nothing serves the app right now (503)."""
+
+    status = 503
+    code = "app_down"
 
 
 class ContactsBackend:
@@ -43,6 +52,8 @@ class ContactsBackend:
         """Which Contacts page ``user_id`` is served now, and by which build."""
         self.requests += 1
         build = self.live_build()
+        if build.down:
+            raise AppDown("the application is down")
         remote = self.remote_flag(user_id) if self.mode is FlagMode.REMOTE else None
         new = build.has_redesign and should_show_new_contacts(
             self.mode, user_id, build.env, self.internal_users, remote)
@@ -54,6 +65,8 @@ class ContactsBackend:
     def get_health(self) -> dict[str, Any]:
         """The /health answer: status and the version being served."""
         build = self.live_build()
+        if build.down:
+            raise AppDown("the application is down")
         return {"status": "ok", "version": build.version, "deployment_id": build.deployment_id,
                 "time": to_iso(self.clock)}
 

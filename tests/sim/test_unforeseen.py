@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from sim.results import summary
 from sim.runner import RunResult, run_drill
 from sim.scenario import Scenario
@@ -97,3 +99,46 @@ def test_rejected_push_is_reported_with_the_remote_message(scenario: Load) -> No
     failed = result.journal.first("rollback_failed")
     assert failed is not None and failed.data["where"] == "git push"
     assert "protected" in failed.data["error"]
+
+
+def test_database_rollback_in_runbook_order_loses_nothing(scenario: Load) -> None:
+    """Stop, back up, roll back 003-001, verify, restart: the ledger finds every
+    acknowledged write in the real database; the app was down while it was stopped."""
+    result, doc = run(scenario, "database-rollback")
+    checked = result.journal.first("ledger_checked")
+    assert checked is not None and checked.data["entries"] > 100
+    assert (checked.data["missing"], checked.data["altered"]) == (0, 0)
+    down, up = result.journal.first("app_down"), result.journal.first("app_up")
+    assert down is not None and up is not None and up.data["version"] == "1.9.0"
+    assert doc["metrics"]["data_loss"] == 0 and doc["status"]["data_loss"] == "pass"
+    completed = result.journal.first("rollback_completed")
+    assert completed is not None and completed.data["rolled_back"] == ["003", "002", "001"]
+
+
+def test_backup_before_stop_then_restore_loses_the_writes_in_between(scenario: Load) -> None:
+    """Backing up before stopping, then restoring, loses exactly the writes acknowledged
+    in between: the ledger counts them against the real database."""
+    result, doc = run(scenario, "database-rollback-backup-first")
+    checked = result.journal.first("ledger_checked")
+    assert checked is not None
+    assert doc["metrics"]["data_loss"] == checked.data["missing"] + checked.data["altered"] > 0
+    assert doc["status"]["data_loss"] == "fail"
+
+
+def test_rollback_without_the_backup_restores_last_night(scenario: Load) -> None:
+    """Without the emergency backup, the restore falls back to last night's backup: every
+    write acknowledged before the restore is lost, far more than with the backup."""
+    _, doc = run(scenario, "database-rollback-no-backup")
+    _, backup_first = run(scenario, "database-rollback-backup-first")
+    assert doc["metrics"]["data_loss"] > 10 * backup_first["metrics"]["data_loss"] > 0
+
+
+def test_docker_compose_rollback_has_downtime_between_down_and_up(scenario: Load) -> None:
+    """`docker-compose down` stops the faulty page at once (rollback done) but users get
+    nothing until the previous image is pulled and healthy: the downtime is reported."""
+    result, doc = run(scenario, "critical-bug-docker-compose")
+    down, up = result.journal.first("app_down"), result.journal.first("app_up")
+    assert down is not None and up is not None and up.t > down.t
+    assert up.data["version"] == "1.9.0"
+    assert doc["facts"]["downtime_s"] == pytest.approx(up.t - down.t)
+    assert doc["status"]["time_to_rollback_s"] == "pass"
