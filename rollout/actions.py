@@ -44,12 +44,18 @@ def vercel_env_var_disable(api: VercelAPI, project_id: str, poll: float = 5.0) -
     Vite bakes the variable into the bundle, so nothing changes for users until a new
     production build is READY and aliased.
     """
+    return (yield from vercel_set_env(api, project_id, INTERNAL_ENV_FLAG, "false", poll))
+
+
+def vercel_set_env(api: VercelAPI, project_id: str, key: str, value: str,
+                   poll: float = 5.0) -> Procedure:
+    """Set a production env var on Vercel, redeploy and wait until the build is READY."""
     yield Manual("open Vercel → Settings → Environment Variables")
     try:
-        env_id = _env_id(api, project_id, INTERNAL_ENV_FLAG)
-        yield Manual(f"change {INTERNAL_ENV_FLAG} from true to false and save")
+        env_id = _env_id(api, project_id, key)
+        yield Manual(f"set {key}={value} and save")
         api.call("PATCH", f"/v10/projects/{project_id}/env/{env_id}",
-                 json={"value": "false", "target": ["production"], "type": "plain"})
+                 json={"value": value, "target": ["production"], "type": "plain"})
         yield Manual("Deployments → current production → Redeploy")
         current = _current_production(api, project_id)
         created = api.call("POST", "/v13/deployments", json={

@@ -34,6 +34,9 @@ ESTIMATES = MappingProxyType({
                                      "down / pull :previous / up -d) — 2-5 minutes"),
     "database-rollback": (600.0, 1200.0, "Database Rollback — 10-20 minutes "
                                          "(checklist: 15-20 minutes)"),
+    "pulse-sync-response": (30.0, 120.0, "Scenario 3: disable automatic sync "
+                                          "(VITE_PULSE_SYNC_ENABLED=false) — no estimate "
+                                          "given; Option A's 30 seconds - 2 minutes"),
     "netlify-env-var": (30.0, 120.0, "Option A: Feature Flag Disable — 30 seconds - 2 minutes "
                                      "(checklist: 2-3 minutes incl. 1-2 minutes propagation)"),
     "netlify-restore": (120.0, 300.0, "Option B: Revert Deployment (Netlify: Deploys → "

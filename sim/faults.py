@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from fakes.common.faults import FaultRule
-from sim.scenario import ApiFault, ErrorSpike, PostHogOutage, Scenario
+from sim.scenario import ApiFault, ErrorSpike, PostHogOutage, PulseFault, Scenario
 
 Window = tuple[float, float]
 
@@ -28,6 +28,8 @@ class FaultSchedule:
         self.outages = [self._window(f.at, f.until, tick) for f in scenario.faults
                         if isinstance(f, PostHogOutage)]
         self.api_faults = [f for f in scenario.faults if isinstance(f, ApiFault)]
+        self.pulse_faults = [f for f in scenario.faults if isinstance(f, PulseFault)]
+        self.pulse_onset = min((self._grid(f.at, tick) for f in self.pulse_faults), default=None)
 
     def _window(self, at: float, until: float | None, tick: float) -> Window:
         return (self._grid(at, tick), self._grid(until, tick) if until is not None else math.inf)
@@ -49,8 +51,11 @@ class FaultSchedule:
         return not any(start <= t < end for start, end in self.outages)
 
     def first_onset(self) -> float | None:
-        """When the first error spike starts (on the tick grid), or None without one."""
-        return min((start for (start, _), _ in self.spikes), default=None)
+        """When the first error spike or Pulse fault starts (tick grid), or None."""
+        starts = [start for (start, _), _ in self.spikes]
+        if self.pulse_onset is not None:
+            starts.append(self.pulse_onset)
+        return min(starts, default=None)
 
     def rules_for(self, service: str) -> list[FaultRule]:
         """The fault-injector rules the scenario's API faults put on ``service``."""

@@ -79,12 +79,18 @@ def _database(world: World, spec: Responder) -> Procedure:
                              plan=app.plan())
 
 
+def _pulse(world: World, spec: Responder) -> Procedure:
+    assert world.sync is not None, "validated: pulse-sync-response needs a pulse section"
+    return world.sync.procedure(spec)  # type: ignore[no-any-return]
+
+
 GIT_PATHS = ("git-revert", "git-force-push-tag")
 PATHS: dict[str, Starter] = {
     "git-revert": _git_revert,
     "git-force-push-tag": _git_force_push,
     "docker-compose": _docker_compose,
     "database-rollback": _database,
+    "pulse-sync-response": _pulse,
     "posthog-flag-disable": _posthog_flag,
     "vercel-env-var": _vercel_env_var,
     "vercel-rollback": _vercel_rollback,

@@ -8,6 +8,7 @@ same result, in any process.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,11 @@ class Drill:
             self.env.process(process)
         if self.world.ci is not None:
             self.env.process(self._ci())
+        if self.s.pulse is not None:
+            from sim.sync import SyncHost
+
+            host = SyncHost(self.env, self.world, self.s.pulse, self.journal, self._alert)
+            self.env.process(host.run())
         self.responder = self.env.process(self.oncall.run())
         self.stop = self.env.event()
         self.env.process(self._horizon())
@@ -190,6 +196,8 @@ class Drill:
         release = state.build.version
         faulty = (self.faults.active(t, release, "new") is not None and state.exposure > 0) or \
             (self.faults.active(t, release, "old") is not None and state.exposure < 1)
+        if self.world.sync is not None and t >= (self.faults.pulse_onset or math.inf):
+            faulty = faulty or self.world.sync.enabled()  # the failing sync still runs
         if not faulty:
             self.recovered_at = t
             self.journal.add("recovered", deployment_id=state.build.deployment_id,

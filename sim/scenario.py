@@ -9,7 +9,7 @@ decides, how long your build takes) is a field the scenario sets.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -18,7 +18,7 @@ from sim.units import Dist, DistSpec, Duration, _Frozen
 RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
                        "netlify-env-var", "netlify-restore", "netlify-rollback",
                        "git-revert", "git-force-push-tag", "docker-compose",
-                       "database-rollback"]
+                       "database-rollback", "pulse-sync-response"]
 Aggregate = Literal[
     "count()",
     "percentage(sessions_errored, sessions)",
@@ -183,7 +183,31 @@ class ApiFault(_Frozen):
     status: int = Field(default=503, ge=400, le=599)
 
 
-Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault, Field(discriminator="kind")]
+class PulseFault(_Frozen):
+    """From ``at`` to ``until`` the Pulse API misbehaves: one of the fake Pulse's failure
+    modes (``fault``) with its parameters (``params``, e.g. ``{rate: 0.6}``)."""
+
+    kind: Literal["pulse_fault"]
+    fault: Literal["error_rate", "timeout", "rate_limit", "malformed", "mis_mapped", "missing",
+                   "corruption"]
+    at: Duration
+    until: Duration | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    def __hash__(self) -> int:  # the dict field would make the frozen model unhashable
+        return hash((self.fault, self.at, self.until, repr(sorted(self.params.items()))))
+
+
+Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault,
+                  Field(discriminator="kind")]
+
+
+class PulseSpec(_Frozen):
+    """The Pulse CRM the app syncs contacts from, and the app's sync job."""
+
+    contacts: int = Field(default=300, ge=1, le=100_000)
+    sync_interval: Duration = 300.0
+    page_size: int = Field(default=100, ge=1, le=200)
 
 
 CRASH_RATE_WINDOWS_MIN = (30, 60, 120, 240, 720, 1440)
@@ -309,6 +333,7 @@ class Scenario(_Frozen):
     world: World = World()
     ci: CISpec = CISpec()
     database: DatabaseSpec | None = None
+    pulse: PulseSpec | None = None
     flag: FlagControl = FlagControl()
     faults: tuple[Fault, ...] = ()
     monitoring: Monitoring = Monitoring()
@@ -325,6 +350,10 @@ class Scenario(_Frozen):
     def _consistent(self) -> Scenario:
         platform = self.world.platform
         path = self.responder.path
+        if path == "pulse-sync-response" and self.pulse is None:
+            raise ValueError("responder.path: 'pulse-sync-response' needs a pulse section")
+        if any(f.kind == "pulse_fault" for f in self.faults) and self.pulse is None:
+            raise ValueError("faults: a pulse_fault needs a pulse section")
         if path == "database-rollback" and self.database is None:
             raise ValueError("responder.path: 'database-rollback' needs a database section")
         if path == "docker-compose" and platform != "docker":

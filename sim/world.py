@@ -165,6 +165,9 @@ class World(Backends):
     app_repo: Any = None
     ci: Any = None
     database: Any = None
+    pulse: Any = None
+    sync: Any = None
+    mock_data: bool = False
     releases: tuple[str, str] = ("", "")
     _repo_dir: str | None = None
 
@@ -235,6 +238,15 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
         return FaultInjector(clock, seed, rules=faults.rules_for(service))
 
     apps: dict[str, AppSpec] = {}
+    if scenario.pulse is not None:
+        from fakes.pulse.backend import PulseBackend
+        from fakes.pulse.router import build_app as build_pulse_app
+
+        pulse = PulseBackend(clock, int(streams.get("pulse").integers(0, 2**31)),
+                             contacts=scenario.pulse.contacts)
+        for f in faults.pulse_faults:
+            pulse.set_fault(f.fault, start=f.at, end=f.until, **f.params)
+        apps["pulse.drill"] = (build_pulse_app, pulse, None)
     if b.docker is not None:
         from fakes.docker.router import build_app as build_docker_app
 
@@ -250,9 +262,12 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
         "sentry.drill": (build_sentry_app, b.sentry, injector("sentry")),
         "contacts.drill": (build_contacts_app, contacts, None),
         "pager.drill": (build_pager_app, Pager(WEBHOOK_SECRET, on_alert, on_rejected), None)}))
-    return World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
-                 b.internal_ids, b.netlify, b.site_id, b.docker, b.docker_env, False, None,
-                 contacts, transport, httpx.Client(transport=transport, timeout=None))
+    world = World(b.vercel, b.posthog, b.sentry, b.project_id, b.flag_key, b.flag_mode,
+                  b.internal_ids, b.netlify, b.site_id, b.docker, b.docker_env, False, None,
+                  contacts, transport, httpx.Client(transport=transport, timeout=None))
+    if scenario.pulse is not None:
+        world.pulse = pulse
+    return world
 
 
 def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelBackend, str]:
@@ -270,6 +285,9 @@ def _vercel(scenario: Scenario, clock: Clock, streams: Streams) -> tuple[VercelB
                               type="plain", target=["production"])
     if env.VITE_ROLLOUT_PERCENTAGE is not None:
         vercel.create_project_env(project.id, ROLLOUT_ENV, env.VITE_ROLLOUT_PERCENTAGE,
+                                  type="plain", target=["production"])
+    if scenario.pulse is not None:
+        vercel.create_project_env(project.id, "VITE_PULSE_SYNC_ENABLED", "true",
                                   type="plain", target=["production"])
     vercel.create_deployment(project.id, target="production", ready_at=-1 * DAY,
                              meta=_meta(w.current.version, w.current.has_redesign))

@@ -142,3 +142,23 @@ def test_docker_compose_rollback_has_downtime_between_down_and_up(scenario: Load
     assert up.data["version"] == "1.9.0"
     assert doc["facts"]["downtime_s"] == pytest.approx(up.t - down.t)
     assert doc["status"]["time_to_rollback_s"] == "pass"
+
+
+@pytest.mark.parametrize(("name", "branch", "actions"), [
+    ("pulse-sync-api-errors", "api", ["disable_sync", "use_mock_data", "contact_pulse"]),
+    ("pulse-sync-mis-mapped", "mapping", None),
+    ("pulse-sync-corruption", "corruption", None),
+])
+def test_pulse_sync_drill_takes_the_runbook_branch(scenario: Load, name: str, branch: str,
+                                                   actions: list[str] | None) -> None:
+    """Scenario 3: the sync's failures trigger the response, which disables sync with a
+    redeploy (the live build stops syncing) and takes the branch the diagnosis names."""
+    result, doc = run(scenario, name)
+    assert result.journal.first("scenario3_triggered") is not None
+    completed = result.journal.first("rollback_completed")
+    assert completed is not None and completed.data["branch"] == branch
+    assert completed.data["actions"][0] == "disable_sync"
+    if actions is not None:
+        assert completed.data["actions"] == actions
+    recovered = result.journal.first("recovered")
+    assert recovered is not None and doc["metrics"]["time_to_rollback_s"] is not None
