@@ -17,7 +17,10 @@ LABELS = {
 JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollback_started",
                  "manual_step", "rollback_completed", "rollback_failed", "recovered",
                  "horizon_reached_unrecovered", "alert_silent", "posthog_unreachable",
-                 "posthog_reachable", "metric_unavailable")
+                 "posthog_reachable", "metric_unavailable", "fallback_decision", "app_down",
+                 "app_up", "ledger_checked", "scenario3_triggered", "ci_queued", "ci_deployed",
+                 "ci_failed", "comms_slack", "comms_statuspage", "comms_pagerduty", "notified",
+                 "escalated", "comms_failed", "mock_data_enabled")
 
 
 def fmt_value(name: str, value: Any) -> str:
@@ -97,6 +100,7 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
     for record in result.journal.records:
         if record.kind in JOURNAL_KINDS:
             detail = ", ".join(f"{k}={v}" for k, v in sorted(record.data.items()))
+            detail = detail.replace("|", "\\|").replace("\n", "<br>")
             lines.append(f"| {record.t:.1f} s | {record.kind} | {detail} |")
     if result.samples:
         lines += ["", "## Some users served the faulty page", ""]

@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from rollout.decision import decide
-from rollout.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.steps import Manual, RollbackFailed, Wait
 from sim.journal import Journal
 from sim.paths import start
 from sim.scenario import Responder
@@ -26,7 +26,8 @@ class OnCall:
     """One responder process per drill; ``alerted`` is triggered by the pager."""
 
     def __init__(self, env: simpy.Environment, spec: Responder, world: World, journal: Journal,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, commander: Any = None) -> None:
+        self.commander = commander
         self.env = env
         self.spec = spec
         self.world = world
@@ -47,21 +48,37 @@ class OnCall:
         decision = decide(payload, self.spec.path)
         self.journal.add("decision", action=decision.action, severity=decision.severity.value,
                          reason=decision.reason, path=decision.path, responder=self.spec.mode)
-        if decision.action == "rollback":
-            yield from self._execute(start(self.spec.path, self.world, self.spec))
+        if self.commander is not None:
+            self.commander.on_decision(decision)
+        if decision.action != "rollback":
+            return
+        ok = yield from self._execute(self.spec.path)
+        if not ok and self.spec.fallback_path is not None:
+            # Escalated (DevOps lead, CTO): someone with the other path's access takes over.
+            yield self.env.timeout(self.spec.escalation_delay.sample(self.rng))
+            self.journal.add("fallback_decision", path=self.spec.fallback_path,
+                             reason=f"{self.spec.path} failed: escalated, rolling back via "
+                                    f"{self.spec.fallback_path}")
+            yield from self._execute(self.spec.fallback_path)
 
-    def _execute(self, procedure: Procedure) -> Generator[simpy.Event, Any, None]:
-        self.journal.add("rollback_started", path=self.spec.path)
+    def _execute(self, path: str) -> Generator[simpy.Event, Any, bool]:
+        """Run the procedure of ``path``; True when it completed."""
+        self.journal.add("rollback_started", path=path)
+        procedure = start(path, self.world, self.spec)
         try:
             step = next(procedure)
             while True:
                 yield self.env.timeout(self._duration(step))
                 step = procedure.send(None)
         except StopIteration as done:
-            self.journal.add("rollback_completed", path=self.spec.path, **(done.value or {}))
+            self.journal.add("rollback_completed", path=path, **(done.value or {}))
+            return True
         except RollbackFailed as failed:
-            self.journal.add("rollback_failed", path=self.spec.path, where=failed.where,
+            self.journal.add("rollback_failed", path=path, where=failed.where,
                              error=failed.message)
+            if self.commander is not None:
+                self.commander.on_rollback_failed(failed.where, failed.message)
+            return False
 
     def _duration(self, step: Manual | Wait) -> float:
         if isinstance(step, Wait):

@@ -18,6 +18,7 @@ import simpy
 from rollout.flags import FlagMode
 from sim.clock import SimClock
 from sim.faults import FaultSchedule
+from sim.incident import IncidentCommander, IncidentSpec, nobody_acks
 from sim.journal import Journal
 from sim.metrics import Metrics, measure
 from sim.monitors import SentryPipeline
@@ -92,8 +93,20 @@ class Drill:
         self.traffic = TrafficModel(scenario, self.population, self.faults,
                                     self.streams.get("traffic"))
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
+        self.commander = self._commander()
         self.oncall = OnCall(self.env, scenario.responder, self.world, self.journal,
-                             self.streams.get("responder"))
+                             self.streams.get("responder"), self.commander)
+
+    def _commander(self) -> IncidentCommander:
+        c = self.s.incident
+        ack = c.ack_delay
+        spec = IncidentSpec(ack_delay=(lambda rng: ack.sample(rng)) if ack is not None
+                            else nobody_acks, update_interval=c.update_interval,
+                            monitoring_period=c.monitoring_period,
+                            incident_lead=c.incident_lead, devops_lead=c.devops_lead, cto=c.cto)
+        return IncidentCommander(self.env, self.journal, self.world.http,
+                                 self.world.comms.endpoints(), self.clock,
+                                 self.streams.get("incident"), spec)
 
     def _population(self) -> Population:
         p = self.s.population
@@ -104,7 +117,8 @@ class Drill:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, path=self.s.responder.path,
                          flag_mode=self.s.flag.mode)
-        for process in (self._traffic(), self._sdk_flush(), self._evaluate()):
+        for process in (self._traffic(), self._sdk_flush(), self._evaluate(),
+                        self.commander.run()):
             self.env.process(process)
         if self.world.ci is not None:
             self.env.process(self._ci())
@@ -200,6 +214,7 @@ class Drill:
             faulty = faulty or self.world.sync.enabled()  # the failing sync still runs
         if not faulty:
             self.recovered_at = t
+            self.commander.on_recovered()
             self.journal.add("recovered", deployment_id=state.build.deployment_id,
                              release=state.build.version,
                              exposure_pct=round(100 * state.exposure, 3))
@@ -260,6 +275,7 @@ class Drill:
         alert = (payload.get("data") or {}).get("metric_alert") or {}
         self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
                          alert_id=alert.get("id"))
+        self.commander.on_alert(payload)
         self.oncall.hear(payload)
 
     def _rejected(self, why: str) -> None:

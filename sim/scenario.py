@@ -272,7 +272,20 @@ class Responder(_Frozen):
     path: RollbackPath = "posthog-flag-disable"
     flag_disable_how: Literal["inactive", "zero"] = "inactive"
     force_push_as_written: bool = True
+    fallback_path: RollbackPath | None = None
+    escalation_delay: Dist = DistSpec(dist="lognormal", median=300.0, sigma=0.4)
     poll_interval: Duration = 5.0
+
+
+class IncidentComms(_Frozen):
+    """The people and channels of the incident: paging, Slack, the status page."""
+
+    ack_delay: Dist | None = DistSpec(dist="lognormal", median=120.0, sigma=0.5)
+    update_interval: Duration = 900.0
+    monitoring_period: Duration = 1800.0
+    incident_lead: str = "Incident Lead"
+    devops_lead: str = "DevOps Lead"
+    cto: str = "CTO"
 
 
 class Targets(_Frozen):
@@ -334,6 +347,7 @@ class Scenario(_Frozen):
     ci: CISpec = CISpec()
     database: DatabaseSpec | None = None
     pulse: PulseSpec | None = None
+    incident: IncidentComms = IncidentComms()
     flag: FlagControl = FlagControl()
     faults: tuple[Fault, ...] = ()
     monitoring: Monitoring = Monitoring()

@@ -167,6 +167,7 @@ class World(Backends):
     database: Any = None
     pulse: Any = None
     sync: Any = None
+    comms: Any = None
     mock_data: bool = False
     releases: tuple[str, str] = ("", "")
     _repo_dir: str | None = None
@@ -237,7 +238,10 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
     def injector(service: str) -> FaultInjector:
         return FaultInjector(clock, seed, rules=faults.rules_for(service))
 
-    apps: dict[str, AppSpec] = {}
+    from sim.incident import CommsFakes
+
+    comms = CommsFakes.create(clock)
+    apps: dict[str, AppSpec] = dict(comms.app_specs())
     if scenario.pulse is not None:
         from fakes.pulse.backend import PulseBackend
         from fakes.pulse.router import build_app as build_pulse_app
@@ -267,6 +271,7 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
                   contacts, transport, httpx.Client(transport=transport, timeout=None))
     if scenario.pulse is not None:
         world.pulse = pulse
+    world.comms = comms
     return world
 
 
