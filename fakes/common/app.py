@@ -55,8 +55,14 @@ async def read_body(request: Request) -> bytes:
 
 
 async def read_json(request: Request, error: type[FakeError] = InvalidRequest) -> Any:
-    """The decoded JSON body; raises ``error`` (the vendor's class) when it is not JSON."""
-    raw = await read_body(request)
+    """The decoded JSON body; raises ``error`` (the vendor's class) when it does not
+    decode or is not JSON (a decoding failure keeps its status: 400, or 415)."""
+    try:
+        raw = await read_body(request)
+    except FakeError as exc:
+        if isinstance(exc, error):
+            raise
+        raise error(exc.message, status=exc.status, headers=exc.headers) from exc
     if not raw.strip():
         return {}
     try:

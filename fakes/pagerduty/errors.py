@@ -30,14 +30,17 @@ class PagerDutyError(FakeError):
 
 
 class InvalidEvent(PagerDutyError):
-    """The event was refused; ``errors`` lists every reason."""
+    """The event was refused; ``errors`` lists every reason. ``status`` and ``headers``
+    are for shared layers that build the app's error class from a status (a body that
+    does not decode is a 415, an injected fault any status)."""
 
     status = 400
     code = "invalid event"
 
-    def __init__(self, errors: str | Sequence[str]) -> None:
+    def __init__(self, errors: str | Sequence[str], *, status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         self.errors = [errors] if isinstance(errors, str) else list(errors)
-        super().__init__("; ".join(self.errors))
+        super().__init__("; ".join(self.errors), status=status, headers=headers)
 
     def body(self) -> Any:
         return {"status": self.code, "message": "Event object is invalid",

@@ -78,10 +78,11 @@ class Message:
 
 
 def channel_name(name: str) -> str:
-    """``incidents`` and ``#incidents`` name the same channel; raises ValueError if empty."""
+    """``incidents`` and ``#incidents`` name the same channel; raises InvalidPayload if
+    empty."""
     bare = name.strip().lstrip("#")
     if not bare:
-        raise ValueError("a channel needs a name")
+        raise InvalidPayload("a channel needs a name")
     return "#" + bare
 
 

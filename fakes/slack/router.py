@@ -20,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_body, read_json, route_both
+from fakes.common.errors import FakeError
 from fakes.slack.backend import SlackBackend
 from fakes.slack.errors import InvalidPayload, NoService, SlackError
 
@@ -49,12 +50,22 @@ def build_router(backend: SlackBackend) -> APIRouter:
                            request: Request) -> PlainTextResponse:
         path = f"/services/{team}/{bot}/{secret}"
         backend.webhook(path)  # an unknown URL is no_service whatever the body
-        payload = _payload(await read_body(request), request.headers.get("content-type"))
+        payload = _payload(await _body(request), request.headers.get("content-type"))
         backend.send_webhook(path, payload)
         return PlainTextResponse("ok")
 
     router.include_router(_control_router(backend))
     return router
+
+
+async def _body(request: Request) -> bytes:
+    """The decoded body; a body that does not decode is Slack's ``invalid_payload``."""
+    try:
+        return await read_body(request)
+    except SlackError:
+        raise
+    except FakeError as exc:  # the shared decoder's error, as Slack's plain-text code
+        raise InvalidPayload(exc.message, status=exc.status) from exc
 
 
 def _payload(raw: bytes, content_type: str | None) -> Any:

@@ -98,7 +98,9 @@ def _page_routes(api: APIRouter, backend: StatuspageBackend) -> None:
     async def get_component(page_id: str, component_id: str) -> dict[str, Any]:
         return payloads.component(backend, backend.get_component(page_id, component_id))
 
-    @api.api_route(PAGE + "/components/{component_id}", methods=["PATCH", "PUT"])
+    # One route per method: a two-method route gets one operationId for both.
+    @api.patch(PAGE + "/components/{component_id}")
+    @api.put(PAGE + "/components/{component_id}")
     async def update_component(page_id: str, component_id: str,
                                request: Request) -> dict[str, Any]:
         fields = _wrapped(await read_json(request, BadRequest), "component")
@@ -135,7 +137,9 @@ def _incident_routes(api: APIRouter, backend: StatuspageBackend) -> None:
     async def get_incident(page_id: str, incident_id: str) -> dict[str, Any]:
         return payloads.incident(backend, backend.get_incident(page_id, incident_id))
 
-    @api.api_route(PAGE + "/incidents/{incident_id}", methods=["PATCH", "PUT"])
+    # One route per method: a two-method route gets one operationId for both.
+    @api.patch(PAGE + "/incidents/{incident_id}")
+    @api.put(PAGE + "/incidents/{incident_id}")
     async def update_incident(page_id: str, incident_id: str,
                               request: Request) -> dict[str, Any]:
         fields = _wrapped(await read_json(request, BadRequest), "incident")
