@@ -12,7 +12,14 @@ from __future__ import annotations
 import math
 
 from fakes.common.faults import FaultRule
-from sim.scenario import ApiFault, ErrorSpike, PostHogOutage, PulseFault, Scenario
+from sim.scenario import (
+    ApiFault,
+    ErrorSpike,
+    FlagMigration,
+    PostHogOutage,
+    PulseFault,
+    Scenario,
+)
 
 Window = tuple[float, float]
 
@@ -29,6 +36,7 @@ class FaultSchedule:
                         if isinstance(f, PostHogOutage)]
         self.api_faults = [f for f in scenario.faults if isinstance(f, ApiFault)]
         self.pulse_faults = [f for f in scenario.faults if isinstance(f, PulseFault)]
+        self.migrations = [f for f in scenario.faults if isinstance(f, FlagMigration)]
         self.pulse_onset = min((self._grid(f.at, tick) for f in self.pulse_faults), default=None)
 
     def _window(self, at: float, until: float | None, tick: float) -> Window:

@@ -10,6 +10,7 @@ from typing import Any
 
 from rollout.runbook import ESTIMATES
 from sim.runner import RunResult
+from sim.scenario import Scenario
 
 SCHEMA_VERSION = 1
 TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
@@ -41,12 +42,24 @@ def summary(result: RunResult) -> dict[str, Any]:
                   "users_served_faulty": int(stats.served_faulty.sum())
                   if stats.served_faulty is not None else 0,
                   "users_active_in_incident": int(stats.active_in_incident.sum())
-                  if stats.active_in_incident is not None else 0},
+                  if stats.active_in_incident is not None else 0,
+                  "users_flipped": int(stats.flipped.sum()) if stats.flipped is not None else 0,
+                  "users_seen": int((stats.last_variant >= 0).sum())
+                  if stats.last_variant is not None else 0},
     }
 
 
 def scenario_digest(result: RunResult) -> str:
-    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True)
+    return digest_of(result.scenario)
+
+
+def digest_of(scenario: Scenario) -> str:
+    """16 hex digits identifying what a run simulates.
+
+    The ``gate`` section is CI policy, not part of the drill, so it is left out: tuning a
+    tolerance does not make runs look like another scenario's.
+    """
+    canonical = json.dumps(scenario.model_dump(mode="json", exclude={"gate"}), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -58,8 +71,11 @@ def _timeline(result: RunResult) -> dict[str, float | None]:
     return out
 
 
-def write_run(result: RunResult, out: Path) -> dict[str, Any]:
-    """Write every output of ``result`` into ``out``; returns the summary."""
+def write_run(result: RunResult, out: Path, html: bool = True) -> dict[str, Any]:
+    """Write every output of ``result`` into ``out``; returns the summary.
+
+    With ``html`` also ``report.html`` and its timeline figures (about 0.5 s more).
+    """
     out.mkdir(parents=True, exist_ok=True)
     doc = summary(result)
     (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
@@ -68,6 +84,10 @@ def write_run(result: RunResult, out: Path) -> dict[str, Any]:
     from sim.report import render_markdown
 
     (out / "report.md").write_text(render_markdown(result, doc))
+    if html:
+        from sim.html_report import write_run_html
+
+        write_run_html(result, doc, out)
     return doc
 
 

@@ -122,6 +122,8 @@ class Drill:
             self.env.process(process)
         if self.world.ci is not None:
             self.env.process(self._ci())
+        for migration in self.faults.migrations:
+            self.env.process(self._migrate_flag(migration.at))
         if self.s.pulse is not None:
             from sim.sync import SyncHost
 
@@ -228,6 +230,26 @@ class Drill:
                              rule=self.s.monitoring.alert.name,
                              reason="the alert rule saw no data during the incident: "
                                     "a mistyped metric or query keeps it silent")
+
+    def _migrate_flag(self, at: float) -> Generator[simpy.Event, Any, None]:
+        """Deploy the remote form of the flag function with the PostHog flag at the env's
+        percentage; the flips it causes are counted by the traffic."""
+        yield self.env.timeout(at)
+        percentage = self.s.flag.env.VITE_ROLLOUT_PERCENTAGE or "0"
+        api, ph = self.world.vercel_api(), self.world.posthog_api()
+        flag = ph.flag_by_key(self.world.flag_key)
+        ph.patch_flag(int(flag["id"]), {"active": True, "filters": {"groups": [
+            {"properties": [], "rollout_percentage": float(percentage)}]}})
+        live = self.world.vercel.production_deployment(self.world.project_id)
+        created = api.call("POST", "/v13/deployments", json={
+            "name": "contacts-web", "deploymentId": live.id, "target": "production",
+            "meta": {"flagMode": "remote"}})
+        self.journal.add("flag_migration_started", deployment_id=created["id"],
+                         posthog_rollout_pct=float(percentage),
+                         exposure_before_pct=round(100 * self.served_exposure(), 3))
+
+    def served_exposure(self) -> float:
+        return self._served_state(self.env.now).exposure
 
     def _ci(self) -> Generator[simpy.Event, Any, None]:
         """Host the CI pipeline: poll it every tick, or right when its next build is due."""

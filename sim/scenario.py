@@ -198,7 +198,17 @@ class PulseFault(_Frozen):
         return hash((self.fault, self.at, self.until, repr(sorted(self.params.items()))))
 
 
-Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault,
+class FlagMigration(_Frozen):
+    """At ``at`` the team moves control from the env percentage to the PostHog flag at the
+    same percentage: a build shipping the remote form of ``shouldShowNewContacts`` is
+    deployed. PostHog's sha1 buckets are not the runbook's hashCode buckets, so users flip
+    between versions mid-test; the drill counts them."""
+
+    kind: Literal["flag_migration"]
+    at: Duration
+
+
+Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault | FlagMigration,
                   Field(discriminator="kind")]
 
 
@@ -388,6 +398,7 @@ class Scenario(_Frozen):
             if fault.at >= self.horizon and fault.kind != "api_fault":
                 raise ValueError(
                     f"faults.{i}.at: must fall before the horizon ({self.horizon:g} s)")
-            if fault.until is not None and fault.until <= fault.at:
+            until = getattr(fault, "until", None)
+            if until is not None and until <= fault.at:
                 raise ValueError(f"faults.{i}.until: must be after faults.{i}.at")
         return self

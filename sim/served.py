@@ -41,7 +41,8 @@ class ServedStateCache:
                 flag: Callable[[], dict[str, object] | None],
                 remote_reachable: bool) -> ServedState:
         """The state for this build and flag version; ``flag()`` is read only on a change."""
-        key = (build.deployment_id, flag_version if self.mode is FlagMode.REMOTE else None,
+        mode = build.flag_mode or self.mode
+        key = (build.deployment_id, flag_version if mode is FlagMode.REMOTE else None,
                remote_reachable)
         if self._state is None or self._state.key != key:
             self._state = self._compute(key, build, flag(), remote_reachable)
@@ -53,8 +54,9 @@ class ServedStateCache:
         if build.down or not build.has_redesign:
             new = np.zeros(pop.size, dtype=bool)
         else:
-            remote = self._remote(flag, remote_reachable) if self.mode is FlagMode.REMOTE else None
-            new = evaluate_population(self.mode, pop.buckets, pop.is_internal, build.env, remote)
+            mode = build.flag_mode or self.mode
+            remote = self._remote(flag, remote_reachable) if mode is FlagMode.REMOTE else None
+            new = evaluate_population(mode, pop.buckets, pop.is_internal, build.env, remote)
         return ServedState(key, build, new, float(new.mean()) if pop.size else 0.0)
 
     def _remote(self, flag: dict[str, object] | None, reachable: bool) -> np.ndarray:

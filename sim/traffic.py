@@ -50,6 +50,8 @@ class TrafficStats:
     served_faulty: np.ndarray | None = None
     faulty_pageviews: int = 0
     last_faulty_at: float | None = None
+    last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
+    flipped: np.ndarray | None = None  # bool per user: has seen both pages
 
     def __post_init__(self) -> None:
         self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
@@ -68,6 +70,8 @@ class TrafficModel:
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
         self.stats.served_faulty = np.zeros(population.size, dtype=bool)
+        self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
+        self.stats.flipped = np.zeros(population.size, dtype=bool)
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -86,6 +90,7 @@ class TrafficModel:
             self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
             return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
         new = state.new_page[visitors]
+        self._track_flips(visitors, new)
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
         f_new = self.faults.active(t0, state.build.version, "new")
         f_old = self.faults.active(t0, state.build.version, "old")
@@ -104,6 +109,14 @@ class TrafficModel:
                                                           max(1, pv_old + pv_new))))
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
                            crashed, fault_errors, visitors.size, failed)
+
+    def _track_flips(self, visitors: np.ndarray, new: np.ndarray) -> None:
+        """Mark users whose page changed since their last visit (both pages seen)."""
+        assert self.stats.last_variant is not None and self.stats.flipped is not None
+        seen = self.stats.last_variant[visitors]
+        current = new.astype(np.int8)
+        self.stats.flipped[visitors[(seen >= 0) & (seen != current)]] = True
+        self.stats.last_variant[visitors] = current
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0

@@ -83,9 +83,11 @@ class Backends:
         d = self.netlify.published_deploy(self.site_id) if self.netlify is not None \
             else self.vercel.production_deployment(self.project_id)
         if self._build is None or self._build.deployment_id != d.id:
+            mode = d.meta.get("flagMode")
             self._build = LiveBuild(d.id, str(d.meta.get("version", "")),
                                     d.meta.get("hasRedesign", True) in (True, "true"),
-                                    FlagEnv.from_mapping(d.env or {}))
+                                    FlagEnv.from_mapping(d.env or {}),
+                                    flag_mode=FlagMode(mode) if mode else None)
         return self._build
 
     def _container_build(self) -> LiveBuild:

@@ -26,6 +26,7 @@ class LiveBuild:
     has_redesign: bool
     env: FlagEnv
     down: bool = False  # nothing serves the app: stopped, or between containers
+    flag_mode: FlagMode | None = None  # the form of shouldShowNewContacts this build ships
 
 
 class AppDown(FakeError):
@@ -54,9 +55,10 @@ class ContactsBackend:
         build = self.live_build()
         if build.down:
             raise AppDown("the application is down")
-        remote = self.remote_flag(user_id) if self.mode is FlagMode.REMOTE else None
+        mode = build.flag_mode or self.mode
+        remote = self.remote_flag(user_id) if mode is FlagMode.REMOTE else None
         new = build.has_redesign and should_show_new_contacts(
-            self.mode, user_id, build.env, self.internal_users, remote)
+            mode, user_id, build.env, self.internal_users, remote)
         return {"page": "ContactsPageNew" if new else "ContactsPageOld",
                 "variant": "new" if new else "old", "user_id": user_id,
                 "version": build.version, "deployment_id": build.deployment_id,

@@ -186,3 +186,17 @@ def test_pulse_sync_drill_takes_the_runbook_branch(scenario: Load, name: str, br
         assert completed.data["actions"] == actions
     recovered = result.journal.first("recovered")
     assert recovered is not None and doc["metrics"]["time_to_rollback_s"] is not None
+
+
+def test_moving_control_to_posthog_flips_about_half_the_ab_users(scenario: Load) -> None:
+    """Env percentage (hashCode buckets) -> PostHog flag at the same 50 % (sha1 buckets):
+    the users who come back after the switch land on a page chosen by an independent hash,
+    so about half of them flip; none flip before the switch."""
+    result, doc = run(scenario, "flag-migration-flips")
+    started = result.journal.first("flag_migration_started")
+    assert started is not None and started.data["exposure_before_pct"] == pytest.approx(50, abs=2)
+    flipped, seen = doc["facts"]["users_flipped"], doc["facts"]["users_seen"]
+    assert 0.05 * seen < flipped < 0.5 * seen
+    before = run_drill(scenario("flag-migration-flips", "horizon=2h", "faults.0.at=1h59m",
+                                fast=False))
+    assert summary(before)["facts"]["users_flipped"] == 0
