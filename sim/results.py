@@ -71,7 +71,7 @@ def _timeline(result: RunResult) -> dict[str, float | None]:
     return out
 
 
-def write_run(result: RunResult, out: Path, html: bool = True) -> dict[str, Any]:
+def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any]:
     """Write every output of ``result`` into ``out``; returns the summary.
 
     With ``html`` also ``report.html`` and its timeline figures (about 0.5 s more).
