@@ -225,3 +225,31 @@ def netlify_rollback(api: NetlifyAPI, site_id: str, poll: float = 1.0) -> Proced
         if published != current:
             return {"deploy_id": published, "from_deploy": current}
         yield Wait(poll, "waiting for the previous deploy to be published")
+
+
+def set_posthog_rollout(api: PostHogAPI, key: str, percentage: float) -> Procedure:
+    """Scenario 2 via PostHog: set the flag's rollout percentage (e.g. down to 10 %)."""
+    yield Manual(f"PostHog → Feature Flags → {key} → rollout {percentage:g} %")
+    try:
+        flag = api.flag_by_key(key)
+        groups = [dict(g, rollout_percentage=percentage)
+                  for g in (flag.get("filters") or {}).get("groups") or [{}]]
+        updated = api.patch_flag(int(flag["id"]), {"active": True, "filters": {
+            **(flag.get("filters") or {}), "groups": groups}})
+    except VendorError as exc:
+        raise RollbackFailed("posthog rollout percentage", str(exc)) from exc
+    return {"flag_id": updated.get("id"), "rollout_percentage": percentage}
+
+
+def vercel_hotfix(api: VercelAPI, project_id: str, version: str, poll: float = 5.0) -> Procedure:
+    """Deploy a hotfix build to production and wait until it is READY (and aliased)."""
+    yield Manual(f"merge the hotfix and deploy {version} to production")
+    try:
+        current = _current_production(api, project_id)
+        created = api.call("POST", "/v13/deployments", json={
+            "name": current["name"], "deploymentId": current["uid"], "target": "production",
+            "meta": {"version": version}})
+    except VendorError as exc:
+        raise RollbackFailed("vercel hotfix deploy", str(exc)) from exc
+    ready = yield from _wait_ready(api, str(created["id"]), poll)
+    return {"deployment_id": ready["id"], "version": version}

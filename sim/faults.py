@@ -18,6 +18,7 @@ from sim.scenario import (
     FlagMigration,
     PostHogOutage,
     PulseFault,
+    Report,
     Scenario,
 )
 
@@ -37,6 +38,7 @@ class FaultSchedule:
         self.api_faults = [f for f in scenario.faults if isinstance(f, ApiFault)]
         self.pulse_faults = [f for f in scenario.faults if isinstance(f, PulseFault)]
         self.migrations = [f for f in scenario.faults if isinstance(f, FlagMigration)]
+        self.reports = [f for f in scenario.faults if isinstance(f, Report)]
         self.pulse_onset = min((self._grid(f.at, tick) for f in self.pulse_faults), default=None)
 
     def _window(self, at: float, until: float | None, tick: float) -> Window:

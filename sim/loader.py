@@ -22,7 +22,8 @@ from sim.scenario import Scenario
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
 _FAULT_CLASSES = ("ErrorSpike", "PostHogOutage", "ApiFault", "PulseFault", "FlagMigration",
-                  "error_spike", "posthog_outage", "api_fault", "pulse_fault", "flag_migration")
+                  "Report", "error_spike", "posthog_outage", "api_fault", "pulse_fault",
+                  "flag_migration", "report")
 _INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 
@@ -132,10 +133,17 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
 
 
 def _fault_kinds() -> str:
-    from sim.scenario import ApiFault, ErrorSpike, FlagMigration, PostHogOutage, PulseFault
+    from sim.scenario import (
+        ApiFault,
+        ErrorSpike,
+        FlagMigration,
+        PostHogOutage,
+        PulseFault,
+        Report,
+    )
 
     kinds = [cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
-             for cls in (ErrorSpike, PostHogOutage, ApiFault, PulseFault, FlagMigration)]
+             for cls in (ErrorSpike, PostHogOutage, ApiFault, PulseFault, FlagMigration, Report)]
     return ", ".join(kinds)
 
 

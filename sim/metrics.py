@@ -74,8 +74,9 @@ def _raw(journal: Journal, stats: TrafficStats, onset: float | None) -> dict[str
     if onset is None:
         none: Raw = (None, "the scenario injects no fault", False)
         return {name: none for name in METRICS[:4]} | _untracked()
-    alert = next((r for r in journal.of("alert")
-                  if r.data.get("action") == "critical" and r.t >= onset), None)
+    alert = next((r for r in journal.records if r.t >= onset and (
+        (r.kind == "alert" and r.data.get("action") == "critical") or r.kind == "report")),
+        None)
     decision = journal.first("decision")
     recovered = journal.first("recovered")
     silent = journal.first("alert_silent")

@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from rollout.decision import decide
-from rollout.steps import Manual, RollbackFailed, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.journal import Journal
 from sim.paths import start
 from sim.scenario import Responder
@@ -37,7 +37,8 @@ class OnCall:
 
     def hear(self, payload: dict[str, Any]) -> None:
         """The pager's callback: the first critical alert wakes the responder."""
-        if payload.get("action") == "critical" and not self.alerted.triggered:
+        paged = payload.get("action") == "critical" or "report" in payload
+        if paged and not self.alerted.triggered:
             self.alerted.succeed(payload)
 
     def run(self) -> Generator[simpy.Event, Any, None]:
@@ -50,7 +51,8 @@ class OnCall:
                          reason=decision.reason, path=decision.path, responder=self.spec.mode)
         if self.commander is not None:
             self.commander.on_decision(decision)
-        if decision.action != "rollback":
+        if decision.action == "investigate":
+            yield from self._scenario2()
             return
         ok = yield from self._execute(self.spec.path)
         if not ok and self.spec.fallback_path is not None:
@@ -60,6 +62,56 @@ class OnCall:
                              reason=f"{self.spec.path} failed: escalated, rolling back via "
                                     f"{self.spec.fallback_path}")
             yield from self._execute(self.spec.fallback_path)
+
+    def _scenario2(self) -> Generator[simpy.Event, Any, None]:
+        """Scenario 2: reduce the rollout to 10 %, investigate, then hotfix and re-increase
+        the rollout, or roll back by the scenario's path when no quick fix exists."""
+        before = self._exposure_setting()
+        yield from self._run("scenario2_reduce", self._set_rollout(10.0))
+        yield self.env.timeout(self.spec.investigation_time.sample(self.rng))
+        self.journal.add("investigation_done", hotfix=self.spec.hotfix)
+        if self.spec.hotfix == "available":
+            from rollout.actions import vercel_hotfix
+
+            yield from self._run("hotfix", vercel_hotfix(
+                self.world.vercel_api(), self.world.project_id, self.spec.hotfix_version,
+                self.spec.poll_interval))
+            yield from self._run("rollout_restored", self._set_rollout(before))
+        else:
+            yield from self._execute(self.spec.path)
+
+    def _exposure_setting(self) -> float:
+        flag = self.world.posthog.flag_by_key(self.world.flag_key)
+        if self.world.flag_mode.value == "remote" and flag is not None:
+            groups = (flag.definition().get("filters") or {}).get("groups") or [{}]
+            return float(groups[0].get("rollout_percentage") or 0.0)
+        env = self.world.live_build().env
+        return float(env.rollout_percentage) if env.rollout_percentage == \
+            env.rollout_percentage else 0.0
+
+    def _set_rollout(self, percentage: float) -> Procedure:
+        from rollout.actions import set_posthog_rollout, vercel_set_env
+        from rollout.flags import ROLLOUT_ENV
+
+        if self.world.flag_mode.value == "remote":
+            return set_posthog_rollout(self.world.posthog_api(), self.world.flag_key,
+                                       percentage)
+        return vercel_set_env(self.world.vercel_api(), self.world.project_id, ROLLOUT_ENV,
+                              f"{percentage:g}", self.spec.poll_interval)
+
+    def _run(self, kind: str, procedure: Procedure) -> Generator[simpy.Event, Any, bool]:
+        """Run a non-rollback procedure, journaling ``kind`` with what it returned."""
+        try:
+            step = next(procedure)
+            while True:
+                yield self.env.timeout(self._duration(step))
+                step = procedure.send(None)
+        except StopIteration as done:
+            self.journal.add(kind, **(done.value or {}))
+            return True
+        except RollbackFailed as failed:
+            self.journal.add(f"{kind}_failed", where=failed.where, error=failed.message)
+            return False
 
     def _execute(self, path: str) -> Generator[simpy.Event, Any, bool]:
         """Run the procedure of ``path``; True when it completed."""

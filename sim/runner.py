@@ -124,6 +124,8 @@ class Drill:
             self.env.process(self._ci())
         for migration in self.faults.migrations:
             self.env.process(self._migrate_flag(migration.at))
+        for i, report in enumerate(self.faults.reports):
+            self.env.process(self._report(i, report))
         if self.s.pulse is not None:
             from sim.sync import SyncHost
 
@@ -230,6 +232,19 @@ class Drill:
                              rule=self.s.monitoring.alert.name,
                              reason="the alert rule saw no data during the incident: "
                                     "a mistyped metric or query keeps it silent")
+
+    def _report(self, i: int, report: Any) -> Generator[simpy.Event, Any, None]:
+        """A person pages on-call about a problem ``delay`` after it starts."""
+        delay = report.delay.sample(self.streams.get(f"report.{i}"))
+        yield self.env.timeout(report.at + delay)
+        text = report.text or report.trigger.replace("_", " ")
+        self.journal.add("report", trigger=report.trigger, by=report.by, text=text)
+        payload = {"action": "report", "report": {"trigger": report.trigger, "text": text,
+                                                  "by": report.by},
+                   "data": {"metric_alert": {"title": f"Report by {report.by}: {text}",
+                                             "id": f"report-{i}"}}}
+        self.commander.on_alert(payload)
+        self.oncall.hear(payload)
 
     def _migrate_flag(self, at: float) -> Generator[simpy.Event, Any, None]:
         """Deploy the remote form of the flag function with the PostHog flag at the env's

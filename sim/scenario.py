@@ -157,6 +157,7 @@ class ErrorSpike(_Frozen):
     crash: bool = False
     releases: tuple[str, ...] | None = None
     variants: tuple[Literal["new", "old"], ...] = ("new",)
+    latency_median_ms: float | None = Field(default=None, gt=0)
     exc_type: str = "TypeError"
     message: str = "Cannot read properties of undefined (reading 'map')"
 
@@ -208,7 +209,21 @@ class FlagMigration(_Frozen):
     at: Duration
 
 
-Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault | FlagMigration,
+class Report(_Frozen):
+    """A person reports a problem (not a metric): ``delay`` after ``at`` someone pages
+    on-call about ``trigger``. Scenario 1's triggers are critical, Scenario 2's not."""
+
+    kind: Literal["report"]
+    at: Duration
+    delay: Dist = DistSpec(dist="lognormal", median=600.0, sigma=0.6)
+    trigger: Literal["app_crash", "data_corruption", "data_loss", "security", "error_rate",
+                     "database_connection", "page_load", "cpu_memory", "slow_queries",
+                     "user_complaints", "ui_bug"]
+    text: str = ""
+    by: str = "a user"
+
+
+Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault | FlagMigration | Report,
                   Field(discriminator="kind")]
 
 
@@ -283,6 +298,9 @@ class Responder(_Frozen):
     flag_disable_how: Literal["inactive", "zero"] = "inactive"
     force_push_as_written: bool = True
     fallback_path: RollbackPath | None = None
+    investigation_time: Dist = DistSpec(dist="uniform", low=3600.0, high=7200.0)
+    hotfix: Literal["available", "unavailable"] = "available"
+    hotfix_version: str = "2.0.1"
     escalation_delay: Dist = DistSpec(dist="lognormal", median=300.0, sigma=0.4)
     poll_interval: Duration = 5.0
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.faults import FaultSchedule
 from sim.population import Population
-from sim.scenario import Latency, Scenario
+from sim.scenario import ErrorSpike, Latency, Scenario
 from sim.served import ServedState
 
 DAY = 86400.0
@@ -102,7 +102,7 @@ class TrafficModel:
         if incident_open:
             self._mark_incident(t0, visitors, faulty)
         self._record(t0, state, f_new is not None, int((~new).sum()), int(new.sum()),
-                     (pv_old, pv_new), (e_old, e_new))
+                     (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
         failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
@@ -138,12 +138,14 @@ class TrafficModel:
             self.stats.last_faulty_at = t0
 
     def _record(self, t0: float, state: ServedState, faulty: bool, v_old: int, v_new: int,
-                pageviews: tuple[int, int], errors: tuple[int, int]) -> None:
+                pageviews: tuple[int, int], errors: tuple[int, int],
+                faults: tuple[ErrorSpike | None, ErrorSpike | None] = (None, None)) -> None:
         if self._row >= self.stats.ticks:
             return
         row, tr, series = self._row, self.s.traffic, self.stats.series
+        lat_old, lat_new = (_slowed(tr.latency_old, faults[0]), _slowed(tr.latency_new, faults[1]))
         values = (t0, v_old, v_new, pageviews[0], pageviews[1], errors[0], errors[1],
-                  self._p95(pageviews[0], tr.latency_old), self._p95(pageviews[1], tr.latency_new),
+                  self._p95(pageviews[0], lat_old), self._p95(pageviews[1], lat_new),
                   100 * state.exposure, 100 * state.exposure if faulty else 0.0)
         for name, value in zip(("t", *SERIES), values, strict=True):
             series[name][row] = value
@@ -157,3 +159,10 @@ class TrafficModel:
         u = float(self.rng.beta(k, n + 1 - k))
         return latency.median_ms * math.exp(latency.sigma * _NORMAL.inv_cdf(min(max(u, 1e-12),
                                                                                 1 - 1e-12)))
+
+
+def _slowed(latency: Latency, fault: ErrorSpike | None) -> Latency:
+    """The page-load distribution under ``fault`` (a slower median when it says so)."""
+    if fault is None or fault.latency_median_ms is None:
+        return latency
+    return Latency(median_ms=fault.latency_median_ms, sigma=latency.sigma)

@@ -200,3 +200,34 @@ def test_moving_control_to_posthog_flips_about_half_the_ab_users(scenario: Load)
     before = run_drill(scenario("flag-migration-flips", "horizon=2h", "faults.0.at=1h59m",
                                 fast=False))
     assert summary(before)["facts"]["users_flipped"] == 0
+
+
+def test_security_report_is_critical_and_rolls_back_at_once(scenario: Load) -> None:
+    """A person's security report (no metric moves) is a Scenario 1 trigger: detection is
+    the report, the decision is an immediate rollback, no alert ever fired."""
+    result, doc = run(scenario, "security-vulnerability")
+    report = result.journal.first("report")
+    decision = result.journal.first("decision")
+    assert report is not None and report.data["trigger"] == "security"
+    assert decision is not None and decision.data["action"] == "rollback"
+    assert result.journal.first("alert") is None
+    assert doc["metrics"]["time_to_detect_s"] == pytest.approx(report.t - 7200, abs=0.01)
+    assert result.journal.first("recovered") is not None
+
+
+def test_slow_page_load_follows_scenario_2(scenario: Load) -> None:
+    """A performance complaint is non-critical: reduce to 10 %, investigate 1-2 h, deploy
+    the hotfix (recovery), then restore the rollout — in that order."""
+    result, _ = run(scenario, "slow-page-load")
+    kinds = [r.kind for r in result.journal.records]
+    order = ["report", "decision", "scenario2_reduce", "investigation_done", "hotfix",
+             "recovered", "rollout_restored"]
+    assert [k for k in kinds if k in order] == order
+    decision = result.journal.first("decision")
+    assert decision is not None and decision.data["action"] == "investigate"
+    reduce, investigated = result.journal.first("scenario2_reduce"), \
+        result.journal.first("investigation_done")
+    assert reduce is not None and investigated is not None
+    assert 3600 <= investigated.t - reduce.t <= 7200
+    p95_new = result.stats.series["p95_ms_new"]
+    assert float(max(x for x in p95_new if x == x)) > 5000
