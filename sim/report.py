@@ -20,7 +20,8 @@ JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollbac
                  "posthog_reachable", "metric_unavailable", "fallback_decision", "app_down",
                  "app_up", "ledger_checked", "scenario3_triggered", "ci_queued", "ci_deployed",
                  "ci_failed", "comms_slack", "comms_statuspage", "comms_pagerduty", "notified",
-                 "escalated", "comms_failed", "mock_data_enabled")
+                 "escalated", "comms_failed", "mock_data_enabled", "gate", "phase_started",
+                 "exposure_served", "repeat_incident", "staging_step", "rollout_finished")
 
 
 def fmt_value(name: str, value: Any) -> str:

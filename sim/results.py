@@ -46,6 +46,7 @@ def summary(result: RunResult) -> dict[str, Any]:
                   "users_flipped": int(stats.flipped.sum()) if stats.flipped is not None else 0,
                   "users_seen": int((stats.last_variant >= 0).sum())
                   if stats.last_variant is not None else 0},
+        **getattr(result, "sections", {}),
     }
 
 

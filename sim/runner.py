@@ -50,7 +50,16 @@ def run_drill(scenario: Scenario, seed: int | None = None, full_horizon: bool = 
 
     With ``full_horizon=False`` the run ends as soon as the incident is over (recovered and
     the responder done): the metrics are the same, the series stop early. Sweeps use it.
+    A scenario with a ``rollout`` plan or a ``staging`` drill runs that drill instead.
     """
+    if scenario.rollout is not None:
+        from sim.phases import run_rollout
+
+        return run_rollout(scenario, seed)
+    if scenario.staging is not None:
+        from sim.staging import run_staging
+
+        return run_staging(scenario, seed)
     drill = Drill(scenario, scenario.seed if seed is None else seed, full_horizon)
     try:
         return drill.run()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from sim.scenario_rollout import RolloutPlan, StagingDrill, check_rollout
 from sim.units import Dist, DistSpec, Duration, _Frozen
 
 RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
@@ -382,6 +383,8 @@ class Scenario(_Frozen):
     responder: Responder = Responder()
     targets: Targets = Targets()
     gate: Gate = Gate()
+    rollout: RolloutPlan | None = None
+    staging: StagingDrill | None = None
 
     @field_validator("start")
     @classmethod
@@ -390,6 +393,7 @@ class Scenario(_Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        check_rollout(self)
         platform = self.world.platform
         path = self.responder.path
         if path == "pulse-sync-response" and self.pulse is None:

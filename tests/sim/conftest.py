@@ -20,6 +20,8 @@ def scenario() -> Callable[..., Scenario]:
     """``scenario(name, *overrides)``: a catalog scenario, shrunk for speed."""
 
     def load(name: str, *overrides: str, fast: bool = True) -> Scenario:
-        return load_scenario(SCENARIOS / f"{name}.yaml", (*(FAST if fast else ()), *overrides))
+        weeks = name.startswith(("rollout-", "staging-"))  # whole drills: never shrunk
+        return load_scenario(SCENARIOS / f"{name}.yaml",
+                             (*(FAST if fast and not weeks else ()), *overrides))
 
     return load
