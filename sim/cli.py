@@ -1,7 +1,9 @@
-"""The ``drill`` command line: ``drill run``, ``drill list``.
+"""The ``drill`` command line: ``drill run``, ``drill sweep``, ``drill check``,
+``drill baseline``, ``drill list``.
 
-Exit codes: 0 every target met, 1 a target missed, 2 bad input (scenario, arguments).
-Errors print one line on stderr, never a traceback.
+Exit codes: 0 every target met (``drill check``: the gate passed; ``drill sweep`` and
+``drill baseline``: done), 1 a target missed (the gate failed), 2 bad input (scenario,
+arguments, baseline file). Errors print one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -32,15 +34,17 @@ def cli() -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override any scenario field, e.g. --set population.users=100000.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summaries as JSON.")
+@click.option("--no-html", is_flag=True, help="Skip report.html and its figures (faster).")
 def run_cmd(scenarios: tuple[Path, ...], seed: int | None, out: Path | None,
-            overrides: tuple[str, ...], as_json: bool) -> None:
+            overrides: tuple[str, ...], as_json: bool, no_html: bool) -> None:
     """Run drills: SCENARIO files or directories (none: the embedded default drill)."""
     loaded = _load_all(scenarios, overrides)
     if out is not None and len(loaded) > 1:
         out_for = {s.name: out / s.name for s in loaded}
     else:
         out_for = {s.name: out for s in loaded} if out else {}
-    docs = [_run_one(s, seed, out_for.get(s.name), quiet=as_json) for s in loaded]
+    docs = [_run_one(s, seed, out_for.get(s.name), quiet=as_json, html=not no_html)
+            for s in loaded]
     if as_json:
         click.echo(json.dumps(docs if len(docs) > 1 else docs[0], indent=2, sort_keys=True))
     elif len(docs) > 1:
@@ -60,14 +64,15 @@ def _load_all(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> list[Scena
     return [load_scenario(f, overrides) for f in files]
 
 
-def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool) -> dict[str, Any]:
+def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool,
+             html: bool = True) -> dict[str, Any]:
     from sim.report import render_terminal
     from sim.results import write_run
     from sim.runner import run_drill
 
     result = run_drill(scenario, seed)
     target = out or _default_out(scenario.name, result.seed)
-    doc = write_run(result, target)
+    doc = write_run(result, target, html=html)
     if not quiet:
         click.echo(render_terminal(doc, str(target)))
         click.echo()
@@ -93,6 +98,195 @@ def _catalog_table(docs: list[dict[str, Any]]) -> str:
         rows.append(cells)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def _executor_options(f: Any) -> Any:
+    f = click.option("--dask", metavar="ADDRESS",
+                     help="Run on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786) "
+                          "instead of local processes.")(f)
+    return click.option("--jobs", "-j", type=click.IntRange(min=1),
+                        help="Worker processes (default: every core; 1 runs in-process).")(f)
+
+
+@cli.command("sweep")
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
+@click.option("--runs", type=click.IntRange(min=1),
+              help="Seeds per grid point (default: the scenario's gate.runs, 100).")
+@click.option("--vary", multiple=True, metavar="KEY.PATH=V1,V2,...",
+              help="Vary a field over values (YAML, comma-separated); repeat for a grid.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override any scenario field, as for drill run.")
+@click.option("--seed", type=click.IntRange(min=0),
+              help="First seed; run i uses seed+i (default: the scenario's own seed).")
+@_executor_options
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output directory (default results/<scenario>/sweep-<UTC time>/).")
+@click.option("--no-html", is_flag=True, help="Skip report.html and its figures.")
+@click.option("--json", "as_json", is_flag=True, help="Print the sweep document as JSON.")
+def sweep_cmd(scenario: Path | None, runs: int | None, vary: tuple[str, ...],
+              overrides: tuple[str, ...], seed: int | None, jobs: int | None,
+              dask: str | None, out: Path | None, no_html: bool, as_json: bool) -> None:
+    """Monte Carlo sweep of SCENARIO (default: the embedded drill) over seeds and a grid.
+
+    Prints p50/p90/p95/max of each metric and the probability of meeting its target (95 %
+    Wilson score interval), overall and per value of each varied parameter; writes
+    sweep.json, runs.csv and report.html. The same sweep gives the same numbers whatever
+    --jobs or --dask.
+    """
+    from sim.sweep import parse_vary, plan_sweep
+    from sim.sweep_report import render_terminal, write_sweep
+
+    loaded = _load_all((scenario,) if scenario else (), overrides)
+    if len(loaded) > 1:
+        raise BadInput(f"{scenario}: drill sweep takes one scenario file, not a directory")
+    base = loaded[0]
+    axes = [parse_vary(v) for v in vary]
+    plan = plan_sweep(base, runs or base.gate.runs, axes, seed, str(scenario or "<embedded>"))
+    (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
+    target = out or Path("results") / plan.name / f"sweep-{_stamp()}"
+    write_sweep(plan, doc, rows, target, html=not no_html, execution=execution)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        click.echo(render_terminal(doc, execution, str(target)))
+
+
+def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool
+                ) -> list[tuple[dict[str, Any], list[Any], str, float]]:
+    """Run each plan on one executor under one progress bar; (doc, rows, how it ran, wall
+    seconds) per plan."""
+    import time
+
+    from sim.executors import executor_for
+    from sim.progress import progress_bar
+    from sim.sweep import collect, sweep_document
+
+    executor = executor_for(jobs, dask)
+    out = []
+    try:
+        with progress_bar(sum(p.total for p in plans), "drill", enabled=not quiet) as advance:
+            for plan in plans:
+                start = time.perf_counter()
+                rows = collect(plan, executor, advance)
+                wall = time.perf_counter() - start
+                out.append((sweep_document(plan, rows), rows,
+                            f"{executor.name}, {wall:.1f} s wall, {plan.total / wall:.0f} runs/s",
+                            wall))
+    finally:
+        executor.close()
+    return out
+
+
+@cli.command("check")
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--baseline", type=click.Path(path_type=Path),
+              help="Baseline JSON from drill baseline; without it only pass rates are gated.")
+@click.option("--runs", type=click.IntRange(min=1),
+              help="Seeds per scenario (default: each scenario's gate.runs).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field in every scenario.")
+@_executor_options
+@click.option("--junit", type=click.Path(path_type=Path),
+              default=Path("results/check/junit.xml"), show_default=True,
+              help="Where to write the JUnit XML report.")
+@click.option("--summary", type=click.Path(path_type=Path),
+              default=Path("results/check/summary.md"), show_default=True,
+              help="Where to write the Markdown summary (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/check"),
+              show_default=True, help="Where each scenario's sweep report goes (<out>/<name>/).")
+@click.option("--no-html", is_flag=True, help="Skip the sweeps' report.html and figures.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | None,
+              overrides: tuple[str, ...], jobs: int | None, dask: str | None, junit: Path,
+              summary: Path, out: Path, no_html: bool, as_json: bool) -> None:
+    """The CI gate: sweep SCENARIOS (default: ./scenarios) and judge them.
+
+    Fails (exit 1) when a target is met in fewer runs than the scenario's
+    gate.min_pass_rate requires, or a metric's p95 is worse than the baseline's by more
+    than gate.p95_tolerance. Writes JUnit XML and a Markdown summary.
+    """
+    from sim.check import judge, junit_xml, markdown, read_baseline
+    from sim.sweep import plan_sweep
+    from sim.sweep_report import write_sweep
+
+    base = read_baseline(baseline) if baseline else None
+    loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
+    plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    checks = []
+    for s, plan, (doc, rows, execution, wall) in zip(
+            loaded, plans, _run_sweeps(plans, jobs, dask, quiet=as_json), strict=True):
+        write_sweep(plan, doc, rows, out / s.name, html=not no_html, execution=execution)
+        checks.append(judge(s, doc, base))
+        checks[-1].seconds = wall
+    label = str(baseline) if baseline else None
+    for path, text in ((junit, junit_xml(checks)), (summary, markdown(checks, label))):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps([_check_json(c) for c in checks], indent=2, sort_keys=True))
+    else:
+        click.echo(_check_screen(checks, junit, summary, label))
+    sys.exit(0 if all(c.passed for c in checks) else 1)
+
+
+def _check_json(c: Any) -> dict[str, Any]:
+    return {"scenario": c.scenario, "runs": c.runs, "passed": c.passed,
+            "warnings": c.warnings, "notes": c.notes,
+            "metrics": {v.metric: {"passed": v.passed, "failures": v.failures,
+                                   "skipped": v.skipped, "p95": v.aggregate["p95"],
+                                   "pass_rate": v.aggregate["pass_rate"],
+                                   "required": v.required, "baseline_p95": v.baseline_p95}
+                        for v in c.verdicts}}
+
+
+def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str | None) -> str:
+    lines = [] if baseline else ["no baseline given: pass rates only", ""]
+    for c in checks:
+        lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.scenario}  ({c.runs} runs)")
+        lines += [f"      ✗ {m}" for v in c.verdicts for m in v.failures]
+        lines += [f"      ⚠ {w}" for w in c.warnings] + [f"      · {n}" for n in c.notes]
+    ok = all(c.passed for c in checks)
+    lines += ["", f"drill check: {'passed' if ok else 'FAILED'}  "
+                  f"(JUnit: {junit}, summary: {summary})"]
+    return "\n".join(lines)
+
+
+@cli.command("baseline")
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("results/baseline.json"),
+              show_default=True,
+              help="Baseline file; scenarios already in it and not swept here are kept.")
+@click.option("--runs", type=click.IntRange(min=1),
+              help="Seeds per scenario (default: each scenario's gate.runs).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field in every scenario.")
+@_executor_options
+def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
+                 overrides: tuple[str, ...], jobs: int | None, dask: str | None) -> None:
+    """Sweep SCENARIOS (default: ./scenarios) and record their p95s and pass rates."""
+    from sim.check import baseline_entry, merge_baseline
+    from sim.sweep import plan_sweep
+
+    loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
+    plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    results = _run_sweeps(plans, jobs, dask, quiet=False)
+    entries = {s.name: baseline_entry(s, doc) for s, (doc, *_) in
+               zip(loaded, results, strict=True)}
+    merged = merge_baseline(out, entries)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    from sim.report import LABELS, fmt_value
+
+    for name, entry in entries.items():
+        p95 = ", ".join(f"{LABELS[m][0].lower()} "
+                        + ("never" if v["p95"] is None else fmt_value(m, v["p95"]).split(" (")[0])
+                        for m, v in entry["metrics"].items())
+        click.echo(f"{name:<32} {entry['runs']} runs; p95: {p95 or 'nothing measured'}")
+    click.echo(f"baseline written to {out}")
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @cli.command("list")

@@ -119,7 +119,8 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
         return ScenarioError(source, field, f"unknown field; allowed here: {', '.join(allowed)}")
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "union_tag_invalid":
-        message = f"unknown kind {error['input']!r}; allowed: {_fault_kinds()}"
+        tag = (error.get("ctx") or {}).get("tag", error["input"])
+        message = f"unknown kind {tag!r}; allowed: {_fault_kinds()}"
     if kind == "union_tag_not_found":
         message = f"each fault needs a 'kind'; allowed: {_fault_kinds()}"
     if "input" in error and kind not in ("missing", "union_tag_invalid") \

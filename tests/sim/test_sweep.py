@@ -1,0 +1,172 @@
+"""Sweeps: seeds and grids, statistics, the same aggregates on any executor, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sim.executors import DaskExecutor, PoolExecutor, SerialExecutor
+from sim.scenario import Scenario
+from sim.stats import aggregate, quantile, wilson
+from sim.sweep import collect, parse_vary, plan_sweep, sweep_document
+
+Load = Callable[..., Scenario]
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ("population.users=3000", "horizon=3h", "faults.0.at=1h")
+
+
+def test_wilson_interval_matches_scipy() -> None:
+    """The 95 % interval is the Wilson score interval, as scipy computes it."""
+    stats = pytest.importorskip("scipy.stats")
+    for k, n in ((81, 100), (0, 20), (20, 20), (7, 13)):
+        ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+        low, high = wilson(k, n)
+        assert low == pytest.approx(ci.low, abs=1e-9)
+        assert high == pytest.approx(ci.high, abs=1e-9)
+
+
+def test_a_run_that_never_got_there_counts_as_infinite() -> None:
+    """An undetected fault fails the target and pushes the quantiles it reaches to inf."""
+    rows = [{"metrics": {"m": v}, "status": {"m": s}} for v, s in
+            [(10.0, "pass"), (20.0, "pass"), (None, "fail"), (None, "not_measured")]]
+    agg = aggregate(rows, "m")
+    assert (agg.runs, agg.never, agg.passed) == (3, 1, 2)
+    assert agg.pass_rate == pytest.approx(2 / 3)
+    assert agg.p50 == 20.0 and math.isinf(agg.max) and math.isinf(agg.p95)
+    assert agg.to_json()["p95"] is None
+    assert quantile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
+
+
+def test_run_i_uses_base_seed_plus_i(scenario: Load) -> None:
+    """Seeds are the scenario's seed + 0..N-1, so no result depends on scheduling."""
+    s = scenario("critical-bug-flag-disable")
+    plan = plan_sweep(s, 3)
+    assert list(plan.tasks()) == [(0, s.seed), (0, s.seed + 1), (0, s.seed + 2)]
+    rows = collect(plan, SerialExecutor())
+    assert [r["seed"] for r in rows] == [s.seed, s.seed + 1, s.seed + 2]
+
+
+def test_grid_aggregates_per_point_and_per_parameter_value(scenario: Load) -> None:
+    """A 2×2 grid: four points, and per value of each parameter the runs of both others."""
+    s = scenario("critical-bug-flag-disable")
+    axes = [parse_vary("responder.mode=human,automated"),
+            parse_vary("monitoring.evaluation_interval=30s,2m")]
+    plan = plan_sweep(s, 3, axes)
+    doc = sweep_document(plan, collect(plan, SerialExecutor()))
+    assert doc["total_runs"] == 12 and len(doc["points"]) == 4
+    assert doc["points"][1]["values"] == {"responder.mode": "human",
+                                          "monitoring.evaluation_interval": "2m"}
+    entries = doc["by_parameter"]["monitoring.evaluation_interval"]
+    assert [e["value"] for e in entries] == ["30s", "2m"]
+    assert [e["numeric"] for e in entries] == [30.0, 120.0]
+    assert all(e["runs"] == 6 for e in entries)
+    automated = doc["by_parameter"]["responder.mode"][1]["metrics"]["time_to_decision_s"]
+    assert automated["max"] == s.responder.automation_latency
+    assert doc["ci_method"] == "Wilson score interval, 95 %"
+
+
+def test_same_aggregates_with_one_worker_two_workers_and_dask(scenario: Load) -> None:
+    """The same sweep gives the same document serially, on a 2-process pool and on Dask."""
+    distributed = pytest.importorskip("distributed")
+    s = scenario("critical-bug-flag-disable")
+    plan = plan_sweep(s, 6, [parse_vary("responder.mode=human,automated")])
+    serial = sweep_document(plan, collect(plan, SerialExecutor()))
+    pool = PoolExecutor(2)
+    try:
+        pooled = sweep_document(plan, collect(plan, pool))
+        again = sweep_document(plan, collect(plan, pool))  # the pool serves a second sweep
+    finally:
+        pool.close()
+    assert again == pooled
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = DaskExecutor(cluster.scheduler_address)
+        try:
+            on_dask = sweep_document(plan, collect(plan, dask))
+        finally:
+            dask.close()
+    dump = json.dumps(serial, sort_keys=True)
+    assert json.dumps(pooled, sort_keys=True) == dump
+    assert json.dumps(on_dask, sort_keys=True) == dump
+
+
+def test_rows_in_any_order_give_the_same_document(scenario: Load) -> None:
+    """Aggregation sorts by (point, seed) first: completion order does not matter."""
+    plan = plan_sweep(scenario("critical-bug-flag-disable"), 4)
+    rows = collect(plan, SerialExecutor())
+    assert sweep_document(plan, rows[::-1]) == sweep_document(plan, rows)
+
+
+def test_analytic_bounds_agree_with_the_simulation(scenario: Load) -> None:
+    """Automated env-var rollback with a fixed 240 s build: rollback inside the closed form;
+    a strong fault: detection within the alert rule's bound."""
+    s = scenario("critical-bug-env-var", "world.build_time=240s", "world.queue_time=5s",
+                 "responder.mode=automated", "faults.0.error_rate=0.9")
+    plan = plan_sweep(s, 5)
+    doc = sweep_document(plan, collect(plan, SerialExecutor()))
+    checks = {a["metric"]: a for a in doc["analytic"]}
+    assert checks["time_to_rollback_s"]["low"] == 245.0
+    assert checks["time_to_rollback_s"]["high"] == 255.0  # + one tick
+    assert checks["time_to_detect_s"]["high"] == 432.0  # 300 + 10 + 60 + 2 + 60 × 1
+    for metric in ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s"):
+        assert checks[metric]["cross_check"] == "agrees", checks[metric]
+    assert doc["warnings"] == []
+
+
+def test_warning_when_a_target_cannot_be_met_whatever_the_seed(scenario: Load) -> None:
+    """A 10-minute build, a threshold the fault never crosses: warnings, and the simulation
+    agrees (every run misses)."""
+    slow = scenario("critical-bug-env-var", "world.build_time=10m")
+    plan = plan_sweep(slow, 3)
+    doc = sweep_document(plan, collect(plan, SerialExecutor()))
+    assert any("time to rollback: at least 605 s" in w for w in doc["warnings"])
+    assert doc["overall"]["metrics"]["time_to_rollback_s"]["passed"] == 0
+    deaf = scenario("critical-bug-flag-disable", "monitoring.alert.threshold=90")
+    plan = plan_sweep(deaf, 2)
+    doc = sweep_document(plan, collect(plan, SerialExecutor()))
+    assert any("the alert can never fire" in w for w in doc["warnings"])
+    detect = next(a for a in doc["analytic"] if a["metric"] == "time_to_detect_s")
+    assert detect["cross_check"] == "agrees"
+
+
+def _drill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_cli_sweep_writes_its_outputs_without_a_progress_bar_off_a_tty(tmp_path: Path) -> None:
+    """``drill sweep --json`` on 2 workers: the document on stdout, files written, and no
+    progress bar on stderr when it is not a terminal."""
+    out = tmp_path / "sweep"
+    proc = _drill("sweep", str(ROOT / "scenarios/critical-bug-flag-disable.yaml"), "--runs", "4",
+                  "--jobs", "2", "--vary", "responder.mode=human,automated", "--out", str(out),
+                  "--json", *(x for o in FAST for x in ("--set", o)), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    doc = json.loads(proc.stdout)
+    assert doc["total_runs"] == 8 and doc == json.loads((out / "sweep.json").read_text())
+    for name in ("runs.csv", "report.html", "cdf.png", "cdf.svg", "vary-responder.mode.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert len((out / "runs.csv").read_text().splitlines()) == 9
+
+
+@pytest.mark.parametrize(("vary", "message"), [
+    ("responder.mode", "write --vary key.path=value1,value2"),
+    ("responder.mode=human,robot", "field 'responder.mode'"),
+    ("population.users=1,1", "a value is repeated"),
+])
+def test_cli_sweep_bad_input_exits_2(tmp_path: Path, vary: str, message: str) -> None:
+    """A bad --vary is one line on stderr and exit 2, before anything runs."""
+    proc = _drill("sweep", "--runs", "2", "--vary", vary, "--out", str(tmp_path / "x"),
+                  cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x").exists()
