@@ -10,10 +10,9 @@ it is due and ``Schedule`` hands back the due ones in time order when the backen
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from fakes.common.schedule import Due, Schedule  # noqa: F401  (re-exported)
 
 
 class Phase(StrEnum):
@@ -62,45 +61,3 @@ def can_fire(phase: Phase, event: str) -> bool:
 def next_phase(phase: Phase, event: str) -> Phase:
     """The phase ``event`` leads to; raises KeyError when the table does not allow it."""
     return TRANSITIONS[(phase, event)]
-
-
-@dataclass(frozen=True, order=True)
-class Due:
-    """One scheduled transition: ``event`` on ``subject`` during its ``run`` (start count).
-
-    ``run`` lets a transition scheduled for an earlier start of a container (a health
-    check due after it was stopped and started again) be recognised as stale.
-    """
-
-    at: float
-    seq: int
-    event: str = field(compare=False)
-    subject: str = field(compare=False)
-    run: int = field(compare=False, default=0)
-
-
-class Schedule:
-    """Pending transitions ordered by (time, scheduling order); O(1) to ask what is next."""
-
-    def __init__(self) -> None:
-        self._heap: list[Due] = []
-        self._seq = 0
-
-    def add(self, at: float, event: str, subject: str, run: int = 0) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, Due(at, self._seq, event, subject, run))
-
-    def next_at(self) -> float | None:
-        return self._heap[0].at if self._heap else None
-
-    def pop_due(self, now: float) -> Iterator[Due]:
-        """Yield every transition due at or before ``now``, earliest first (also those
-        added while iterating, when already due)."""
-        while self._heap and self._heap[0].at <= now:
-            yield heapq.heappop(self._heap)
-
-    def pending(self) -> list[Due]:
-        return sorted(self._heap)
-
-    def __len__(self) -> int:
-        return len(self._heap)

@@ -10,11 +10,9 @@ time order when the backend next looks.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from fakes.common.schedule import Due, Schedule  # noqa: F401  (re-exported)
 from fakes.netlify.errors import Unprocessable
 
 
@@ -75,44 +73,3 @@ def next_state(state: DeployState, event: str) -> DeployState:
 def next_publish_status(status: PublishStatus, event: str) -> PublishStatus:
     """The status ``event`` leads a publish request to; KeyError when not allowed."""
     return PUBLISH_TRANSITIONS[(status, event)]
-
-
-@dataclass(frozen=True, order=True)
-class Due:
-    """One scheduled transition: ``event`` on ``subject`` (a deploy or site id)."""
-
-    at: float
-    seq: int
-    event: str = field(compare=False)
-    subject: str = field(compare=False)
-
-
-class Schedule:
-    """Pending transitions, ordered by (time, scheduling order); O(1) to ask what is next."""
-
-    def __init__(self) -> None:
-        self._heap: list[Due] = []
-        self._seq = 0
-
-    def add(self, at: float, event: str, subject: str) -> int:
-        """Schedule ``event``; returns its sequence number (unique, increasing)."""
-        self._seq += 1
-        heapq.heappush(self._heap, Due(at, self._seq, event, subject))
-        return self._seq
-
-    def next_at(self) -> float | None:
-        return self._heap[0].at if self._heap else None
-
-    def pop_due(self, now: float) -> Iterator[Due]:
-        """Yield every transition due at or before ``now``, earliest first.
-
-        Transitions added while iterating are yielded too when they are already due.
-        """
-        while self._heap and self._heap[0].at <= now:
-            yield heapq.heappop(self._heap)
-
-    def pending(self) -> list[Due]:
-        return sorted(self._heap)
-
-    def __len__(self) -> int:
-        return len(self._heap)

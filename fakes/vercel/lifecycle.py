@@ -8,11 +8,9 @@ here sleeps: the backend schedules each transition at the virtual time it is due
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from fakes.common.schedule import Due, Schedule  # noqa: F401  (re-exported)
 from fakes.vercel.errors import BadRequest
 
 
@@ -61,42 +59,3 @@ def next_state(state: ReadyState, event: str) -> ReadyState:
         return DEPLOYMENT_TRANSITIONS[(state, event)]
     except KeyError:
         raise BadRequest(f"a {state} deployment cannot {event.replace('_', ' ')}") from None
-
-
-@dataclass(frozen=True, order=True)
-class Due:
-    """One scheduled transition: ``event`` on ``subject`` (a deployment or project id)."""
-
-    at: float
-    seq: int
-    event: str = field(compare=False)
-    subject: str = field(compare=False)
-
-
-class Schedule:
-    """Pending transitions, ordered by (time, scheduling order); O(1) to ask what is next."""
-
-    def __init__(self) -> None:
-        self._heap: list[Due] = []
-        self._seq = 0
-
-    def add(self, at: float, event: str, subject: str) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, Due(at, self._seq, event, subject))
-
-    def next_at(self) -> float | None:
-        return self._heap[0].at if self._heap else None
-
-    def pop_due(self, now: float) -> Iterator[Due]:
-        """Yield every transition due at or before ``now``, earliest first.
-
-        Transitions added while iterating are yielded too when they are already due.
-        """
-        while self._heap and self._heap[0].at <= now:
-            yield heapq.heappop(self._heap)
-
-    def pending(self) -> list[Due]:
-        return sorted(self._heap)
-
-    def __len__(self) -> int:
-        return len(self._heap)
