@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from rollout.db import open_database
 from rollout.db_rollback import CostModel, Plan
 from rollout.ledger import Ledger, LedgerReport
 from rollout.migrate import backup, migrate_up
+from rollout.migrations import Migration, load_migrations
 from sim.scenario import DatabaseSpec
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
@@ -121,6 +123,15 @@ class AppDatabase:
 
     def cost(self) -> CostModel:
         return CostModel(**self.spec.cost)
+
+    def migrations(self) -> list[Migration]:
+        """The migration files, with ``broken_down_migration``'s down SQL failing at its
+        end (bad input: a rollback that fails halfway through a migration)."""
+        found = load_migrations()
+        broken = self.spec.broken_down_migration
+        return [replace(m, down={d: sql.rstrip().rstrip(";") + ";\nDROP TABLE drill_no_such_table"
+                                 for d, sql in m.down.items()}) if m.version == broken else m
+                for m in found]
 
     def verify(self) -> LedgerReport:
         """What the ledger finds missing or altered in the database now."""

@@ -101,7 +101,13 @@ def _span(start: float | None, end: Any, reason: str) -> Raw:
 
 
 def _rollback(decision: Any, recovered: Any, journal: Journal) -> Raw:
-    failed = journal.first("rollback_failed")
+    failed = _last(journal, "rollback_failed")
+    completed = _last(journal, "rollback_completed")
+    if failed is not None and (completed is None or completed.t < failed.t):
+        # Users may no longer get the faulty page (a stopped app serves nothing), but the
+        # procedure did not bring the old version back: that is not a rollback.
+        return (None, f"rollback failed at {failed.data['where']}: {failed.data['error']}",
+                True)
     if decision is None:
         if recovered is not None:
             return (None, "the fault ended without a rollback decision", False)
@@ -111,6 +117,13 @@ def _rollback(decision: Any, recovered: Any, journal: Journal) -> Raw:
             "users were still served the faulty page at the horizon"
         return (None, why, True)
     return (round(max(0.0, recovered.t - decision.t), 3), None, True)
+
+
+def _last(journal: Journal, kind: str) -> Any:
+    found = None
+    for record in journal.of(kind):
+        found = record
+    return found
 
 
 def _affected(stats: TrafficStats) -> Raw:

@@ -76,7 +76,7 @@ def _database(world: World, spec: Responder) -> Procedure:
 
     return database_rollback(app.db, stop_app=stop_app, start_app=start_app,
                              sizes=app.sizes(), ledger=app.ledger, cost=app.cost(),
-                             plan=app.plan())
+                             plan=app.plan(), migrations=app.migrations())
 
 
 def _pulse(world: World, spec: Responder) -> Procedure:

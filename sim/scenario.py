@@ -117,6 +117,7 @@ class DatabaseSpec(_Frozen):
     backup: bool = True
     order: Literal["stop-then-backup", "backup-then-stop"] = "stop-then-backup"
     restore_from_backup: bool = False
+    broken_down_migration: Literal["001", "002", "003"] | None = None
     cost: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("cost")

@@ -231,3 +231,19 @@ def test_slow_page_load_follows_scenario_2(scenario: Load) -> None:
     assert 3600 <= investigated.t - reduce.t <= 7200
     p95_new = result.stats.series["p95_ms_new"]
     assert float(max(x for x in p95_new if x == x)) > 5000
+
+
+def test_database_migration_failing_halfway_is_reported_and_loses_nothing(
+        scenario: Load) -> None:
+    """002's down script fails at its last statement: the drill names the step and the
+    migration, pages the CTO, leaves the app stopped (downtime), loses no acknowledged
+    write, and does not count the outage as a rollback."""
+    result, doc = run(scenario, "database-rollback-migration-fails")
+    failed = result.journal.first("rollback_failed")
+    assert failed is not None and failed.data["where"] == "rollback migrations"
+    assert "002" in failed.data["error"] and "as it was before 002" in failed.data["error"]
+    escalated = result.journal.first("escalated")
+    assert escalated is not None and escalated.data["role"] == "cto"
+    assert doc["metrics"]["data_loss"] == 0
+    assert doc["status"]["time_to_rollback_s"] == "fail"
+    assert doc["facts"]["downtime_s"] > 3600
