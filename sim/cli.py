@@ -87,10 +87,10 @@ def _default_out(name: str, seed: int) -> Path:
 def _catalog_table(docs: list[dict[str, Any]]) -> str:
     from sim.report import LABELS, fmt_value
 
-    header = ["scenario", "path", *[LABELS[n][0] for n in LABELS], "verdict"]
+    header = ["scenario", "path", "outcome", *[LABELS[n][0] for n in LABELS], "verdict"]
     rows = [header]
     for d in docs:
-        cells = [d["scenario"], d["path"]]
+        cells = [d["scenario"], d["path"], _outcome(d)]
         for name in LABELS:
             mark = {"pass": "✓", "fail": "✗", "not_measured": "·"}[d["status"][name]]
             cells.append(f"{fmt_value(name, d['metrics'][name]).split(' (')[0]} {mark}")
@@ -98,6 +98,19 @@ def _catalog_table(docs: list[dict[str, Any]]) -> str:
         rows.append(cells)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def _outcome(doc: dict[str, Any]) -> str:
+    """A rollout drill's GO/NO-GO outcome, a staging drill's, or the recovery of a drill."""
+    if "rollout" in doc:
+        return str(doc["rollout"].get("outcome"))
+    if "staging" in doc:
+        return f"staging {doc['staging'].get('outcome')}"
+    if doc["reasons"].get("time_to_rollback_s", "").startswith("rollback failed"):
+        return "rollback failed"
+    if doc["timeline"].get("recovered_s") is not None:
+        return "recovered"
+    return "no fault" if doc["timeline"].get("fault_onset_s") is None else "not recovered"
 
 
 def _executor_options(f: Any) -> Any:
