@@ -45,6 +45,7 @@ from sim.paths import start
 from sim.phase_gates import GateReader, PhaseWatch, gate_record
 from sim.phase_traffic import NEW, OLD, RolloutTraffic
 from sim.population import build_population
+from sim.procedures import drive
 from sim.rng import Streams
 from sim.runner import RunResult
 from sim.scenario import ErrorSpike, Scenario
@@ -365,19 +366,15 @@ class RolloutDrill:
         """Run a procedure in virtual time (manual steps take the responder's step time);
         journal ``kind`` with its result, or ``failed`` when it raised RollbackFailed."""
         try:
-            step = next(procedure)
-            while True:
-                yield self.env.timeout(self._duration(step))
-                step = procedure.send(None)
-        except StopIteration as done:
-            self.journal.add(kind, **extra, **(done.value or {}))
-            self.flush()
-            return True
+            done = yield from drive(self.env, procedure, self._duration)
         except RollbackFailed as exc:
             self.journal.add(failed or f"{kind}_failed", **extra, where=exc.where,
                              error=exc.message)
             self.flush()
             return False
+        self.journal.add(kind, **extra, **(done or {}))
+        self.flush()
+        return True
 
     def _duration(self, step: Any) -> float:
         if not isinstance(step, Manual):

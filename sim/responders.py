@@ -18,6 +18,7 @@ from rollout.decision import decide
 from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.journal import Journal
 from sim.paths import start
+from sim.procedures import drive
 from sim.scenario import Responder
 from sim.world import World
 
@@ -102,35 +103,27 @@ class OnCall:
     def _run(self, kind: str, procedure: Procedure) -> Generator[simpy.Event, Any, bool]:
         """Run a non-rollback procedure, journaling ``kind`` with what it returned."""
         try:
-            step = next(procedure)
-            while True:
-                yield self.env.timeout(self._duration(step))
-                step = procedure.send(None)
-        except StopIteration as done:
-            self.journal.add(kind, **(done.value or {}))
-            return True
+            done = yield from drive(self.env, procedure, self._duration)
         except RollbackFailed as failed:
             self.journal.add(f"{kind}_failed", where=failed.where, error=failed.message)
             return False
+        self.journal.add(kind, **(done or {}))
+        return True
 
     def _execute(self, path: str) -> Generator[simpy.Event, Any, bool]:
         """Run the procedure of ``path``; True when it completed."""
         self.journal.add("rollback_started", path=path)
-        procedure = start(path, self.world, self.spec)
         try:
-            step = next(procedure)
-            while True:
-                yield self.env.timeout(self._duration(step))
-                step = procedure.send(None)
-        except StopIteration as done:
-            self.journal.add("rollback_completed", path=path, **(done.value or {}))
-            return True
+            done = yield from drive(self.env, start(path, self.world, self.spec),
+                                    self._duration)
         except RollbackFailed as failed:
             self.journal.add("rollback_failed", path=path, where=failed.where,
                              error=failed.message)
             if self.commander is not None:
                 self.commander.on_rollback_failed(failed.where, failed.message)
             return False
+        self.journal.add("rollback_completed", path=path, **(done or {}))
+        return True
 
     def _duration(self, step: Manual | Wait) -> float:
         if isinstance(step, Wait):

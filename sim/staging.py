@@ -35,6 +35,7 @@ from sim.journal import Journal
 from sim.metrics import METRICS, Measure, Metrics
 from sim.phases import SectionedResult
 from sim.population import build_population
+from sim.procedures import drive
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.scenario_rollout import StagingDrill, check_rollout, staging_of
@@ -157,16 +158,12 @@ class StagingRun:
         """Run one step's procedure; journal it with its duration and result."""
         start = self.env.now
         try:
-            step = next(procedure)
-            while True:
-                yield self.env.timeout(self._duration(step))
-                step = procedure.send(None)
-        except StopIteration as done:
-            self._record(number, name, start, True, _describe(done.value or {}))
-            return True
+            done = yield from drive(self.env, procedure, self._duration)
         except RollbackFailed as exc:
             self._record(number, name, start, False, f"{exc.where}: {exc.message}")
             return False
+        self._record(number, name, start, True, _describe(done or {}))
+        return True
 
     def _verify(self, number: int, variant: str,
                 version: str) -> Generator[simpy.Event, Any, bool]:

@@ -28,6 +28,7 @@ from rollout.pulse import (
 from rollout.pulse_response import Scenario3Actions, respond_to_sync_issue, scenario3_triggered
 from rollout.steps import Procedure, Step, Wait
 from sim.journal import Journal
+from sim.procedures import drive
 from sim.scenario import PulseSpec, Responder
 from sim.world import World
 
@@ -64,20 +65,11 @@ class SyncHost:
     def run(self) -> Generator[simpy.Event, Any, None]:
         while True:
             if self.enabled():
-                yield from self._drive(self.sync.sync())
+                yield from drive(self.env, self.sync.sync(), _wait_seconds)
                 if self.nightly is None:
                     self.nightly = self.store.snapshot()  # the first good pass: a backup
                 self._check()
             yield self.env.timeout(self.spec.sync_interval)
-
-    def _drive(self, procedure: Generator[Step, None, Any]) -> Generator[simpy.Event, Any, Any]:
-        try:
-            step = next(procedure)
-            while True:
-                yield self.env.timeout(step.seconds if isinstance(step, Wait) else 0.0)
-                step = procedure.send(None)
-        except StopIteration as done:
-            return done.value
 
     def _check(self) -> None:
         triggered, reasons = scenario3_triggered(self.sync.get_sync_status())
@@ -114,3 +106,8 @@ class SyncHost:
     def procedure(self, spec: Responder) -> Procedure:
         return respond_to_sync_issue(self.sync, self.contacts, self.actions(spec),
                                      poll=spec.poll_interval)
+
+
+def _wait_seconds(step: Step) -> float:
+    """The sync job runs unattended: only its waits take time."""
+    return step.seconds if isinstance(step, Wait) else 0.0
