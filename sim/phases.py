@@ -37,7 +37,6 @@ from rollout.rollout_plan import (
 )
 from rollout.steps import Manual, Procedure, RollbackFailed
 from sim.clock import SimClock
-from sim.errors import ScenarioError
 from sim.faults import FaultSchedule
 from sim.journal import Journal
 from sim.metrics import Measure, Metrics, measure
@@ -49,7 +48,7 @@ from sim.procedures import drive
 from sim.rng import Streams
 from sim.runner import RunResult
 from sim.scenario import ErrorSpike, Scenario
-from sim.scenario_rollout import Phase, RolloutPlan, check_rollout, rollout_of
+from sim.scenario_rollout import Phase, required_section
 from sim.served import ServedState, ServedStateCache
 from sim.world import build_world
 
@@ -76,24 +75,11 @@ def run_rollout(scenario: Scenario, seed: int | None = None) -> SectionedResult:
         drill.world.close()
 
 
-def checked_plan(scenario: Scenario) -> RolloutPlan:
-    """The scenario's rollout plan; raises ScenarioError when it has none or is invalid."""
-    plan = rollout_of(scenario)
-    if plan is None:
-        raise ScenarioError(scenario.name, "rollout", "this drill needs a rollout section")
-    try:
-        check_rollout(scenario)
-    except ValueError as exc:
-        field_name, _, message = str(exc).partition(": ")
-        raise ScenarioError(scenario.name, field_name, message) from None
-    return plan
-
-
 class RolloutDrill:
     """The traffic and the team of one rollout drill, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.plan, self.seed = scenario, checked_plan(scenario), seed
+        self.s, self.plan, self.seed = scenario, required_section(scenario, "rollout"), seed
         self.streams = Streams(seed)
         self.env = simpy.Environment()
         self.clock = SimClock(self.env, scenario.start)

@@ -14,11 +14,9 @@ live here. ``check_rollout`` holds the rules that span sections.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from sim.errors import ScenarioError
 from sim.units import Duration, _Frozen
@@ -151,22 +149,24 @@ class StagingDrill(_Frozen):
     rollback_to: Literal["pre-release", "previous"] = "pre-release"
 
 
-def rollout_of(scenario: Scenario) -> RolloutPlan | None:
-    """The scenario's ``rollout`` section (None when it has none)."""
-    plan: Any = getattr(scenario, "rollout", None)
-    return plan if isinstance(plan, RolloutPlan) else None
-
-
-def staging_of(scenario: Scenario) -> StagingDrill | None:
-    """The scenario's ``staging`` section (None when it has none)."""
-    drill: Any = getattr(scenario, "staging", None)
-    return drill if isinstance(drill, StagingDrill) else None
+def required_section(scenario: Scenario, name: str) -> Any:
+    """The scenario's ``rollout`` or ``staging`` section, checked again (a drill may get a
+    scenario changed with ``model_copy``, which skips validation); raises ScenarioError."""
+    section = getattr(scenario, name)
+    if section is None:
+        raise ScenarioError(scenario.name, name, f"this drill needs a {name} section")
+    try:
+        check_rollout(scenario)
+    except ValueError as exc:
+        field_name, _, message = str(exc).partition(": ")
+        raise ScenarioError(scenario.name, field_name, message) from None
+    return section
 
 
 def check_rollout(scenario: Scenario) -> None:
     """The rules that span sections; raises ValueError naming the field (for
     ``Scenario``'s model validator)."""
-    plan, staging = rollout_of(scenario), staging_of(scenario)
+    plan, staging = scenario.rollout, scenario.staging
     if plan is not None and staging is not None:
         raise ValueError("staging: a scenario is a rollout drill or a staging drill, not both")
     if plan is None and staging is None:
@@ -186,33 +186,3 @@ def check_rollout(scenario: Scenario) -> None:
         if phase.look_every < scenario.tick:
             raise ValueError(f"{where}.look_every: must be at least one tick "
                              f"({scenario.tick:g} s)")
-
-
-def load_drill(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Load a scenario file that may hold a ``rollout`` or ``staging`` section.
-
-    Once ``Scenario`` declares both fields this is ``sim.loader.load_scenario``; until
-    then the sections are validated here and attached to the validated scenario.
-    ``overrides`` apply to the rest of the file. Raises ScenarioError.
-    """
-    from sim.loader import _parse_yaml, load_scenario, validate_scenario
-    from sim.scenario import Scenario
-
-    if "rollout" in Scenario.model_fields:
-        return load_scenario(path, overrides)
-    source = str(path)
-    data = dict(_parse_yaml(Path(path).read_text(encoding="utf-8"), source))
-    sections = {name: data.pop(name) for name in ("rollout", "staging") if name in data}
-    scenario = validate_scenario(data, source, overrides)
-    models: dict[str, type[RolloutPlan] | type[StagingDrill]] = {"rollout": RolloutPlan,
-                                                                "staging": StagingDrill}
-    update: dict[str, Any] = {}
-    for name, value in sections.items():
-        try:
-            update[name] = models[name].model_validate(value)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            where = ".".join([name, *(str(p) for p in error["loc"])])
-            raise ScenarioError(source, where, str(error["msg"]).removeprefix(
-                "Value error, ")) from None
-    return scenario.model_copy(update=update)

@@ -29,7 +29,6 @@ from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.rollout_plan import vercel_deploy, vercel_rollback_to
 from rollout.steps import Manual, Procedure, RollbackFailed
 from sim.clock import SimClock
-from sim.errors import ScenarioError
 from sim.faults import FaultSchedule
 from sim.journal import Journal
 from sim.metrics import METRICS, Measure, Metrics
@@ -38,7 +37,7 @@ from sim.population import build_population
 from sim.procedures import drive
 from sim.rng import Streams
 from sim.scenario import Scenario
-from sim.scenario_rollout import StagingDrill, check_rollout, staging_of
+from sim.scenario_rollout import required_section
 from sim.traffic import TrafficStats
 from sim.world import CONTACTS, DAY, build_world
 
@@ -55,23 +54,11 @@ def run_staging(scenario: Scenario, seed: int | None = None) -> SectionedResult:
         drill.world.close()
 
 
-def _checked(scenario: Scenario) -> StagingDrill:
-    spec = staging_of(scenario)
-    if spec is None:
-        raise ScenarioError(scenario.name, "staging", "this drill needs a staging section")
-    try:
-        check_rollout(scenario)
-    except ValueError as exc:
-        field_name, _, message = str(exc).partition(": ")
-        raise ScenarioError(scenario.name, field_name, message) from None
-    return spec
-
-
 class StagingRun:
     """The fakes, the staging project and the drill's steps, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.spec, self.seed = scenario, _checked(scenario), seed
+        self.s, self.spec, self.seed = scenario, required_section(scenario, "staging"), seed
         self.streams = Streams(seed)
         self.env = simpy.Environment()
         self.clock = SimClock(self.env, scenario.start)

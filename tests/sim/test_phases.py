@@ -12,17 +12,18 @@ from typing import Any
 import pytest
 
 from sim.errors import ScenarioError
+from sim.loader import load_scenario
 from sim.phases import SectionedResult, run_rollout
 from sim.results import summary
 from sim.scenario import Scenario
-from sim.scenario_rollout import Phase, load_drill, rollout_of
+from sim.scenario_rollout import Phase
 from sim.units import DistSpec
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def load(name: str) -> Scenario:
-    return load_drill(SCENARIOS / f"{name}.yaml")
+    return load_scenario(SCENARIOS / f"{name}.yaml")
 
 
 @cache
@@ -37,7 +38,7 @@ def doc_of(result: SectionedResult) -> dict[str, Any]:
 
 
 def with_plan(scenario: Scenario, **changes: Any) -> Scenario:
-    plan = rollout_of(scenario)
+    plan = scenario.rollout
     assert plan is not None
     return scenario.model_copy(update={"rollout": plan.model_copy(update=changes)})
 
@@ -121,7 +122,7 @@ def test_phase_two_looks_spend_alpha_until_the_final_look() -> None:
     of α (O'Brien–Fleming: almost nothing at first), all of it at the last look, where
     "no significant improvement" is a NO-GO."""
     s = load("rollout-good")
-    plan = rollout_of(s)
+    plan = s.rollout
     assert plan is not None
     flat = plan.effects.model_copy(update={"session_duration_lift": 0.0,
                                            "contacts_viewed_lift": 0.0,
@@ -141,7 +142,7 @@ def test_in_percentage_mode_an_exposure_changes_only_after_its_build() -> None:
     s = load("rollout-error-regression")
     s = s.model_copy(update={"world": s.world.model_copy(update={
         "build_time": DistSpec(dist="fixed", value=240.0)})})
-    s = with_plan(s, phases=rollout_of(s).phases[1:2])  # type: ignore[union-attr]
+    s = with_plan(s, phases=s.rollout.phases[1:2])  # type: ignore[union-attr]
     result = run_rollout(s)
     started = result.journal.first("phase_started")
     changed = result.journal.first("exposure_changed")
@@ -241,4 +242,4 @@ def validate_drill(data: dict[str, Any]) -> Scenario:
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(data, f)
-    return load_drill(f.name)
+    return load_scenario(f.name)

@@ -6,20 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sim.loader import load_scenario
 from sim.phases import SectionedResult, run_rollout
 from sim.results import summary
 from sim.scenario import Scenario
-from sim.scenario_rollout import load_drill, rollout_of
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def load(name: str) -> Scenario:
-    return load_drill(SCENARIOS / f"{name}.yaml")
+    return load_scenario(SCENARIOS / f"{name}.yaml")
 
 
 def with_completeness(scenario: Scenario, value: float) -> Scenario:
-    plan = rollout_of(scenario)
+    plan = scenario.rollout
     assert plan is not None and plan.fix is not None
     fix = plan.fix.model_copy(update={"fix_completeness": value})
     return scenario.model_copy(update={"rollout": plan.model_copy(update={"fix": fix})})

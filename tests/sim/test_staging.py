@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from sim.errors import ScenarioError
+from sim.loader import load_scenario
 from sim.phases import SectionedResult
 from sim.results import summary
 from sim.scenario import Scenario
-from sim.scenario_rollout import load_drill, staging_of
 from sim.staging import run_staging
 from sim.units import DistSpec
 
@@ -22,7 +22,7 @@ SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "staging-drill.ya
 
 
 def load() -> Scenario:
-    return load_drill(SCENARIO)
+    return load_scenario(SCENARIO)
 
 
 def doc_of(result: SectionedResult) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def test_rolling_back_to_the_previous_deployment_brings_the_flag_back_on() -> No
     """``vercel rollback`` without a URL goes to the deployment before the current one: after
     the enable/disable builds that is the flag-on build of 2.0.0, so step 7 fails."""
     s = load()
-    spec = staging_of(s)
+    spec = s.staging
     assert spec is not None
     s = s.model_copy(update={"staging": spec.model_copy(update={"rollback_to": "previous"})})
     st = doc_of(run_staging(s))["staging"]
