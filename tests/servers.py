@@ -16,14 +16,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields the base URL.
+def serve_in_thread(app: Any, *, startup_timeout: float = 10.0,
+                    tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields the base URL
+    (``https://`` when ``tls`` gives a (certfile, keyfile) pair).
 
     Raises RuntimeError when the server is not up within ``startup_timeout`` seconds.
     """
@@ -31,7 +34,9 @@ def serve_in_thread(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off",
-                            access_log=False)
+                            access_log=False,
+                            ssl_certfile=str(tls[0]) if tls else None,
+                            ssl_keyfile=str(tls[1]) if tls else None)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
                               name=f"uvicorn-{port}")
@@ -44,7 +49,7 @@ def serve_in_thread(app: Any, *, startup_timeout: float = 10.0) -> Iterator[str]
             raise RuntimeError(f"uvicorn did not start on 127.0.0.1:{port}")
         thread.join(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(5.0)

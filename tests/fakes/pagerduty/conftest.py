@@ -1,28 +1,24 @@
 """Fixtures for the fake PagerDuty: a manual clock, a backend on it, an in-process
 client, and the fake served over TLS for the real ``pagerduty`` client.
 
-``tests/servers.serve_in_thread`` serves plain http only, and the ``pagerduty`` client
-refuses any base URL that is not https, so ``serve_tls_in_thread`` lives here.
+The ``pagerduty`` client refuses any base URL that is not https: ``served_tls`` serves
+the fake with a self-signed certificate (``tests.servers.serve_in_thread(app, tls=...)``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from fakes.common.clock import ManualClock
 from fakes.pagerduty import DEFAULT_ROUTING_KEY, PagerDutyBackend, build_app
 from fakes.pagerduty.tls import make_self_signed_cert
+from tests.servers import serve_in_thread
 
 ROUTING_KEY = DEFAULT_ROUTING_KEY
 
@@ -60,42 +56,10 @@ def tls_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return make_self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
-@contextmanager
-def serve_tls_in_thread(app: Any, certfile: Path, keyfile: Path,
-                        startup_timeout: float = 10.0) -> Iterator[str]:
-    """Serve ``app`` over https on 127.0.0.1 (a free port); yields ``https://127.0.0.1:N``.
-
-    Raises RuntimeError when uvicorn is not up within ``startup_timeout`` seconds.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off",
-                            access_log=False, ssl_certfile=str(certfile),
-                            ssl_keyfile=str(keyfile))
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True,
-                              name=f"uvicorn-tls-{port}")
-    thread.start()
-    deadline = time.monotonic() + startup_timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise RuntimeError(f"uvicorn (TLS) did not start on 127.0.0.1:{port}")
-        thread.join(0.02)
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(5.0)
-        sock.close()
-
-
 @pytest.fixture
 def served_tls(backend: PagerDutyBackend,
                tls_cert: tuple[Path, Path]) -> Iterator[tuple[str, Path]]:
     """The fake over https: (base_url, cert_path to trust)."""
     cert, key = tls_cert
-    with serve_tls_in_thread(build_app(backend), cert, key) as base_url:
+    with serve_in_thread(build_app(backend), tls=(cert, key)) as base_url:
         yield base_url, cert

@@ -10,18 +10,16 @@ the client's gzip batches are counted.
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from fakes.common.clock import ManualClock
 from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.evaluation import match_flag
 from fakes.posthog.router import build_app
+from tests.servers import serve_in_thread
 
 posthog = pytest.importorskip("posthog")
 
@@ -65,21 +63,8 @@ def served() -> Iterator[tuple[PostHogBackend, str]]:
         backend.create_feature_flag(key, key, True, filters)
     backend.create_feature_flag("disabled", "off", False,
                                 {"groups": [{"properties": [], "rollout_percentage": 100}]})
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(build_app(backend), log_level="warning", ws="none",
-                            lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        thread.join(0.02)
-    try:
-        yield backend, f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(build_app(backend)) as base_url:
+        yield backend, base_url
 
 
 def test_posthog_python_local_evaluation_equals_the_fake_for_10000_users(
