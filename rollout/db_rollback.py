@@ -102,7 +102,7 @@ class Plan:
 
 
 def database_rollback(db: Database, *, stop_app: Callable[[], None],
-                      start_app: Callable[[], None], sizes: Mapping[str, int],
+                      start_app: Callable[[], Procedure | None], sizes: Mapping[str, int],
                       ledger: Ledger | None = None, cost: CostModel | None = None,
                       plan: Plan | None = None,
                       migrations: Sequence[Migration] | None = None) -> Procedure:
@@ -198,11 +198,17 @@ def _verify(db: Database, cost: CostModel) -> Generator[Step, None, None]:
                              f"structure: {', '.join(columns)}")
 
 
-def _restart(start_app: Callable[[], None], cost: CostModel) -> Generator[Step, None, None]:
+def _restart(start_app: Callable[[], Procedure | None],
+             cost: CostModel) -> Generator[Step, None, None]:
+    """Start the old version. When ``start_app`` returns a procedure (the platform's real
+    rollback), its own steps take the time; otherwise the cost model's restart time does."""
     yield Manual("restart application with old version: git checkout <previous-version-tag>"
                  " && git push origin main --force (or vercel rollback)")
-    yield Wait(cost.restart_app_s, "old version building and deploying")
-    start_app()
+    started = start_app()
+    if isinstance(started, Generator):
+        yield from started
+    else:
+        yield Wait(cost.restart_app_s, "old version building and deploying")
 
 
 def _integrity(db: Database, ledger: Ledger | None, cost: CostModel,

@@ -70,9 +70,11 @@ def _database(world: World, spec: Responder) -> Procedure:
         world.app_stopped = True
         app.accepting = False
 
-    def start_app() -> None:
-        world.restart_previous()
+    def start_app() -> Procedure:
+        done = yield from _previous_version(world, spec)
+        world.app_stopped = False
         app.accepting = True
+        return done
 
     return database_rollback(app.db, stop_app=stop_app, start_app=start_app,
                              sizes=app.sizes(), ledger=app.ledger, cost=app.cost(),
@@ -82,6 +84,16 @@ def _database(world: World, spec: Responder) -> Procedure:
 def _pulse(world: World, spec: Responder) -> Procedure:
     assert world.sync is not None, "validated: pulse-sync-response needs a pulse section"
     return world.sync.procedure(spec)  # type: ignore[no-any-return]
+
+
+def _previous_version(world: World, spec: Responder) -> Procedure:
+    """The platform's own way back to the previous version (the database rollback's
+    "restart application with old version"), with the real calls and their timing."""
+    if world.docker is not None:
+        return _docker_compose(world, spec)
+    if world.netlify is not None:
+        return netlify_restore_previous(world.netlify_api(), world.site_id)
+    return vercel_instant_rollback(world.vercel_api(), world.project_id)
 
 
 GIT_PATHS = ("git-revert", "git-force-push-tag")

@@ -100,18 +100,6 @@ class Backends:
                                     FlagEnv.from_mapping(self.docker_env))
         return self._build
 
-    def restart_previous(self) -> None:
-        """Start the app again on the previous version (the database rollback's last step):
-        the platform's production goes back to the previous release."""
-        self.app_stopped = False
-        if self.docker is not None:
-            return
-        if self.netlify is not None:
-            previous = self.netlify.list_site_deploys(self.site_id, production=True)[-1]
-            self.netlify.restore_site_deploy(self.site_id, previous.id)
-            return
-        deployments = self.vercel.list_deployments(self.project_id, target="production")
-        self.vercel.rollback_deployment(self.project_id, deployments[-1].id)
 
     def flag_version(self) -> object:
         """Identity of the PostHog flag as clients fetch it now (None when it is absent)."""
