@@ -10,6 +10,7 @@ onset is what the run measures detection from.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from fakes.common.faults import FaultRule
 from sim.scenario import (
@@ -23,6 +24,16 @@ from sim.scenario import (
 )
 
 Window = tuple[float, float]
+
+
+class Hits(NamedTuple):
+    """What breaks each page of the served release in one tick (None: nothing)."""
+
+    old: ErrorSpike | None
+    new: ErrorSpike | None
+
+    def any(self) -> ErrorSpike | None:
+        return self.new or self.old
 
 
 class FaultSchedule:
@@ -55,6 +66,10 @@ class FaultSchedule:
                     and release in (fault.releases or self.default_releases):
                 return fault
         return None
+
+    def hits(self, t: float, release: str) -> Hits:
+        """The error spikes hitting the old and the new page of ``release`` at ``t``."""
+        return Hits(self.active(t, release, "old"), self.active(t, release, "new"))
 
     def posthog_reachable(self, t: float) -> bool:
         """False while a PostHog outage keeps browsers from loading flags."""

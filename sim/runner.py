@@ -17,7 +17,7 @@ import simpy
 
 from rollout.flags import FlagMode
 from sim.clock import SimClock
-from sim.faults import FaultSchedule
+from sim.faults import FaultSchedule, Hits
 from sim.incident import IncidentCommander, IncidentSpec, nobody_acks
 from sim.journal import Journal
 from sim.metrics import Metrics, measure
@@ -82,6 +82,7 @@ class Drill:
         self.faults = FaultSchedule(scenario)
         self.onset = self.faults.first_onset()
         self.recovered_at: float | None = None
+        self._fault_journaled = False
         self._posthog_reachable = True
         self._down_since: float | None = None
         self.downtime = 0.0
@@ -99,8 +100,7 @@ class Drill:
             self.world.database = AppDatabase(scenario.database, self.clock,
                                               self.streams.get("database"))
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
-        self.traffic = TrafficModel(scenario, self.population, self.faults,
-                                    self.streams.get("traffic"))
+        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"))
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         self.commander = self._commander()
         self.oncall = OnCall(self.env, scenario.responder, self.world, self.journal,
@@ -156,13 +156,12 @@ class Drill:
         while True:
             t0 = self.env.now
             state = self._served_state(t0)
-            self._watch_incident(t0, state)
-            fault = self.faults.active(t0, state.build.version, "new") or \
-                self.faults.active(t0, state.build.version, "old")
-            outcome = self.traffic.tick(t0, dt, state, self._incident_open(t0))
+            hits = self.faults.hits(t0, state.build.version)
+            self._watch_incident(t0, state, hits)
+            outcome = self.traffic.tick(t0, dt, state, hits, self._incident_open(t0))
             self._watch_downtime(t0, state)
             if not state.build.down:
-                self.pipeline.submit(outcome, dt, fault)
+                self.pipeline.submit(outcome, dt, hits.any())
                 self._write(t0 + dt / 2, outcome)
             if self._over():
                 return
@@ -214,15 +213,15 @@ class Drill:
     def _incident_open(self, t: float) -> bool:
         return self.onset is not None and t >= self.onset and self.recovered_at is None
 
-    def _watch_incident(self, t: float, state: ServedState) -> None:
+    def _watch_incident(self, t: float, state: ServedState, hits: Hits) -> None:
         if self.onset is None or t < self.onset or self.recovered_at is not None:
             return
-        if self.journal.first("fault_started") is None:
+        if not self._fault_journaled:
+            self._fault_journaled = True
             self.journal.add("fault_started", exposure_pct=round(100 * state.exposure, 3),
                              release=state.build.version)
-        release = state.build.version
-        faulty = (self.faults.active(t, release, "new") is not None and state.exposure > 0) or \
-            (self.faults.active(t, release, "old") is not None and state.exposure < 1)
+        faulty = (hits.new is not None and state.exposure > 0) or \
+            (hits.old is not None and state.exposure < 1)
         if self.world.sync is not None and t >= (self.faults.pulse_onset or math.inf):
             faulty = faulty or self.world.sync.enabled()  # the failing sync still runs
         if not faulty:

@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from sim.faults import FaultSchedule
+from sim.faults import Hits
 from sim.population import Population
 from sim.scenario import ErrorSpike, Latency, Scenario
 from sim.served import ServedState
@@ -61,10 +61,9 @@ class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
     def __init__(self, scenario: Scenario, population: Population,
-                 faults: FaultSchedule, rng: np.random.Generator) -> None:
+                 rng: np.random.Generator) -> None:
         self.s = scenario
         self.pop = population
-        self.faults = faults
         self.rng = rng
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
@@ -81,8 +80,9 @@ class TrafficModel:
         phase = 2 * math.pi * (hour - tr.peak_hour_utc) / 24
         return self.base_rate * (1 + tr.daily_amplitude * math.cos(phase))
 
-    def tick(self, t0: float, dt: float, state: ServedState, incident_open: bool) -> TickOutcome:
-        """Simulate the visits in ``[t0, t0 + dt)`` under ``state``."""
+    def tick(self, t0: float, dt: float, state: ServedState, hits: Hits,
+             incident_open: bool) -> TickOutcome:
+        """Simulate the visits in ``[t0, t0 + dt)`` under ``state`` and the faults ``hits``."""
         visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
         if state.build.down:  # nobody is served: page loads fail before the app runs
             if incident_open:
@@ -92,8 +92,7 @@ class TrafficModel:
         new = state.new_page[visitors]
         self._track_flips(visitors, new)
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
-        f_new = self.faults.active(t0, state.build.version, "new")
-        f_old = self.faults.active(t0, state.build.version, "old")
+        f_old, f_new = hits
         tr = self.s.traffic
         pv_new, pv_old = int(views[new].sum()), int(views[~new].sum())
         e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
