@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from rollout.decision import Severity
-from rollout.vendors import VendorError, _check
+from rollout.vendors import VendorError, check_response
 
 FEATURE = "Contacts Redesign"
 PD_SEVERITIES = ("critical", "error", "warning", "info")
@@ -226,7 +226,7 @@ class StatuspageAPI:
         root = root if root.endswith("/v1") else root + "/v1"
         response = self.http.request(method, root + path, json=json,
                                      headers={"Authorization": f"OAuth {self.api_key}"})
-        return _check("statuspage", response)
+        return check_response("statuspage", response)
 
     def list_components(self, page_id: str) -> list[dict[str, Any]]:
         return list(self.call("GET", f"/pages/{page_id}/components"))
@@ -250,7 +250,7 @@ class PagerDutyEvents:
     def send(self, event: dict[str, Any]) -> str:
         """Send an event; returns its dedup_key; raises VendorError."""
         response = self.http.post(self.base_url.rstrip("/") + "/v2/enqueue", json=event)
-        body = _check("pagerduty", response)
+        body = check_response("pagerduty", response)
         return str((body or {}).get("dedup_key") or event.get("dedup_key") or "")
 
     def trigger(self, dedup_key: str, summary: str, source: str, severity: str,

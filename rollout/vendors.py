@@ -23,7 +23,8 @@ class VendorError(Exception):
         self.message = message
 
 
-def _check(vendor: str, response: httpx.Response) -> Any:
+def check_response(vendor: str, response: httpx.Response) -> Any:
+    """The JSON body of a 2xx answer; raises VendorError with the vendor's message otherwise."""
     if response.is_success:
         return response.json() if response.content else None
     try:
@@ -54,7 +55,7 @@ class VercelAPI:
         response = self.http.request(method, self.base_url.rstrip("/") + path, json=json,
                                      params={k: v for k, v in params.items() if v is not None},
                                      headers={"Authorization": f"Bearer {self.token}"})
-        return _check("vercel", response)
+        return check_response("vercel", response)
 
     def list_production_deployments(self, project_id: str) -> list[dict[str, Any]]:
         body = self.call("GET", "/v6/deployments", projectId=project_id, target="production",
@@ -82,7 +83,7 @@ class PostHogAPI:
         response = self.http.request(
             method, self.base_url.rstrip("/") + path, json=json, params=params,
             headers={"Authorization": f"Bearer {self.personal_api_key}"})
-        return _check("posthog", response)
+        return check_response("posthog", response)
 
     def flag_by_key(self, key: str) -> dict[str, Any]:
         """The flag named ``key``; raises VendorError 404 when there is none."""
@@ -115,7 +116,7 @@ class NetlifyAPI:
             method, self.base_url.rstrip("/") + "/api/v1" + path, json=json,
             params={k: v for k, v in params.items() if v is not None},
             headers={"Authorization": f"Bearer {self.token}"})
-        return _check("netlify", response)
+        return check_response("netlify", response)
 
     def get_site(self, site_id: str) -> dict[str, Any]:
         """getSite"""
