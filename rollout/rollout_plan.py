@@ -29,7 +29,7 @@ import httpx
 from rollout.abtest import Counts, GateDecision
 from rollout.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
 from rollout.steps import Manual, Procedure, RollbackFailed, Wait
-from rollout.vendors import PostHogAPI, VendorError, VercelAPI
+from rollout.vendors import PostHogAPI, VendorError, VercelAPI, check_response
 
 NEW_PAGE = "ContactsPageNew"
 OLD_PAGE = "ContactsPageOld"
@@ -236,10 +236,7 @@ class SentryAPI:
         response = self.http.get(f"{self.base_url.rstrip('/')}/api/0/organizations/{self.org}"
                                  f"{path}", params=params,
                                  headers={"Authorization": f"Bearer {self.token}"})
-        if not response.is_success:
-            raise VendorError("sentry", "GET", response.request.url.path, response.status_code,
-                              response.text[:200])
-        return response.json()
+        return check_response("sentry", response)
 
     def session_counts(self, period_s: float, query: str = "",
                        environment: str | None = None) -> Counts:
