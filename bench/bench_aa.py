@@ -8,7 +8,7 @@ distribution in both arms, looked at daily. Printed, for 1,000 seeds by default:
 
 - the rate of seeds where the gate gets a difference to act on (a primary metric
   significant either way, a guardrail significantly worse), and where any metric is
-  significant either way, with rollout.abtest's alpha spending (family-wise α = 0.05,
+  significant either way, with rollout.release.abtest's alpha spending (family-wise α = 0.05,
   exact and Bonferroni boundaries);
 - for comparison, naive testing at a fixed α = 0.05 on every look (per metric, and any
   of the five), which the spending exists to prevent;
@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from rollout.abtest import (
+from rollout.release.abtest import (
     PHASE2_METRICS,
     Arms,
     Counts,
@@ -37,7 +37,7 @@ from rollout.abtest import (
     pooled_z,
     welch_statistic,
 )
-from rollout.sequential import BoundaryMethod, boundaries, t_two_sided_p
+from rollout.release.sequential import BoundaryMethod, boundaries, t_two_sided_p
 
 DAYS, USERS, PAGE_LOADS, ALPHA = 14, 500, 9, 0.05
 MEANS = ("session_duration", "contacts_viewed", "actions_completed")

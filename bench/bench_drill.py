@@ -14,10 +14,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from sim.loader import load_default
-from sim.population import build_population
+from sim.drills.run import run_drill
 from sim.rng import Streams
-from sim.runner import run_drill
+from sim.scenario.loader import load_default
+from sim.world.population import build_population
 
 REPEAT = 5
 

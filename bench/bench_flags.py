@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from rollout.flags import buckets, hash_code, hash_codes
+from rollout.release.flags import buckets, hash_code, hash_codes
 
 REPEATS = 5
 FIXED_COUNT = 1_000_000

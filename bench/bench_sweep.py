@@ -21,11 +21,11 @@ import statistics
 import sys
 import time
 
-from sim.executors import PoolExecutor, SerialExecutor, cpu_count
-from sim.loader import load_default
-from sim.results import summary
-from sim.runner import run_drill
-from sim.sweep import SweepPlan, collect, plan_sweep, sweep_document
+from sim.drills.run import run_drill
+from sim.results.writer import summary
+from sim.scenario.loader import load_default
+from sim.sweeps.executors import PoolExecutor, SerialExecutor, cpu_count
+from sim.sweeps.sweep import SweepPlan, collect, plan_sweep, sweep_document
 
 SINGLE = 20
 

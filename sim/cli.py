@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from sim.errors import BadInput, DrillError
-from sim.loader import load_default, load_scenario
-from sim.scenario import Scenario
+from sim.scenario.loader import load_default, load_scenario
+from sim.scenario.model import Scenario
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -66,9 +66,9 @@ def _load_all(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> list[Scena
 
 def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool,
              html: bool = True) -> dict[str, Any]:
-    from sim.report import render_terminal
-    from sim.results import write_run
-    from sim.runner import run_drill
+    from sim.drills.run import run_drill
+    from sim.results.markdown import render_terminal
+    from sim.results.writer import write_run
 
     result = run_drill(scenario, seed)
     target = out or _default_out(scenario.name, result.seed)
@@ -85,7 +85,7 @@ def _default_out(name: str, seed: int) -> Path:
 
 
 def _catalog_table(docs: list[dict[str, Any]]) -> str:
-    from sim.report import LABELS, fmt_value
+    from sim.results.markdown import LABELS, fmt_value
 
     header = ["scenario", "path", "outcome", *[LABELS[n][0] for n in LABELS], "verdict"]
     rows = [header]
@@ -146,8 +146,8 @@ def sweep_cmd(scenario: Path | None, runs: int | None, vary: tuple[str, ...],
     sweep.json, runs.csv and report.html. The same sweep gives the same numbers whatever
     --jobs or --dask.
     """
-    from sim.sweep import parse_vary, plan_sweep
-    from sim.sweep_report import render_terminal, write_sweep
+    from sim.sweeps.report import render_terminal, write_sweep
+    from sim.sweeps.sweep import parse_vary, plan_sweep
 
     loaded = _load_all((scenario,) if scenario else (), overrides)
     if len(loaded) > 1:
@@ -170,9 +170,9 @@ def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: boo
     seconds) per plan."""
     import time
 
-    from sim.executors import executor_for
     from sim.progress import progress_bar
-    from sim.sweep import collect, sweep_document
+    from sim.sweeps.executors import executor_for
+    from sim.sweeps.sweep import collect, sweep_document
 
     executor = executor_for(jobs, dask)
     out = []
@@ -218,9 +218,9 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     gate.min_pass_rate requires, or a metric's p95 is worse than the baseline's by more
     than gate.p95_tolerance. Writes JUnit XML and a Markdown summary.
     """
-    from sim.check import judge, junit_xml, markdown, read_baseline
-    from sim.sweep import plan_sweep
-    from sim.sweep_report import write_sweep
+    from sim.sweeps.gate import judge, junit_xml, markdown, read_baseline
+    from sim.sweeps.report import write_sweep
+    from sim.sweeps.sweep import plan_sweep
 
     base = read_baseline(baseline) if baseline else None
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
@@ -277,8 +277,8 @@ def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str |
 def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
                  overrides: tuple[str, ...], jobs: int | None, dask: str | None) -> None:
     """Sweep SCENARIOS (default: ./scenarios) and record their p95s and pass rates."""
-    from sim.check import baseline_entry, merge_baseline
-    from sim.sweep import plan_sweep
+    from sim.sweeps.gate import baseline_entry, merge_baseline
+    from sim.sweeps.sweep import plan_sweep
 
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
     plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
@@ -288,7 +288,7 @@ def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
     merged = merge_baseline(out, entries)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    from sim.report import LABELS, fmt_value
+    from sim.results.markdown import LABELS, fmt_value
 
     for name, entry in entries.items():
         p95 = ", ".join(f"{LABELS[m][0].lower()} "

@@ -27,10 +27,10 @@ import uvicorn
 
 from fakes.common.clock import WallClock
 from fakes.common.faults import FaultInjector, install
-from sim.population import build_population
 from sim.rng import Streams
-from sim.scenario import Scenario
-from sim.world import NETLIFY_TOKEN, VERCEL_TOKEN, Backends, seed_backends, seed_netlify
+from sim.scenario.model import Scenario
+from sim.world.fakes import NETLIFY_TOKEN, VERCEL_TOKEN, Backends, seed_backends, seed_netlify
+from sim.world.population import build_population
 
 Job = tuple[str, float, Callable[[], Any]]
 

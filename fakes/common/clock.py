@@ -2,7 +2,7 @@
 
 A clock answers ``now()`` in seconds since its epoch (the scenario's start). Backends
 never call ``time.time()``; they take a clock. In a drill the clock is SimPy's
-``env.now`` (see ``sim.clock.SimClock``); under ``drill serve`` it is the wall clock or a
+``env.now`` (see ``sim.world.clock.SimClock``); under ``drill serve`` it is the wall clock or a
 scaled wall clock. Lifecycles are derived from it: nothing in a backend sleeps.
 """
 

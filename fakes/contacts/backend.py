@@ -1,4 +1,4 @@
-"""The Contacts app as deployed: which page a user gets, decided by ``rollout.flags``.
+"""The Contacts app as deployed: which page a user gets, decided by ``rollout.release.flags``.
 
 The app has no state of its own worth faking: what it serves follows from the build the
 production alias points at (its baked ``VITE_*`` env and whether it contains the
@@ -14,7 +14,7 @@ from typing import Any
 
 from fakes.common.clock import Clock, to_iso
 from fakes.common.errors import FakeError
-from rollout.flags import FlagEnv, FlagMode, should_show_new_contacts
+from rollout.release.flags import FlagEnv, FlagMode, should_show_new_contacts
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ from fakes.statuspage import StatuspageBackend
 from fakes.statuspage import build_app as statuspage_app
 from fakes.vercel import VercelBackend
 from fakes.vercel import build_app as vercel_app
-from rollout.flags import FlagEnv, FlagMode
+from rollout.release.flags import FlagEnv, FlagMode
 
 # Examples per operation. Without credentials most requests stop at the auth check, so
 # fewer of them still show that rejections are well-formed without doubling the run time.

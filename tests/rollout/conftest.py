@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from rollout.db import CONTACT_COLUMNS, Database, open_database
-from rollout.ledger import Ledger
+from rollout.app.db import CONTACT_COLUMNS, Database, open_database
+from rollout.app.ledger import Ledger
 
 
 def _load_pg_server() -> Any:

@@ -1,4 +1,4 @@
-"""rollout.abtest: each test agrees with scipy on the same data, degenerate data gives an
+"""rollout.release.abtest: each test agrees with scipy on the same data, degenerate data gives an
 inconclusive verdict with a reason (never an exception or a NaN), SRM is flagged when the
 split is off, and the runbook's phase gates decide with their reasons.
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rollout.abtest import (
+from rollout.release.abtest import (
     Arms,
     Counts,
     Look,
@@ -33,7 +33,7 @@ from rollout.abtest import (
     srm_test,
     welch_test,
 )
-from rollout.sequential import (
+from rollout.release.sequential import (
     BoundaryMethod,
     chi2_sf_1dof,
     norm_isf,

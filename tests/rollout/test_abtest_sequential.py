@@ -5,7 +5,7 @@ is found with high power.
 The simulation is vectorized: each seed has its own numpy Generator and draws its two
 weeks at once (500 users per arm per day, 9 page loads each); the test statistics of all
 seeds at a look are computed in one call of the module's array kernels, and a sample of
-seeds is replayed through ``rollout.abtest.evaluate`` to check that the gate decides the
+seeds is replayed through ``rollout.release.abtest.evaluate`` to check that the gate decides the
 same.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from rollout.abtest import (
+from rollout.release.abtest import (
     Arms,
     Counts,
     Look,
@@ -32,7 +32,7 @@ from rollout.abtest import (
     pooled_z,
     welch_statistic,
 )
-from rollout.sequential import (
+from rollout.release.sequential import (
     BoundaryMethod,
     boundaries,
     norm_isf,

@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rollout import comms
-from rollout.decision import Severity
-from rollout.vendors import VendorError
+from rollout.clients.http import VendorError
+from rollout.incident import comms
+from rollout.incident.decision import Severity
 
 RUNBOOK = Path(__file__).resolve().parents[3] / "shared" / "runbook.md"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rollout.escalation import (
+from rollout.incident.escalation import (
     ACK_DELAY,
     Contacts,
     IncidentDetected,

@@ -1,4 +1,4 @@
-"""rollout.db: DSNs, the thin statement layer, and backup/restore round trips."""
+"""rollout.app.db: DSNs, the thin statement layer, and backup/restore round trips."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rollout.db import BadInput, Database, DatabaseError, open_database
-from rollout.migrate import applied_versions, migrate_up, rollback
+from rollout.app.db import BadInput, Database, DatabaseError, open_database
+from rollout.app.migrate import applied_versions, migrate_up, rollback
 
 
 def fill(db: Database) -> None:

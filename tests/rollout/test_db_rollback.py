@@ -1,4 +1,4 @@
-"""rollout.db_rollback: the runbook's Database Rollback on a real database, data loss
+"""rollout.rollback.database: the runbook's Database Rollback on a real database, data loss
 measured by the write ledger against what the database really holds afterwards."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from rollout.db import Database
-from rollout.db_rollback import CostModel, Plan, database_rollback
-from rollout.migrate import backup, leftovers, migrate_up
-from rollout.migrations import HERE, load_migrations
-from rollout.steps import Manual, RollbackFailed, Step, Wait
+from rollout.app.db import Database
+from rollout.app.migrate import backup, leftovers, migrate_up
+from rollout.app.migrations import HERE, load_migrations
+from rollout.rollback.database import CostModel, Plan, database_rollback
+from rollout.rollback.steps import Manual, RollbackFailed, Step, Wait
 
 SIZES = {"contacts": 200_000, "pulse_sync_log": 1_000_000, "schema_migrations": 3}
 

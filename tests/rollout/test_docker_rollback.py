@@ -1,4 +1,5 @@
-"""Option B on Docker Compose (``rollout.docker``) against the fake Engine, in virtual time.
+"""Option B on Docker Compose (``rollout.rollback.docker``) against the fake Engine, in
+virtual time.
 
 The procedure is stepped by hand: each ``Manual`` step (typing a command) takes 15 s,
 each ``Wait`` its seconds; the clock moves in 0.5 s ticks and what users are served
@@ -16,9 +17,9 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.docker import DockerBackend, build_app, compose_config
-from rollout.docker import DockerEngine, docker_compose_rollback
-from rollout.steps import Manual, Procedure, RollbackFailed, Wait
-from sim.transport import InProcessTransport
+from rollout.rollback.docker import DockerEngine, docker_compose_rollback
+from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from sim.world.transport import InProcessTransport
 
 TYPING = 15.0
 TICK = 0.5
@@ -164,8 +165,8 @@ def test_the_procedure_runs_over_tcp_against_an_engine_that_blocks_like_dockerd(
     """Served on 127.0.0.1 in follow mode (pull and stop return when done, as a real daemon
     does) on a 100× wall clock, ``run_blocking`` rolls back through ``engine_for``."""
     from fakes.common.clock import WallClock
-    from rollout.docker import engine_for
-    from rollout.steps import run_blocking
+    from rollout.rollback.docker import engine_for
+    from rollout.rollback.steps import run_blocking
     from tests.servers import serve_in_thread
 
     backend = DockerBackend(WallClock(speed=100.0))

@@ -1,4 +1,5 @@
-"""rollout.flags reproduces the runbook's featureFlags.ts bit for bit, scalar and vectorized.
+"""rollout.release.flags reproduces the runbook's featureFlags.ts bit for bit, scalar and
+vectorized.
 
 Expected values were taken from node 20 running the runbook's own code
 (tests/rollout/fixtures/featureFlags.js); the ``node`` test checks them again on
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from rollout.flags import (
+from rollout.release.flags import (
     INTERNAL_ENV_FLAG,
     REMOTE_UNDEFINED,
     ROLLOUT_ENV,

@@ -1,7 +1,7 @@
-"""rollout.gitops: Option C (git revert) and step 5's force push, with real git end to end.
+"""rollout.rollback.git: Option C (git revert) and step 5's force push, with real git end to end.
 
-Each test builds the app's repository (``sim.apprepo``), the CI that pushes trigger
-(``sim.ci``: 120 s on one runner) and the fake Vercel (queue 10 s, build 60 s) on a
+Each test builds the app's repository (``sim.world.apprepo``), the CI that pushes trigger
+(``sim.world.ci``: 120 s on one runner) and the fake Vercel (queue 10 s, build 60 s) on a
 manual clock. ``drive`` runs a procedure: every manual step takes 20 s, every ``Wait``
 passes, and the CI is polled at each moment it announces, as the drill does.
 """
@@ -18,12 +18,12 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.vercel import VercelBackend, build_app
-from rollout.gitops import force_push_previous_tag, git_revert
-from rollout.steps import Manual, Procedure, RollbackFailed
-from rollout.vendors import VercelAPI
-from sim.apprepo import PROTECTED, AppRepo, create_app_repo
-from sim.ci import CIPipeline
-from sim.transport import InProcessTransport
+from rollout.clients.http import VercelAPI
+from rollout.rollback.git import force_push_previous_tag, git_revert
+from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from sim.world.apprepo import PROTECTED, AppRepo, create_app_repo
+from sim.world.ci import CIPipeline
+from sim.world.transport import InProcessTransport
 
 TOKEN = "drill_token"
 DAY = 86400.0

@@ -1,4 +1,4 @@
-"""rollout.ledger: data loss is what users were told was saved and the database lacks."""
+"""rollout.app.ledger: data loss is what users were told was saved and the database lacks."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rollout.db import Database, open_database
-from rollout.ledger import Ledger, digest
+from rollout.app.db import Database, open_database
+from rollout.app.ledger import Ledger, digest
 
 
 def test_the_digest_ignores_key_order_and_tells_values_apart() -> None:

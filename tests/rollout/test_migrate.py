@@ -1,4 +1,4 @@
-"""rollout.migrate on real databases: each rule holds on SQLite and on PostgreSQL."""
+"""rollout.app.migrate on real databases: each rule holds on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from rollout.db import CONTACT_COLUMNS, Database
-from rollout.migrate import (
+from rollout.app.db import CONTACT_COLUMNS, Database
+from rollout.app.migrate import (
     MigrateError,
     MigrationFailed,
     applied_versions,
@@ -16,7 +16,7 @@ from rollout.migrate import (
     migrate_up,
     rollback,
 )
-from rollout.migrations import HERE, load_migrations
+from rollout.app.migrations import HERE, load_migrations
 
 PULSE_COLUMNS = ["pulse_id", "pulse_synced_at", "pulse_sync_status", "pulse_last_error",
                  "pulse_owner_id", "pulse_custom_fields"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rollout.migrations import HERE
+from rollout.app.migrations import HERE
 
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER = ROOT / "deployment" / "migrate.sh"
@@ -18,7 +18,7 @@ WRAPPER = ROOT / "deployment" / "migrate.sh"
 
 def migrate(*args: str, cwd: Path, env: dict[str, str] | None = None,
             wrapper: bool = False) -> subprocess.CompletedProcess[str]:
-    command = [str(WRAPPER)] if wrapper else [sys.executable, "-m", "rollout.migrate"]
+    command = [str(WRAPPER)] if wrapper else [sys.executable, "-m", "rollout.app.migrate"]
     environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     environment |= {"PYTHON": sys.executable, "PYTHONPATH": str(ROOT)} | (env or {})
     return subprocess.run([*command, *args], cwd=cwd, env=environment, capture_output=True,

@@ -1,7 +1,7 @@
-"""The Pulse sync (``rollout.pulse``) against the fake Pulse, served in-process.
+"""The Pulse sync (``rollout.app.pulse.service``) against the fake Pulse, served in-process.
 
 Each test builds a ``Drill``: a seeded fake Pulse on a ``ManualClock``, the real client
-and sync service talking to it over ``sim.transport.InProcessTransport``. Procedures are
+and sync service talking to it over ``sim.world.transport.InProcessTransport``. Procedures are
 driven by hand: each ``Wait`` advances the clock by its length.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.pulse import DEFAULT_API_KEY, PulseBackend, RateLimit, build_app
-from rollout.pulse import (
+from rollout.app.pulse.service import (
     DEFAULT_MAPPING,
     SYNC_ENV,
     InMemoryContactStore,
@@ -28,8 +28,8 @@ from rollout.pulse import (
     is_text,
     parse_time,
 )
-from rollout.steps import Manual, Step, Wait
-from sim.transport import InProcessTransport
+from rollout.rollback.steps import Manual, Step, Wait
+from sim.world.transport import InProcessTransport
 
 SEED, SIZE = 7, 240
 HOUR = 3600.0

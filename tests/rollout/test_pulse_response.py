@@ -1,4 +1,4 @@
-"""Scenario 3 (``rollout.pulse_response``): triggers, diagnosis and the response procedure,
+"""Scenario 3 (``rollout.app.pulse.response``): triggers, diagnosis and the response procedure,
 against the fake Pulse with each of its data and transport faults."""
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from rollout.pulse import SYNC_ENV
-from rollout.pulse_response import (
+from rollout.app.pulse.response import (
     Scenario3Actions,
     diagnose,
     respond_to_sync_issue,
     scenario3_triggered,
 )
-from rollout.steps import Manual, Wait
+from rollout.app.pulse.service import SYNC_ENV
+from rollout.rollback.steps import Manual, Wait
 
 
 def _load_harness() -> Any:

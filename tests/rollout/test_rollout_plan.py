@@ -1,4 +1,4 @@
-"""The team's side of the gradual rollout (``rollout.rollout_plan``): exposure through the
+"""The team's side of the gradual rollout (``rollout.release.plan``): exposure through the
 control plane, Sentry reads, and the moves the gates' answers lead to. Procedures run
 against the fakes over in-process HTTP, stepped by hand on a manual clock."""
 
@@ -18,8 +18,9 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
-from rollout.abtest import Counts, GateDecision
-from rollout.rollout_plan import (
+from rollout.clients.http import PostHogAPI, VercelAPI
+from rollout.release.abtest import Counts, GateDecision
+from rollout.release.plan import (
     Exposure,
     Move,
     SentryAPI,
@@ -30,9 +31,8 @@ from rollout.rollout_plan import (
     set_exposure_vercel,
     vercel_rollback_to,
 )
-from rollout.steps import Manual, Procedure
-from rollout.vendors import PostHogAPI, VercelAPI
-from sim.transport import InProcessTransport
+from rollout.rollback.steps import Manual, Procedure
+from sim.world.transport import InProcessTransport
 
 BUILD, QUEUE = 120.0, 5.0
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.loader import load_scenario
-from sim.scenario import Scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

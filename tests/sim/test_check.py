@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.check import judge, junit_xml, markdown
-from sim.scenario import Scenario
+from sim.scenario.model import Scenario
+from sim.sweeps.gate import judge, junit_xml, markdown
 
 Load = Callable[..., Scenario]
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""sim.ci: a push to main queues a CI build, which deploys the commit to Vercel over HTTP.
+"""sim.world.ci: a push to main queues a CI build, which deploys the commit to Vercel over HTTP.
 
 The fake Vercel runs in-process (``InProcessTransport``) on a manual clock; CI builds take
 120 s on one runner, Vercel queues 10 s and builds 60 s.
@@ -15,11 +15,11 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.vercel import VercelBackend, build_app
-from rollout.gitops import Git
-from rollout.vendors import VercelAPI
-from sim.apprepo import AppRepo, create_app_repo
-from sim.ci import CIPipeline
-from sim.transport import InProcessTransport
+from rollout.clients.http import VercelAPI
+from rollout.rollback.git import Git
+from sim.world.apprepo import AppRepo, create_app_repo
+from sim.world.ci import CIPipeline
+from sim.world.transport import InProcessTransport
 
 TOKEN = "drill_token"
 CI_BUILD, VERCEL_QUEUE, VERCEL_BUILD = 120.0, 10.0, 60.0

@@ -1,4 +1,4 @@
-"""sim.apprepo builds the Contacts app's real git history and a bare origin with hooks."""
+"""sim.world.apprepo builds the Contacts app's real git history and a bare origin with hooks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from fakes.common.clock import ManualClock
-from sim.apprepo import PROTECTED, AppRepo, create_app_repo
+from sim.world.apprepo import PROTECTED, AppRepo, create_app_repo
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.results import summary
-from sim.runner import run_drill
-from sim.scenario import Scenario
+from sim.drills.run import run_drill
+from sim.results.writer import summary
+from sim.scenario.model import Scenario
 
 GOLDEN = Path(__file__).parent / "golden"
 CATALOG = ("critical-bug-flag-disable", "critical-bug-env-var", "critical-bug-vercel-rollback",

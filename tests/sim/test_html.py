@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from sim.executors import SerialExecutor
-from sim.loader import load_scenario
-from sim.results import write_run
-from sim.runner import run_drill
-from sim.scenario import Scenario
-from sim.sweep import collect, parse_vary, plan_sweep, sweep_document
-from sim.sweep_report import write_sweep
+from sim.drills.run import run_drill
+from sim.results.writer import write_run
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario
+from sim.sweeps.executors import SerialExecutor
+from sim.sweeps.report import write_sweep
+from sim.sweeps.sweep import collect, parse_vary, plan_sweep, sweep_document
 
 Load = Callable[..., Scenario]
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

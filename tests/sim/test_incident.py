@@ -16,13 +16,19 @@ import simpy
 
 from fakes.common.clock import DEFAULT_EPOCH, to_datetime
 from fakes.sentry.alerts import sign
-from rollout import comms
-from rollout.decision import Decision, decide
-from sim.clock import SimClock
-from sim.incident import CommsFakes, IncidentCommander, IncidentSpec, acks_after, nobody_acks
+from rollout.incident import comms
+from rollout.incident.decision import Decision, decide
+from sim.drills.commander import (
+    CommsFakes,
+    IncidentCommander,
+    IncidentSpec,
+    acks_after,
+    nobody_acks,
+)
 from sim.journal import Journal
-from sim.pager import Pager, build_pager_app
-from sim.transport import InProcessTransport
+from sim.world.clock import SimClock
+from sim.world.pager import Pager, build_pager_app
+from sim.world.transport import InProcessTransport
 
 ALERT = {"action": "critical",
          "data": {"metric_alert": {"id": "42", "title": "Contacts error rate > 5%"}}}

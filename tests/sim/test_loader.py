@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import ScenarioError
-from sim.loader import load_default, load_scenario
+from sim.scenario.loader import load_default, load_scenario
 
 BASE = "name: t\nfaults: [{kind: error_spike, at: 1h, error_rate: 0.5}]\n"
 

@@ -1,4 +1,4 @@
-"""The gradual-rollout drill (``sim.phases``): the runbook's three phases against the fakes,
+"""The gradual-rollout drill (``sim.drills.rollout``): the runbook's three phases against the fakes,
 each gate's decision journaled with its reasons, and the runbook's NO-GO actions."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from sim.drills.rollout import run_rollout
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.phases import SectionedResult, run_rollout
-from sim.results import summary
-from sim.scenario import Scenario
-from sim.scenario_rollout import Phase
-from sim.units import DistSpec
+from sim.results.run import SectionedResult
+from sim.results.writer import summary
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario
+from sim.scenario.rollout import Phase
+from sim.scenario.units import DistSpec
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sim.loader import load_scenario
-from sim.phases import SectionedResult, run_rollout
-from sim.results import summary
-from sim.scenario import Scenario
+from sim.drills.rollout import run_rollout
+from sim.results.run import SectionedResult
+from sim.results.writer import summary
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rollout.flags import bucket
-from sim.population import build_population, make_ids
+from rollout.release.flags import bucket
 from sim.rng import Streams
+from sim.world.population import build_population, make_ids
 
 
 def test_ids_are_unique_and_deterministic_from_the_seed() -> None:
@@ -21,7 +21,7 @@ def test_ids_are_unique_and_deterministic_from_the_seed() -> None:
 
 
 def test_population_buckets_match_the_scalar_bucket() -> None:
-    """The vectorized bucket of every user equals rollout.flags.bucket of its id."""
+    """The vectorized bucket of every user equals rollout.release.flags.bucket of its id."""
     pop = build_population(Streams(1).get("population"), 3000, 10, 1.0)
     assert [bucket(pop.id_of(i)) for i in range(pop.size)] == pop.buckets.tolist()
     assert int(pop.is_internal.sum()) == 10

@@ -1,4 +1,4 @@
-"""The pre-deployment rollback drill on staging (``sim.staging``): every step through the
+"""The pre-deployment rollback drill on staging (``sim.drills.staging``): every step through the
 control plane, both ways back timed against < 5 minutes."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from sim.drills.staging import run_staging
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.phases import SectionedResult
-from sim.results import summary
-from sim.scenario import Scenario
-from sim.staging import run_staging
-from sim.units import DistSpec
+from sim.results.run import SectionedResult
+from sim.results.writer import summary
+from sim.scenario.loader import load_scenario
+from sim.scenario.model import Scenario
+from sim.scenario.units import DistSpec
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "staging-drill.yaml"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.executors import DaskExecutor, PoolExecutor, SerialExecutor
-from sim.scenario import Scenario
-from sim.stats import aggregate, quantile, wilson
-from sim.sweep import collect, parse_vary, plan_sweep, sweep_document
+from sim.scenario.model import Scenario
+from sim.sweeps.executors import DaskExecutor, PoolExecutor, SerialExecutor
+from sim.sweeps.stats import aggregate, quantile, wilson
+from sim.sweeps.sweep import collect, parse_vary, plan_sweep, sweep_document
 
 Load = Callable[..., Scenario]
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 
-from sim.results import summary
-from sim.runner import RunResult, run_drill
-from sim.scenario import Scenario
+from sim.drills.run import run_drill
+from sim.results.run import RunResult
+from sim.results.writer import summary
+from sim.scenario.model import Scenario
 
 Load = Callable[..., Scenario]
 

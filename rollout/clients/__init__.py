@@ -1,0 +1,1 @@
+"""The vendor HTTP clients the procedures and the app call."""

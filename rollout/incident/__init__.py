@@ -1,0 +1,3 @@
+"""The incident side: the decision tree, escalation, communications and webhook
+verification.
+"""

@@ -1,0 +1,265 @@
+"""Incident communications: the runbook's messages as code, and the clients that send them.
+
+Messages (pure functions): the Slack "ROLLBACK INITIATED" notification exactly as the
+runbook's Rollback Communication Template writes it, follow-up and escalation messages
+in the same style, the Status Page texts of the "User-Facing Communication" template
+(investigating → identified → monitoring → resolved), and PagerDuty Events API v2 bodies.
+
+Clients (httpx, synchronous, like ``rollout.clients.http``): a Slack incoming webhook, the
+Statuspage REST API v1 and the PagerDuty Events API v2. Each raises ``VendorError`` on a
+non-2xx answer. The same code talks to the real services or, in a drill, to the fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from rollout.clients.http import VendorError, check_response
+from rollout.incident.decision import Severity
+
+FEATURE = "Contacts Redesign"
+PD_SEVERITIES = ("critical", "error", "warning", "info")
+
+# ---- Slack (the runbook's Internal Team Notification) ---------------------------------
+
+
+def rollback_slack_message(severity: str, time: datetime, affected_pct: float | str,
+                           issue: str, actions_done: Sequence[tuple[bool, str]],
+                           eta: str | float | None, status: str, incident_lead: str,
+                           next_update_min: float | None = 15) -> str:
+    """The runbook's Slack template filled in: ``actions_done`` are (done, text) lines
+    (✅ done, ⏳ not yet), ``eta`` the closing ⏳ line (minutes, or text)."""
+    lines = [f"🚨 ROLLBACK INITIATED - {FEATURE}", "",
+             f"**Severity:** {severity}", f"**Time:** {utc_minute(time)}",
+             f"**Affected Users:** {percent(affected_pct)}", "",
+             "**Issue:**", issue, "",
+             "**Action Taken:**", *_action_lines(actions_done, eta), "",
+             f"**Status:** {status}", ""]
+    return "\n".join(lines + _lead_lines(incident_lead, next_update_min))
+
+
+def slack_update_message(time: datetime, update: str, status: str, incident_lead: str,
+                         next_update_min: float | None = 15, title: str = "UPDATE") -> str:
+    """A follow-up in the template's style (🔄 UPDATE, ✅ RESOLVED…); no ``Next Update``
+    line when ``next_update_min`` is None."""
+    icon = "✅" if status == "RESOLVED" else "🔄"
+    lines = [f"{icon} {title} - {FEATURE}", "", f"**Time:** {utc_minute(time)}", "",
+             "**Update:**", update, "", f"**Status:** {status}", ""]
+    return "\n".join(lines + _lead_lines(incident_lead, next_update_min))
+
+
+def slack_escalation_message(time: datetime, action: str, role_title: str, name: str,
+                             reason: str) -> str:
+    """Who was notified or escalated to, and why (``action``: "notify" | "escalate")."""
+    head = "⚠️ ESCALATED" if action == "escalate" else "📣 NOTIFIED"
+    verb = "Escalated to" if action == "escalate" else "Notified"
+    return "\n".join([f"{head} - {FEATURE}", "", f"**Time:** {utc_minute(time)}",
+                      f"**{verb}:** {role_title} ({name})", "", "**Reason:**", reason])
+
+
+def slack_severity(severity: Severity | str) -> str:
+    """The template's severity word for a decision's severity."""
+    return "Critical" if severity == Severity.CRITICAL else "Medium"
+
+
+def rollback_actions(path: str | None) -> tuple[list[tuple[bool, str]], str]:
+    """The "Action Taken" lines and the runbook's time to rollback for a rollback path."""
+    done, minutes = _PATH_ACTIONS.get(path or "", (f"Rollback initiated via {path}", 5))
+    return [(True, done)], minutes_text(minutes)
+
+
+_PATH_ACTIONS: dict[str, tuple[str, float]] = {  # Option A 30 s-2 min, B 2-5, C 5-10 min
+    "posthog-flag-disable": ("Feature flag disable initiated (PostHog contacts_redesign)", 2),
+    "vercel-env-var": ("Feature flag disable initiated (Vercel env var, redeploy)", 2),
+    "netlify-env-var": ("Feature flag disable initiated (Netlify env var, redeploy)", 2),
+    "vercel-rollback": ("Rollback to previous version initiated (vercel rollback)", 5),
+    "netlify-restore": ("Rollback to previous version initiated (Netlify restore)", 5),
+    "netlify-rollback": ("Rollback to previous version initiated (netlify rollback)", 5),
+    "docker-compose": ("Rollback to previous version initiated (docker-compose)", 5),
+    "git-revert": ("Git revert of the deployment commit initiated", 10),
+    "git-force-push-tag": ("Previous version tag force-pushed to main", 10),
+    "database-rollback": ("Database rollback initiated (migrate.sh --rollback)", 20),
+}
+
+
+def _action_lines(actions: Sequence[tuple[bool, str]], eta: str | float | None) -> list[str]:
+    lines = [("✅ " if done else "⏳ ") + text for done, text in actions]
+    if eta is not None:
+        lines.append(f"⏳ ETA: {eta if isinstance(eta, str) else minutes_text(eta)}")
+    return lines
+
+
+def _lead_lines(incident_lead: str, next_update_min: float | None) -> list[str]:
+    lines = [f"**Incident Lead:** {incident_lead}"]
+    if next_update_min is not None:
+        lines.append(f"**Next Update:** {minutes_text(next_update_min)}")
+    return lines
+
+
+def utc_minute(time: datetime) -> str:
+    """``2026-01-25 14:30 UTC``, the template's time format."""
+    moment = time.astimezone(UTC) if time.tzinfo else time
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def percent(value: float | str) -> str:
+    """``50%``, ``12.3%``: one decimal at most; text passes through."""
+    return value if isinstance(value, str) else f"{round(float(value), 1):g}%"
+
+
+def minutes_text(minutes: float) -> str:
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+
+
+# ---- Status Page (the runbook's User-Facing Communication) -----------------------------
+
+STATUSPAGE_TITLE = "Contacts Feature Temporarily Unavailable"
+_SAFE = "Your contact data is safe and accessible via the original interface."
+
+
+def statuspage_body(status: str, timeframe: str = "1 week") -> str:
+    """The public message for a status change; ``identified`` is the runbook's template
+    text, posted once the rollback is under way."""
+    bodies = {
+        "investigating": "We're investigating a technical issue with the new Contacts "
+                         "interface.\n\nYour contact data is safe.",
+        "identified": "We've temporarily disabled the new Contacts interface while we "
+                      f"investigate a technical issue.\n\n{_SAFE}\n\nWe apologize for any "
+                      f"inconvenience and expect to restore the feature within {timeframe}.",
+        "monitoring": "The original Contacts interface is back for everyone and we're "
+                      f"monitoring the results.\n\n{_SAFE}",
+        "resolved": "This incident has been resolved: the Contacts page works normally "
+                    f"through the original interface.\n\n{_SAFE}\n\nWe expect to restore "
+                    f"the new Contacts interface within {timeframe}.",
+    }
+    return bodies[status]
+
+
+def statuspage_update_body(status: str) -> str:
+    """A periodic update that keeps the status."""
+    return {"investigating": "We are continuing to investigate this issue.",
+            "identified": f"The rollback is still in progress. {_SAFE}",
+            "monitoring": "We are continuing to monitor: the original Contacts interface "
+                          "is working for everyone."}.get(status, "Update on this incident.")
+
+
+def statuspage_incident(status: str, body: str, name: str | None = None,
+                        impact_override: str | None = None,
+                        components: dict[str, str] | None = None,
+                        deliver_notifications: bool = True) -> dict[str, Any]:
+    """The body of a create or update incident call (``{"incident": {…}}``)."""
+    fields: dict[str, Any] = {"status": status, "body": body,
+                              "deliver_notifications": deliver_notifications}
+    optional = {"name": name, "impact_override": impact_override, "components": components}
+    fields.update({k: v for k, v in optional.items() if v is not None})
+    return {"incident": fields}
+
+
+# ---- PagerDuty Events API v2 bodies ----------------------------------------------------
+
+def pagerduty_trigger(routing_key: str, dedup_key: str, summary: str, source: str,
+                      severity: str, timestamp: datetime | str, *,
+                      component: str | None = None, group: str | None = None,
+                      event_class: str | None = None,
+                      custom_details: dict[str, Any] | None = None,
+                      client: str = "rollout-drill") -> dict[str, Any]:
+    """A complete trigger event, always with ``payload.timestamp``; raises ValueError
+    for a severity the API refuses."""
+    if severity not in PD_SEVERITIES:
+        raise ValueError(f"severity must be one of {', '.join(PD_SEVERITIES)}")
+    stamp = timestamp if isinstance(timestamp, str) else iso_utc(timestamp)
+    payload: dict[str, Any] = {"summary": summary[:1024], "source": source,
+                               "severity": severity, "timestamp": stamp}
+    extra = {"component": component, "group": group, "class": event_class,
+             "custom_details": custom_details}
+    payload.update({k: v for k, v in extra.items() if v is not None})
+    return {"routing_key": routing_key, "event_action": "trigger", "dedup_key": dedup_key,
+            "payload": payload, "client": client}
+
+
+def pagerduty_acknowledge(routing_key: str, dedup_key: str) -> dict[str, Any]:
+    return {"routing_key": routing_key, "event_action": "acknowledge", "dedup_key": dedup_key}
+
+
+def pagerduty_resolve(routing_key: str, dedup_key: str) -> dict[str, Any]:
+    return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": dedup_key}
+
+
+def iso_utc(time: datetime) -> str:
+    moment = time.astimezone(UTC) if time.tzinfo else time.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ---- clients ---------------------------------------------------------------------------
+
+@dataclass
+class SlackWebhook:
+    """A Slack incoming webhook (the URL is the secret)."""
+
+    http: httpx.Client
+    url: str
+
+    def post(self, text: str, **fields: Any) -> None:
+        """Post ``text``; raises VendorError with Slack's plain-text error code."""
+        response = self.http.post(self.url, json={"text": text, **fields})
+        if not response.is_success:
+            raise VendorError("slack", "POST", response.request.url.path,
+                              response.status_code, response.text.strip())
+
+
+@dataclass
+class StatuspageAPI:
+    """Statuspage's REST API v1 (``Authorization: OAuth <key>``); ``base_url`` is the API
+    root, ``/v1`` added when missing."""
+
+    http: httpx.Client
+    base_url: str
+    api_key: str
+
+    def call(self, method: str, path: str, json: Any = None) -> Any:
+        root = self.base_url.rstrip("/")
+        root = root if root.endswith("/v1") else root + "/v1"
+        response = self.http.request(method, root + path, json=json,
+                                     headers={"Authorization": f"OAuth {self.api_key}"})
+        return check_response("statuspage", response)
+
+    def list_components(self, page_id: str) -> list[dict[str, Any]]:
+        return list(self.call("GET", f"/pages/{page_id}/components"))
+
+    def create_incident(self, page_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.call("POST", f"/pages/{page_id}/incidents", json=body))
+
+    def update_incident(self, page_id: str, incident_id: str,
+                        body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.call("PATCH", f"/pages/{page_id}/incidents/{incident_id}", json=body))
+
+
+@dataclass
+class PagerDutyEvents:
+    """PagerDuty's Events API v2: ``POST /v2/enqueue``, the routing key in the body."""
+
+    http: httpx.Client
+    base_url: str
+    routing_key: str
+
+    def send(self, event: dict[str, Any]) -> str:
+        """Send an event; returns its dedup_key; raises VendorError."""
+        response = self.http.post(self.base_url.rstrip("/") + "/v2/enqueue", json=event)
+        body = check_response("pagerduty", response)
+        return str((body or {}).get("dedup_key") or event.get("dedup_key") or "")
+
+    def trigger(self, dedup_key: str, summary: str, source: str, severity: str,
+                timestamp: datetime | str, **details: Any) -> str:
+        return self.send(pagerduty_trigger(self.routing_key, dedup_key, summary, source,
+                                           severity, timestamp, **details))
+
+    def acknowledge(self, dedup_key: str) -> str:
+        return self.send(pagerduty_acknowledge(self.routing_key, dedup_key))
+
+    def resolve(self, dedup_key: str) -> str:
+        return self.send(pagerduty_resolve(self.routing_key, dedup_key))

@@ -1,0 +1,3 @@
+"""The rollback procedures: the step vocabulary, the platforms' procedures, git, Docker and
+the database rollback.
+"""

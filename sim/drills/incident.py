@@ -1,0 +1,322 @@
+"""The incident drill: a fault, its detection, the decision and the rollback, timed.
+
+``Drill`` builds the population, the fakes on one SimPy clock, the traffic, the
+Sentry pipeline, the alert evaluation, the pager and the responder, runs to the
+scenario's horizon and measures the run against its targets. Same scenario and seed,
+same result, in any process.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from rollout.release.flags import FlagMode
+from sim.drills.commander import IncidentCommander, IncidentSpec, nobody_acks
+from sim.drills.paths import GIT_PATHS
+from sim.drills.responder import OnCall
+from sim.journal import Journal
+from sim.results.metrics import measure
+from sim.results.run import RunResult
+from sim.rng import Streams
+from sim.scenario.model import Scenario
+from sim.world.clock import SimClock
+from sim.world.fakes import build_world
+from sim.world.faults import FaultSchedule, Hits
+from sim.world.monitoring import SentryPipeline
+from sim.world.population import Population, build_population
+from sim.world.served import ServedState, ServedStateCache
+from sim.world.traffic import TickOutcome, TrafficModel
+
+
+class Drill:
+    """The SimPy processes of one run and the incident state they share."""
+
+    def __init__(self, scenario: Scenario, seed: int, full_horizon: bool = True) -> None:
+        self.s = scenario
+        self.full_horizon = full_horizon
+        self.seed = seed
+        self.streams = Streams(seed)
+        self.env = simpy.Environment()
+        self.clock = SimClock(self.env, scenario.start)
+        self.journal = Journal(self.clock)
+        self.population = self._population()
+        self.faults = FaultSchedule(scenario)
+        self.onset = self.faults.first_onset()
+        self.recovered_at: float | None = None
+        self._fault_journaled = False
+        self._posthog_reachable = True
+        self._down_since: float | None = None
+        self.downtime = 0.0
+        self.write_rng = self.streams.get("writes")
+        self.evaluations: dict[bool, int] = {True: 0, False: 0}
+        self._journal_exposure_change = False
+        self.world = build_world(scenario, self.clock, self.streams,
+                                 self.population.internal_ids(), self._alert, self._rejected,
+                                 self.faults)
+        if scenario.responder.path in GIT_PATHS:
+            self.world.attach_git(scenario, self.streams)
+        if scenario.database is not None:
+            from sim.world.database import AppDatabase
+
+            self.world.database = AppDatabase(scenario.database, self.clock,
+                                              self.streams.get("database"))
+        self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
+        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"))
+        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
+        self.commander = self._commander()
+        self.oncall = OnCall(self.env, scenario.responder, self.world, self.journal,
+                             self.streams.get("responder"), self.commander)
+
+    def _commander(self) -> IncidentCommander:
+        c = self.s.incident
+        ack = c.ack_delay
+        spec = IncidentSpec(ack_delay=(lambda rng: ack.sample(rng)) if ack is not None
+                            else nobody_acks, update_interval=c.update_interval,
+                            monitoring_period=c.monitoring_period,
+                            incident_lead=c.incident_lead, devops_lead=c.devops_lead, cto=c.cto)
+        return IncidentCommander(self.env, self.journal, self.world.http,
+                                 self.world.comms.endpoints(), self.clock,
+                                 self.streams.get("incident"), spec)
+
+    def _population(self) -> Population:
+        p = self.s.population
+        return build_population(self.streams.get("population"), p.users, p.internal_users,
+                                p.activity_sigma)
+
+    def run(self) -> RunResult:
+        self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
+                         users=self.population.size, path=self.s.responder.path,
+                         flag_mode=self.s.flag.mode)
+        for process in (self._traffic(), self._sdk_flush(), self._evaluate(),
+                        self.commander.run()):
+            self.env.process(process)
+        if self.world.ci is not None:
+            self.env.process(self._ci())
+        for migration in self.faults.migrations:
+            self.env.process(self._migrate_flag(migration.at))
+        for i, report in enumerate(self.faults.reports):
+            self.env.process(self._report(i, report))
+        if self.s.pulse is not None:
+            from sim.world.sync import SyncHost
+
+            host = SyncHost(self.env, self.world, self.s.pulse, self.journal, self._alert)
+            self.env.process(host.run())
+        self.responder = self.env.process(self.oncall.run())
+        self.stop = self.env.event()
+        self.env.process(self._horizon())
+        self.env.run(until=self.stop)
+        self._close_incident()
+        self.journal.add("drill_ended")
+        loss = self._data_loss()
+        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
+        return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
+                         self._facts(), self._samples())
+
+    def _traffic(self) -> Generator[simpy.Event, Any, None]:
+        dt = self.s.tick
+        while True:
+            t0 = self.env.now
+            state = self._served_state(t0)
+            hits = self.faults.hits(t0, state.build.version)
+            self._watch_incident(t0, state, hits)
+            outcome = self.traffic.tick(t0, dt, state, hits, self._incident_open(t0))
+            self._watch_downtime(t0, state)
+            if not state.build.down:
+                self.pipeline.submit(outcome, dt, hits.any())
+                self._write(t0 + dt / 2, outcome)
+            if self._over():
+                return
+            yield self.env.timeout(dt)
+
+    def _write(self, t: float, outcome: TickOutcome) -> None:
+        """Users' contact writes in this tick: the visits that did not fail write."""
+        database = self.world.database
+        if database is None or outcome.visits == 0:
+            return
+        ok = max(0, outcome.visits - outcome.failed_visits)
+        database.write(t, int(self.write_rng.binomial(ok, database.spec.write_rate)))
+
+    def _watch_downtime(self, t: float, state: ServedState) -> None:
+        if state.build.down and self._down_since is None:
+            self._down_since = t
+            self.journal.add("app_down")
+        elif not state.build.down and self._down_since is not None:
+            self.downtime += t - self._down_since
+            self._down_since = None
+            self.journal.add("app_up", version=state.build.version)
+
+    def _over(self) -> bool:
+        """True when a shortened run may end: recovered and the responder finished."""
+        if self.full_horizon or self.recovered_at is None or not self.responder.triggered:
+            return False
+        self.journal.add("run_shortened", horizon_s=self.s.horizon)
+        self.stop.succeed()
+        return True
+
+    def _horizon(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.s.horizon)
+        if not self.stop.triggered:
+            self.stop.succeed()
+
+    def _served_state(self, t: float) -> ServedState:
+        reachable = self.faults.posthog_reachable(t)
+        if reachable != self._posthog_reachable:
+            self._posthog_reachable = reachable
+            self._journal_exposure_change = True
+        state = self.served.current(self.world.live_build(), self.world.flag_version(),
+                                    self.world.flag_definition, remote_reachable=reachable)
+        if self._journal_exposure_change:
+            self._journal_exposure_change = False
+            self.journal.add("posthog_reachable" if reachable else "posthog_unreachable",
+                             exposure_pct=round(100 * state.exposure, 3))
+        return state
+
+    def _incident_open(self, t: float) -> bool:
+        return self.onset is not None and t >= self.onset and self.recovered_at is None
+
+    def _watch_incident(self, t: float, state: ServedState, hits: Hits) -> None:
+        if self.onset is None or t < self.onset or self.recovered_at is not None:
+            return
+        if not self._fault_journaled:
+            self._fault_journaled = True
+            self.journal.add("fault_started", exposure_pct=round(100 * state.exposure, 3),
+                             release=state.build.version)
+        faulty = (hits.new is not None and state.exposure > 0) or \
+            (hits.old is not None and state.exposure < 1)
+        if self.world.sync is not None and t >= (self.faults.pulse_onset or math.inf):
+            faulty = faulty or self.world.sync.enabled()  # the failing sync still runs
+        if not faulty:
+            self.recovered_at = t
+            self.commander.on_recovered()
+            self.journal.add("recovered", deployment_id=state.build.deployment_id,
+                             release=state.build.version,
+                             exposure_pct=round(100 * state.exposure, 3))
+
+    def _close_incident(self) -> None:
+        if self._incident_open(self.env.now):
+            self.journal.add("horizon_reached_unrecovered")
+        silent, total = self.evaluations[True], sum(self.evaluations.values())
+        if silent and self.journal.first("alert") is None:
+            self.journal.add("alert_silent", no_data_evaluations=silent, evaluations=total,
+                             rule=self.s.monitoring.alert.name,
+                             reason="the alert rule saw no data during the incident: "
+                                    "a mistyped metric or query keeps it silent")
+
+    def _report(self, i: int, report: Any) -> Generator[simpy.Event, Any, None]:
+        """A person pages on-call about a problem ``delay`` after it starts."""
+        delay = report.delay.sample(self.streams.get(f"report.{i}"))
+        yield self.env.timeout(report.at + delay)
+        text = report.text or report.trigger.replace("_", " ")
+        self.journal.add("report", trigger=report.trigger, by=report.by, text=text)
+        payload = {"action": "report", "report": {"trigger": report.trigger, "text": text,
+                                                  "by": report.by},
+                   "data": {"metric_alert": {"title": f"Report by {report.by}: {text}",
+                                             "id": f"report-{i}"}}}
+        self.commander.on_alert(payload)
+        self.oncall.hear(payload)
+
+    def _migrate_flag(self, at: float) -> Generator[simpy.Event, Any, None]:
+        """Deploy the remote form of the flag function with the PostHog flag at the env's
+        percentage; the flips it causes are counted by the traffic."""
+        yield self.env.timeout(at)
+        percentage = self.s.flag.env.VITE_ROLLOUT_PERCENTAGE or "0"
+        api, ph = self.world.vercel_api(), self.world.posthog_api()
+        flag = ph.flag_by_key(self.world.flag_key)
+        ph.patch_flag(int(flag["id"]), {"active": True, "filters": {"groups": [
+            {"properties": [], "rollout_percentage": float(percentage)}]}})
+        live = self.world.vercel.production_deployment(self.world.project_id)
+        created = api.call("POST", "/v13/deployments", json={
+            "name": "contacts-web", "deploymentId": live.id, "target": "production",
+            "meta": {"flagMode": "remote"}})
+        self.journal.add("flag_migration_started", deployment_id=created["id"],
+                         posthog_rollout_pct=float(percentage),
+                         exposure_before_pct=round(100 * self.served_exposure(), 3))
+
+    def served_exposure(self) -> float:
+        return self._served_state(self.env.now).exposure
+
+    def _ci(self) -> Generator[simpy.Event, Any, None]:
+        """Host the CI pipeline: poll it every tick, or right when its next build is due."""
+        ci = self.world.ci
+        while True:
+            for event in ci.poll():
+                self.journal.add(event.kind, at=round(event.at, 3),
+                                 **{k: v for k, v in event.build.items() if k != "at"})
+            due = ci.next_event_at()
+            wait = self.s.tick if due is None else max(0.0, min(self.s.tick,
+                                                                due - self.env.now))
+            yield self.env.timeout(wait or self.s.tick)
+
+    def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
+        interval = self.s.monitoring.sdk_flush_interval
+        yield self.env.timeout(float(self.streams.get("sdk.phase").uniform(0, interval)))
+        while True:
+            self.pipeline.flush(self.env.now)
+            yield self.env.timeout(interval)
+
+    def _evaluate(self) -> Generator[simpy.Event, Any, None]:
+        jobs = {name: (interval, job) for name, interval, job in
+                self.world.sentry.periodic_jobs()}
+        interval, job = jobs["evaluate_alert_rules"]
+        yield self.env.timeout(float(self.streams.get("sentry.phase").uniform(0, interval)))
+        while True:
+            self.pipeline.deliver_due(self.env.now)
+            self._count_evaluations(job())
+            self._deliver_webhooks()
+            yield self.env.timeout(interval)
+
+    def _count_evaluations(self, results: list[dict[str, Any]]) -> None:
+        """Tally evaluations during the incident, to flag an alert rule that sees nothing."""
+        if self.onset is None or self.env.now < self.onset or self.recovered_at is not None:
+            return
+        for result in results:
+            self.evaluations[result.get("status") == "no_data"] += 1
+
+    def _deliver_webhooks(self) -> None:
+        for hook in self.world.sentry.drain_webhooks():
+            response = self.world.http.post(hook.url, content=hook.body, headers=hook.headers)
+            self.journal.add("webhook_delivered", url=hook.url, status=response.status_code)
+
+    def _alert(self, payload: dict[str, Any]) -> None:
+        alert = (payload.get("data") or {}).get("metric_alert") or {}
+        self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
+                         alert_id=alert.get("id"))
+        self.commander.on_alert(payload)
+        self.oncall.hear(payload)
+
+    def _rejected(self, why: str) -> None:
+        self.journal.add("webhook_rejected", reason=why)
+
+    def _data_loss(self) -> int | None:
+        """Acknowledged writes the database lost, checked against the ledger (None: no
+        database in this scenario)."""
+        database = self.world.database
+        if database is None:
+            return None
+        report = database.verify()
+        self.journal.add("ledger_checked", entries=len(database.ledger), checked=report.checked,
+                         missing=len(report.missing), altered=len(report.altered),
+                         refused_writes=database.refused)
+        return report.data_loss
+
+    def _facts(self) -> dict[str, Any]:
+        bound = self.pipeline.alert_bound() + self.s.tick
+        return {"detection_bound_s": round(bound, 3),
+                "control_plane_calls": self.world.transport.calls if self.world.transport else 0,
+                "fault_onset_s": self.onset,
+                "alert_evaluations_in_incident": sum(self.evaluations.values()),
+                "alert_no_data_evaluations": self.evaluations[True],
+                "downtime_s": round(self.downtime + (self.env.now - self._down_since
+                                                     if self._down_since is not None else 0), 3),
+                "horizon_s": self.s.horizon}
+
+    def _samples(self) -> list[dict[str, str]]:
+        faulty = self.traffic.stats.served_faulty
+        n = self.s.population.sample_names
+        if faulty is None or not n or not faulty.any():
+            return []
+        return self.population.sample_names(faulty.nonzero()[0][:n], self.seed)

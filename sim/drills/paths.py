@@ -1,0 +1,119 @@
+"""The rollback paths a responder can take, by name: how each is started in a drill.
+
+Each entry builds the ``rollout.rollback.platforms`` procedure for a world; the procedure makes the
+real HTTP calls. Adding a path means a procedure in ``rollout/``, an entry here, its
+name in ``sim.scenario.model.RollbackPath`` and its runbook estimate in
+``rollout.rollback.runbook``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rollout.rollback.platforms import (
+    disable_posthog_flag,
+    netlify_env_var_disable,
+    netlify_restore_previous,
+    netlify_rollback,
+    vercel_env_var_disable,
+    vercel_instant_rollback,
+)
+from rollout.rollback.steps import Procedure
+from sim.scenario.model import Responder
+from sim.world.fakes import World
+
+Starter = Callable[[World, Responder], Procedure]
+
+
+def _posthog_flag(world: World, spec: Responder) -> Procedure:
+    return disable_posthog_flag(world.posthog_api(), world.flag_key, spec.flag_disable_how)
+
+
+def _vercel_env_var(world: World, spec: Responder) -> Procedure:
+    return vercel_env_var_disable(world.vercel_api(), world.project_id, spec.poll_interval)
+
+
+def _vercel_rollback(world: World, spec: Responder) -> Procedure:
+    return vercel_instant_rollback(world.vercel_api(), world.project_id)
+
+
+def _git_revert(world: World, spec: Responder) -> Procedure:
+    from rollout.rollback.git import git_revert
+
+    repo = world.app_repo
+    return git_revert(repo.git(world.vercel.clock), world.vercel_api(), world.project_id,
+                      world.releases[1], poll=spec.poll_interval)
+
+
+def _git_force_push(world: World, spec: Responder) -> Procedure:
+    from rollout.rollback.git import force_push_previous_tag
+
+    repo = world.app_repo
+    return force_push_previous_tag(repo.git(world.vercel.clock), world.vercel_api(),
+                                   world.project_id, world.releases[0],
+                                   as_written=spec.force_push_as_written,
+                                   poll=spec.poll_interval)
+
+
+def _docker_compose(world: World, spec: Responder) -> Procedure:
+    from rollout.rollback.docker import docker_compose_rollback
+
+    return docker_compose_rollback(world.docker_api(), poll=spec.poll_interval)
+
+
+def _database(world: World, spec: Responder) -> Procedure:
+    from rollout.rollback.database import database_rollback
+
+    app = world.database
+    assert app is not None, "validated: database-rollback needs a database section"
+
+    def stop_app() -> None:
+        world.app_stopped = True
+        app.accepting = False
+
+    def start_app() -> Procedure:
+        done = yield from _previous_version(world, spec)
+        world.app_stopped = False
+        app.accepting = True
+        return done
+
+    return database_rollback(app.db, stop_app=stop_app, start_app=start_app,
+                             sizes=app.sizes(), ledger=app.ledger, cost=app.cost(),
+                             plan=app.plan(), migrations=app.migrations())
+
+
+def _pulse(world: World, spec: Responder) -> Procedure:
+    assert world.sync is not None, "validated: pulse-sync-response needs a pulse section"
+    return world.sync.procedure(spec)  # type: ignore[no-any-return]
+
+
+def _previous_version(world: World, spec: Responder) -> Procedure:
+    """The platform's own way back to the previous version (the database rollback's
+    "restart application with old version"), with the real calls and their timing."""
+    if world.docker is not None:
+        return _docker_compose(world, spec)
+    if world.netlify is not None:
+        return netlify_restore_previous(world.netlify_api(), world.site_id)
+    return vercel_instant_rollback(world.vercel_api(), world.project_id)
+
+
+GIT_PATHS = ("git-revert", "git-force-push-tag")
+PATHS: dict[str, Starter] = {
+    "git-revert": _git_revert,
+    "git-force-push-tag": _git_force_push,
+    "docker-compose": _docker_compose,
+    "database-rollback": _database,
+    "pulse-sync-response": _pulse,
+    "posthog-flag-disable": _posthog_flag,
+    "vercel-env-var": _vercel_env_var,
+    "vercel-rollback": _vercel_rollback,
+    "netlify-env-var": lambda w, s: netlify_env_var_disable(w.netlify_api(), w.site_id,
+                                                            s.poll_interval),
+    "netlify-restore": lambda w, s: netlify_restore_previous(w.netlify_api(), w.site_id),
+    "netlify-rollback": lambda w, s: netlify_rollback(w.netlify_api(), w.site_id),
+}
+
+
+def start(path: str, world: World, spec: Responder) -> Procedure:
+    """The procedure for ``path``; raises KeyError for a path no one registered."""
+    return PATHS[path](world, spec)

@@ -1,0 +1,31 @@
+"""Running a drill: the one entry point, dispatching on the scenario's kind.
+
+An incident drill by default; a scenario with a ``rollout`` plan runs the gradual-rollout
+drill, one with a ``staging`` section the pre-deployment staging drill.
+"""
+
+from __future__ import annotations
+
+from sim.drills.incident import Drill
+from sim.drills.rollout import run_rollout
+from sim.drills.staging import run_staging
+from sim.results.run import RunResult
+from sim.scenario.model import Scenario
+
+
+def run_drill(scenario: Scenario, seed: int | None = None, full_horizon: bool = True) -> RunResult:
+    """Run ``scenario`` with ``seed`` (default: the scenario's) to its horizon.
+
+    With ``full_horizon=False`` the run ends as soon as the incident is over (recovered and
+    the responder done): the metrics are the same, the series stop early. Sweeps use it.
+    A scenario with a ``rollout`` plan or a ``staging`` drill runs that drill instead.
+    """
+    if scenario.rollout is not None:
+        return run_rollout(scenario, seed)
+    if scenario.staging is not None:
+        return run_staging(scenario, seed)
+    drill = Drill(scenario, scenario.seed if seed is None else seed, full_horizon)
+    try:
+        return drill.run()
+    finally:
+        drill.world.close()

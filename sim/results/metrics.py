@@ -1,0 +1,141 @@
+"""The runbook's rollback metrics of one run, each against its target.
+
+Every value is read off the journal and the traffic marks: detection is the first
+critical alert after the fault's onset, decision the responder's decision, rollback the
+first moment no user would be served the faulty page. A metric that could not occur is
+None with its reason, and the reason is also in the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sim.journal import Journal
+from sim.scenario.model import Scenario
+from sim.world.traffic import TrafficStats
+
+METRICS = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s",
+           "affected_users_pct", "data_loss", "repeat_incidents")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One metric: its value (or None), its target, its status and, when None, why."""
+
+    name: str
+    value: float | int | None
+    target: float | int
+    status: str  # "pass" | "fail" | "not_measured"
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    measures: dict[str, Measure]
+
+    @property
+    def passed(self) -> bool:
+        return all(m.status != "fail" for m in self.measures.values())
+
+    def values(self) -> dict[str, Any]:
+        return {name: m.value for name, m in self.measures.items()}
+
+
+def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
+            onset: float | None, data_loss: int | None = None) -> Metrics:
+    """Measure the run; records a ``metric_unavailable`` journal line for each None."""
+    targets = scenario.targets.model_dump()
+    raw = _raw(journal, stats, onset)
+    if data_loss is not None:
+        raw["data_loss"] = (data_loss, None, True)
+    measures = {}
+    for name in METRICS:
+        value, reason, must_occur = raw[name]
+        measures[name] = _judge(name, value, targets[name], reason, must_occur)
+        if value is None:
+            journal.add("metric_unavailable", metric=name, reason=reason)
+    return Metrics(measures)
+
+
+def _judge(name: str, value: float | int | None, target: float | int, reason: str | None,
+           must_occur: bool) -> Measure:
+    if value is None:
+        return Measure(name, None, target, "fail" if must_occur else "not_measured", reason)
+    inclusive = name in ("data_loss", "repeat_incidents")
+    ok = value <= target if inclusive else value < target
+    return Measure(name, value, target, "pass" if ok else "fail")
+
+
+Raw = tuple[float | int | None, str | None, bool]
+
+
+def _raw(journal: Journal, stats: TrafficStats, onset: float | None) -> dict[str, Raw]:
+    if onset is None:
+        none: Raw = (None, "the scenario injects no fault", False)
+        return {name: none for name in METRICS[:4]} | _untracked()
+    alert = next((r for r in journal.records if r.t >= onset and (
+        (r.kind == "alert" and r.data.get("action") == "critical") or r.kind == "report")),
+        None)
+    decision = journal.first("decision")
+    recovered = journal.first("recovered")
+    silent = journal.first("alert_silent")
+    no_alert = "no critical alert fired before the horizon" + (
+        f" ({silent.data['reason']}: {silent.data['no_data_evaluations']} of "
+        f"{silent.data['evaluations']} evaluations had no data)" if silent else "")
+    out: dict[str, Raw] = {
+        "time_to_detect_s": _span(onset, alert, no_alert),
+        "time_to_decision_s": _span(alert.t if alert else None, decision,
+                                    "no alert, so no decision" if alert is None
+                                    else "no decision was taken before the horizon"),
+        "time_to_rollback_s": _rollback(decision, recovered, journal),
+        "affected_users_pct": _affected(stats),
+    }
+    return out | _untracked()
+
+
+def _span(start: float | None, end: Any, reason: str) -> Raw:
+    if start is None or end is None:
+        return (None, reason, True)
+    return (round(end.t - start, 3), None, True)
+
+
+def _rollback(decision: Any, recovered: Any, journal: Journal) -> Raw:
+    failed = _last(journal, "rollback_failed")
+    completed = _last(journal, "rollback_completed")
+    if failed is not None and (completed is None or completed.t < failed.t):
+        # Users may no longer get the faulty page (a stopped app serves nothing), but the
+        # procedure did not bring the old version back: that is not a rollback.
+        return (None, f"rollback failed at {failed.data['where']}: {failed.data['error']}",
+                True)
+    if decision is None:
+        if recovered is not None:
+            return (None, "the fault ended without a rollback decision", False)
+        return (None, "no rollback decision was taken", True)
+    if recovered is None:
+        why = f"rollback failed at {failed.data['where']}" if failed else \
+            "users were still served the faulty page at the horizon"
+        return (None, why, True)
+    return (round(max(0.0, recovered.t - decision.t), 3), None, True)
+
+
+def _last(journal: Journal, kind: str) -> Any:
+    found = None
+    for record in journal.of(kind):
+        found = record
+    return found
+
+
+def _affected(stats: TrafficStats) -> Raw:
+    assert stats.active_in_incident is not None and stats.served_faulty is not None
+    active = int(stats.active_in_incident.sum())
+    if active == 0:
+        return (None, "no user was active during the incident", False)
+    return (round(100.0 * int(stats.served_faulty.sum()) / active, 3), None, True)
+
+
+def _untracked() -> dict[str, Raw]:
+    return {
+        "data_loss": (None, "this scenario models no database writes (no write ledger)", False),
+        "repeat_incidents": (None, "this scenario has no fix and re-rollout phase", False),
+    }

@@ -1,0 +1,36 @@
+"""What one run produced: the journal, the traffic statistics, the metrics and the facts.
+
+``RunResult`` is what every drill returns; ``SectionedResult`` adds the sections a
+rollout or staging drill writes into its summary (``gates``, ``rollout``, ``staging``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.journal import Journal
+from sim.results.metrics import Metrics
+from sim.scenario.model import Scenario
+from sim.world.traffic import TrafficStats
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    seed: int
+    journal: Journal
+    stats: TrafficStats
+    metrics: Metrics
+    facts: dict[str, Any]
+    samples: list[dict[str, str]]
+
+
+
+@dataclass
+class SectionedResult(RunResult):
+    """A run's result plus the sections its summary adds (``gates``, ``rollout``...)."""
+
+    sections: dict[str, Any] = field(default_factory=dict)

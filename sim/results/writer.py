@@ -1,0 +1,106 @@
+"""What a run writes: ``summary.json`` (the stable schema CI reads), ``journal.jsonl``,
+``series.csv`` and ``report.md``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from rollout.rollback.runbook import ESTIMATES
+from sim.results.run import RunResult
+from sim.scenario.model import Scenario
+
+SCHEMA_VERSION = 1
+TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
+            ("decision_s", "decision"), ("rollback_started_s", "rollback_started"),
+            ("rollback_completed_s", "rollback_completed"), ("recovered_s", "recovered"))
+
+
+def summary(result: RunResult) -> dict[str, Any]:
+    """The summary document; the same run gives the same dict, key for key."""
+    m = result.metrics.measures
+    low, high, text = ESTIMATES[result.scenario.responder.path]
+    stats = result.stats
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": result.scenario.name,
+        "scenario_digest": scenario_digest(result),
+        "seed": result.seed,
+        "path": result.scenario.responder.path,
+        "responder": result.scenario.responder.mode,
+        "passed": result.metrics.passed,
+        "metrics": {name: x.value for name, x in m.items()},
+        "targets": {name: x.target for name, x in m.items()},
+        "status": {name: x.status for name, x in m.items()},
+        "reasons": {name: x.reason for name, x in m.items() if x.reason},
+        "runbook_estimate_s": {"low": low, "high": high, "text": text},
+        "timeline": _timeline(result),
+        "facts": {**result.facts, "users": result.scenario.population.users,
+                  "faulty_pageviews": stats.faulty_pageviews,
+                  "users_served_faulty": int(stats.served_faulty.sum())
+                  if stats.served_faulty is not None else 0,
+                  "users_active_in_incident": int(stats.active_in_incident.sum())
+                  if stats.active_in_incident is not None else 0,
+                  "users_flipped": int(stats.flipped.sum()) if stats.flipped is not None else 0,
+                  "users_seen": int((stats.last_variant >= 0).sum())
+                  if stats.last_variant is not None else 0},
+        **getattr(result, "sections", {}),
+    }
+
+
+def scenario_digest(result: RunResult) -> str:
+    return digest_of(result.scenario)
+
+
+def digest_of(scenario: Scenario) -> str:
+    """16 hex digits identifying what a run simulates.
+
+    The ``gate`` section is CI policy, not part of the drill, so it is left out: tuning a
+    tolerance does not make runs look like another scenario's.
+    """
+    canonical = json.dumps(scenario.model_dump(mode="json", exclude={"gate"}), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _timeline(result: RunResult) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key, kind in TIMELINE:
+        record = result.journal.first(kind)
+        out[key] = round(record.t, 3) if record else None
+    return out
+
+
+def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any]:
+    """Write every output of ``result`` into ``out``; returns the summary.
+
+    With ``html`` also ``report.html`` and its timeline figures (about 0.5 s more).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    doc = summary(result)
+    (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    result.journal.write(out / "journal.jsonl")
+    _write_series(result, out / "series.csv")
+    from sim.results.markdown import render_markdown
+
+    (out / "report.md").write_text(render_markdown(result, doc))
+    if html:
+        from sim.results.html import write_run_html
+
+        write_run_html(result, doc, out)
+    return doc
+
+
+def _write_series(result: RunResult, path: Path) -> None:
+    series = result.stats.series
+    names = list(series)
+    rows = len(series["t"])
+    with path.open("w") as f:
+        f.write(",".join(names) + "\n")
+        for i in range(rows):
+            f.write(",".join(_fmt(series[n][i]) for n in names) + "\n")
+
+
+def _fmt(value: float) -> str:
+    return "" if value != value else f"{value:.6g}"

@@ -1,0 +1,1 @@
+"""What a drill file may say: the model, its sections, units, and the loader."""

@@ -1,0 +1,173 @@
+"""Reading scenario files: YAML in, a validated ``Scenario`` or one clear error out.
+
+``load_scenario(path, overrides)`` reads the file, applies ``--set key.path=value``
+overrides, validates, and raises ``ScenarioError`` naming the file, the field and what is
+allowed. Nothing runs before validation succeeds.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import ScenarioError
+from sim.scenario.model import Scenario
+
+DEFAULT_SCENARIO = "critical-bug-flag-disable"
+_FAULT_CLASSES = ("ErrorSpike", "PostHogOutage", "ApiFault", "PulseFault", "FlagMigration",
+                  "Report", "error_spike", "posthog_outage", "api_fault", "pulse_fault",
+                  "flag_migration", "report")
+_INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Validate the scenario at ``path`` with ``overrides``; raises ScenarioError."""
+    source = str(path)
+    data = _read_yaml(Path(path), source)
+    return validate_scenario(data, source, overrides)
+
+
+def load_default(overrides: Iterable[str] = ()) -> Scenario:
+    """The scenario embedded in the package, used when ``drill run`` names none."""
+    text = resources.files("sim.defaults").joinpath(f"{DEFAULT_SCENARIO}.yaml").read_text()
+    source = f"<embedded {DEFAULT_SCENARIO}.yaml>"
+    return validate_scenario(_parse_yaml(text, source), source, overrides)
+
+
+def validate_scenario(data: Any, source: str, overrides: Iterable[str] = ()) -> Scenario:
+    """A ``Scenario`` from already-parsed data; raises ScenarioError."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, "", "a scenario file is a YAML mapping of fields")
+    merged = copy.deepcopy(dict(data))
+    for item in overrides:
+        _apply_override(merged, item, source)
+    try:
+        return Scenario.model_validate(merged)
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def _read_yaml(path: Path, source: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, "", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, "", f"cannot be read ({exc})") from None
+    return _parse_yaml(text, source)
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, "", f"not valid YAML{where}: {problem}") from None
+
+
+def _apply_override(data: dict[str, Any], item: str, source: str) -> None:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError(f"--set {item}", "", "write --set key.path=value")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    node: Any = data
+    parts = key.strip().split(".")
+    for part in parts[:-1]:
+        if isinstance(node, list):
+            node = _list_item(node, part, key, source)
+            continue
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict | list):
+            raise ScenarioError(source, key, f"'{part}' is not a mapping, cannot set below it")
+    if isinstance(node, list):
+        index = _list_index(node, parts[-1], key, source)
+        node[index] = value
+    else:
+        node[parts[-1]] = value
+
+
+def _list_index(node: list[Any], part: str, key: str, source: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(source, key, f"'{part}' is not an index of a {len(node)}-item list")
+    return int(part)
+
+
+def _list_item(node: list[Any], part: str, key: str, source: str) -> Any:
+    return node[_list_index(node, part, key, source)]
+
+
+def _explain(exc: ValidationError, source: str) -> ScenarioError:
+    error = exc.errors()[0]
+    loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
+    loc = [p for p in loc if p not in _FAULT_CLASSES]
+    field = ".".join(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(loc[:-1])
+        return ScenarioError(source, field, f"unknown field; allowed here: {', '.join(allowed)}")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "union_tag_invalid":
+        tag = (error.get("ctx") or {}).get("tag", error["input"])
+        message = f"unknown kind {tag!r}; allowed: {_fault_kinds()}"
+    if kind == "union_tag_not_found":
+        message = f"each fault needs a 'kind'; allowed: {_fault_kinds()}"
+    if "input" in error and kind not in ("missing", "union_tag_invalid") \
+            and not isinstance(error["input"], dict | list):
+        message += f" (got {error['input']!r})"
+    inner = _INNER_FIELD.match(message)
+    if inner:  # a model-level rule names the field it is about
+        field = ".".join(p for p in (field, inner.group(1)) if p)
+        message = inner.group(2)
+    return ScenarioError(source, field, message)
+
+
+def _fault_kinds() -> str:
+    from sim.scenario.model import (
+        ApiFault,
+        ErrorSpike,
+        FlagMigration,
+        PostHogOutage,
+        PulseFault,
+        Report,
+    )
+
+    kinds = [cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
+             for cls in (ErrorSpike, PostHogOutage, ApiFault, PulseFault, FlagMigration, Report)]
+    return ", ".join(kinds)
+
+
+def _allowed_fields(loc: list[str]) -> list[str]:
+    model: Any = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        if model is None:
+            return []
+    return sorted(model.model_fields)
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    metadata = getattr(annotation, "__origin__", None)
+    return _model_of(metadata) if metadata not in (None, annotation) else None

@@ -1,0 +1,3 @@
+"""Monte Carlo sweeps over seeds and parameters, their executors and statistics, and the CI
+gate.
+"""

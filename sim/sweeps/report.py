@@ -1,0 +1,137 @@
+"""What a sweep writes and prints: ``sweep.json``, ``runs.csv``, figures, ``report.html``,
+and the one-screen terminal summary."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from sim.results.markdown import LABELS, fmt_target, fmt_value
+from sim.sweeps.sweep import Row, SweepPlan
+
+SHOWN = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s", "affected_users_pct",
+         "data_loss", "repeat_incidents")
+
+
+def write_sweep(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path,
+                html: bool = True, execution: str = "") -> None:
+    """Write the sweep's outputs into ``out`` (created)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                    encoding="utf-8")
+    _write_runs(plan, rows, out / "runs.csv")
+    if html:
+        _write_html(plan, doc, rows, out, execution)
+
+
+def _write_runs(plan: SweepPlan, rows: list[Row], path: Path) -> None:
+    keys = [a.key for a in plan.axes]
+    with path.open("w", encoding="utf-8") as f:
+        f.write(",".join(["point", *keys, "seed", *SHOWN, *(f"{m}_status" for m in SHOWN),
+                          "passed"]) + "\n")
+        for r in rows:
+            values = plan.points[r["point"]].values
+            cells = [str(r["point"]), *(_csv(json.dumps(v) if not isinstance(v, str) else v)
+                                        for v in values), str(r["seed"])]
+            cells += ["" if r["metrics"][m] is None else f"{r['metrics'][m]}" for m in SHOWN]
+            cells += [r["status"][m] for m in SHOWN] + [str(r["passed"]).lower()]
+            f.write(",".join(cells) + "\n")
+
+
+def _csv(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
+
+
+def _write_html(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path,
+                execution: str) -> None:
+    from sim.results import figures
+    from sim.results.html import sweep_page
+
+    pngs: dict[str, bytes] = {}
+    files: dict[str, list[str]] = {}
+
+    def keep(name: str, fig: Any) -> None:
+        pngs[name] = figures.save(fig, out, name, ("png", "svg"))["png"]
+        files[name] = [f"{name}.png", f"{name}.svg"]
+
+    keep("cdf", figures.cdfs(_values(plan, rows), doc["targets"], doc["overall"]["metrics"]))
+    for key, entries in doc["by_parameter"].items():
+        keep(f"vary-{key}", figures.versus(key, entries, doc["targets"]))
+    (out / "report.html").write_text(sweep_page(doc, pngs, files, execution), encoding="utf-8")
+
+
+def _values(plan: SweepPlan, rows: list[Row]) -> dict[str, dict[str, list[float]]]:
+    """Per metric, per grid point label, each judged run's value (inf: never happened)."""
+    labels = {p.index: ", ".join(f"{a.key}={_label(v)}" for a, v in
+                                 zip(plan.axes, p.values, strict=True)) for p in plan.points}
+    out: dict[str, dict[str, list[float]]] = {m: {} for m in SHOWN}
+    for r in rows:
+        for m in SHOWN:
+            if r["status"][m] == "not_measured":
+                continue
+            value = r["metrics"][m]
+            out[m].setdefault(labels[r["point"]], []).append(
+                math.inf if value is None else float(value))
+    return out
+
+
+def _label(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+# ---- terminal ----------------------------------------------------------------------------
+
+
+def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | None = None) -> str:
+    """The one-screen summary ``drill sweep`` prints."""
+    lines = [f"sweep {doc['scenario']}  {doc['total_runs']:,} runs  "
+             f"({len(doc['points'])} point(s) × seeds {doc['seeds']['first']}–"
+             f"{doc['seeds']['last']})" + (f"  {execution}" if execution else ""), ""]
+    lines += metric_lines(doc["overall"]["metrics"], doc["targets"])
+    for key, entries in doc["by_parameter"].items():
+        for entry in entries:
+            lines += ["", f"  {key} = {entry['value']}  ({entry['runs']} runs)"]
+            lines += metric_lines(entry["metrics"], doc["targets"], indent="    ")
+    lines += ["", f"  P(meet): share of runs meeting the target, [{doc['ci_method']}]"]
+    labels = {p["index"]: " [" + ", ".join(f"{k}={v}" for k, v in p["values"].items()) + "]"
+              if p["values"] else "" for p in doc["points"]}
+    lines += [f"  analytic{labels[a['point']]}: {LABELS[a['metric']][0].lower()} "
+              f"{_analytic_range(a)} — {a['cross_check']}" for a in doc["analytic"]]
+    lines += [f"  ⚠ {w}" for w in doc["warnings"]]
+    if out_dir:
+        lines.append(f"  written to {out_dir}/ (report.html, sweep.json, runs.csv)")
+    return "\n".join(lines)
+
+
+def metric_lines(metrics: dict[str, Any], targets: dict[str, Any], indent: str = "  "
+                 ) -> list[str]:
+    header = (f"{'':<18} {'p50':>9} {'p90':>9} {'p95':>9} {'max':>9}   {'target':<9} "
+              "P(meet) [95 % CI]")
+    lines = [indent + header]
+    for name in SHOWN:
+        agg = metrics[name]
+        if not agg["runs"]:
+            continue
+        cells = [_short(name, agg[q]) for q in ("p50", "p90", "p95", "max")]
+        rate = f"{agg['pass_rate']:.3f} [{agg['ci_low']:.3f}, {agg['ci_high']:.3f}]"
+        lines.append(f"{indent}{LABELS[name][0]:<18} " + " ".join(f"{c:>9}" for c in cells)
+                     + f"   {fmt_target(name, targets[name]).split(' (')[0]:<9} {rate}")
+    return lines
+
+
+def _short(name: str, value: Any) -> str:
+    return "never" if value is None else fmt_value(name, value).split(" (")[0]
+
+
+def _analytic_range(a: dict[str, Any]) -> str:
+    if a["low"] is None and a["high"] is None:
+        return "never" if a["warning"] else "(no closed form)"
+    low = "0" if a["low"] is None else f"{a['low']:g}"
+    high = "∞" if a["high"] is None else f"{a['high']:g}"
+    return f"{low}–{high} s, simulated {_sim(a['simulated_min'])}–{_sim(a['simulated_max'])} s"
+
+
+def _sim(value: Any) -> str:
+    return "∞" if value is None else f"{value:g}"

@@ -1,0 +1,275 @@
+"""Monte Carlo sweeps: one scenario over many seeds, optionally times a parameter grid.
+
+``plan_sweep`` validates every grid point before anything runs (bad input is a
+``BadInput``); ``collect`` runs the plan's (point, seed) tasks on an executor from
+``sim.sweeps.executors`` and ``sweep_document`` aggregates the rows (``sim.sweeps.stats``), with the
+analytic cross-checks of ``sim.results.bounds`` beside. Run ``i`` of a point uses seed
+``base_seed + i``, workers
+return only the small per-run rows, and rows are sorted by (point, seed) before any
+statistic is taken: the same sweep gives the same document with 1 worker, N workers or a
+Dask cluster.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from sim.errors import BadInput
+from sim.results.bounds import bounds, compare
+from sim.results.metrics import METRICS
+from sim.scenario.loader import validate_scenario
+from sim.scenario.model import Scenario
+from sim.sweeps.stats import CI_METHOD, aggregate, from_json
+
+SCHEMA_VERSION = 1
+ROW_KEYS = ("metrics", "status", "passed")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One varied parameter: its key path and the values it takes (as YAML gives them)."""
+
+    key: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One grid point: its values per axis and the scenario they give."""
+
+    index: int
+    values: tuple[Any, ...]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep runs: the grid points, the number of seeds, the first seed."""
+
+    name: str
+    axes: tuple[Axis, ...]
+    points: tuple[Point, ...]
+    runs: int
+    base_seed: int
+
+    @property
+    def total(self) -> int:
+        return self.runs * len(self.points)
+
+    def tasks(self) -> Iterator[tuple[int, int]]:
+        """(point index, seed) for every run, in the order aggregation sorts them."""
+        for point in self.points:
+            for i in range(self.runs):
+                yield point.index, self.base_seed + i
+
+
+def parse_vary(item: str) -> Axis:
+    """``key.path=v1,v2,...`` into an Axis; values are read as a YAML flow list."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip() or not raw.strip():
+        raise BadInput(f"--vary {item}: write --vary key.path=value1,value2,...")
+    try:
+        values = yaml.safe_load(f"[{raw}]")
+    except yaml.YAMLError:
+        raise BadInput(f"--vary {item}: the values are not a comma-separated list") from None
+    if len(values) != len(set(map(_label, values))):
+        raise BadInput(f"--vary {item}: a value is repeated")
+    return Axis(key.strip(), tuple(values))
+
+
+def plan_sweep(base: Scenario, runs: int, axes: Sequence[Axis] = (),
+               base_seed: int | None = None, source: str = "<sweep>") -> SweepPlan:
+    """Validate every point of the grid ``axes`` spans over ``base``; raises BadInput."""
+    if runs < 1:
+        raise BadInput("--runs: must be at least 1")
+    keys = [a.key for a in axes]
+    if len(keys) != len(set(keys)):
+        raise BadInput("--vary: a parameter is varied twice")
+    data = base.model_dump(mode="json")
+    points = []
+    for i, combo in enumerate(itertools.product(*(a.values for a in axes))):
+        overrides = [f"{a.key}={json.dumps(v)}" for a, v in zip(axes, combo, strict=True)]
+        points.append(Point(i, combo, validate_scenario(data, source, overrides)))
+    seed = base.seed if base_seed is None else base_seed
+    return SweepPlan(base.name, tuple(axes), tuple(points), runs, seed)
+
+
+# ---- the worker side: small, picklable in and out ------------------------------------
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def run_chunk(scenario: dict[str, Any], seeds: Sequence[int], full_horizon: bool = False
+              ) -> list[dict[str, Any]]:
+    """Run ``scenario`` (a validated scenario's JSON dump) for each seed; per-run rows.
+
+    Runs in a worker process (pool or Dask): takes and returns plain data only.
+    """
+    from sim.drills.run import run_drill
+    from sim.results.writer import summary
+
+    s = _validated(scenario)
+    rows = []
+    for seed in seeds:
+        doc = summary(run_drill(s, seed, full_horizon=full_horizon))
+        rows.append({"seed": seed, **{k: doc[k] for k in ROW_KEYS}})
+    return rows
+
+
+def _validated(scenario: dict[str, Any]) -> Scenario:
+    """The Scenario for ``scenario``, validated once per worker (one kept at a time; a
+    Dask worker's threads may race here, which costs at most a second validation)."""
+    key = json.dumps(scenario, sort_keys=True)
+    cached = _SCENARIOS.get(key)
+    if cached is None:
+        cached = Scenario.model_validate(scenario)
+        _SCENARIOS.clear()
+        _SCENARIOS[key] = cached
+    return cached
+
+
+Chunk = tuple[int, dict[str, Any], list[int]]
+
+
+def chunks(plan: SweepPlan, size: int) -> list[Chunk]:
+    """The plan's tasks cut into chunks of at most ``size`` seeds of one point."""
+    out: list[Chunk] = []
+    for point in plan.points:
+        data = point.scenario.model_dump(mode="json")
+        seeds = [plan.base_seed + i for i in range(plan.runs)]
+        out += [(point.index, data, seeds[j:j + size]) for j in range(0, len(seeds), size)]
+    return out
+
+
+def chunk_size(total: int, workers: int) -> int:
+    """Small enough to balance the load and move the progress bar, big enough to amortize."""
+    return max(1, min(20, math.ceil(total / (max(1, workers) * 8))))
+
+
+# ---- aggregation -----------------------------------------------------------------------
+
+Row = dict[str, Any]
+
+
+def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
+    """The sweep's aggregates (``sweep.json``); rows in any order give the same document."""
+    ordered = sorted(rows, key=lambda r: (r["point"], r["seed"]))
+    if len(ordered) != plan.total:
+        raise RuntimeError(f"sweep got {len(ordered)} runs, expected {plan.total}")
+    by_point = {p.index: [r for r in ordered if r["point"] == p.index] for p in plan.points}
+    base = plan.points[0].scenario
+    analytic = _analytic(plan, by_point)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "sweep",
+        "scenario": plan.name,
+        "runs_per_point": plan.runs,
+        "total_runs": plan.total,
+        "seeds": {"first": plan.base_seed, "last": plan.base_seed + plan.runs - 1},
+        "ci_method": CI_METHOD,
+        "targets": base.targets.model_dump(),
+        "gate": {**base.gate.model_dump(), "min_pass_rate": base.gate.required()},
+        "vary": {a.key: [_label(v) for v in a.values] for a in plan.axes},
+        "overall": _block(ordered),
+        "points": [_point_block(plan, p, by_point[p.index]) for p in plan.points],
+        "by_parameter": _by_parameter(plan, by_point),
+        "analytic": analytic,
+        "warnings": sorted({a["warning"] for a in analytic if a["warning"]}),
+    }
+
+
+def _block(rows: list[Row]) -> dict[str, Any]:
+    passed = sum(1 for r in rows if r["passed"])
+    return {"runs": len(rows), "all_targets_met": passed,
+            "metrics": {m: aggregate(rows, m).to_json() for m in METRICS}}
+
+
+def _point_block(plan: SweepPlan, point: Point, rows: list[Row]) -> dict[str, Any]:
+    from sim.results.writer import digest_of
+
+    return {"index": point.index, "scenario_digest": digest_of(point.scenario),
+            "values": {a.key: _label(v) for a, v in zip(plan.axes, point.values, strict=True)},
+            "numeric": {a.key: _numeric(point.scenario, a.key) for a in plan.axes},
+            **_block(rows)}
+
+
+def _by_parameter(plan: SweepPlan, by_point: dict[int, list[Row]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, axis in enumerate(plan.axes):
+        entries = []
+        for value in axis.values:
+            points = [p for p in plan.points if p.values[k] == value]
+            rows = [r for p in points for r in by_point[p.index]]
+            entries.append({"value": _label(value),
+                            "numeric": _numeric(points[0].scenario, axis.key), **_block(rows)})
+        out[axis.key] = entries
+    return out
+
+
+def _analytic(plan: SweepPlan, by_point: dict[int, list[Row]]) -> list[dict[str, Any]]:
+    out = []
+    for point in plan.points:
+        rows = by_point[point.index]
+        for bound in bounds(point.scenario):
+            agg = aggregate(rows, bound.metric)
+            low, high = agg.min, agg.max
+            out.append({"point": point.index, **bound.to_json(),
+                        "simulated_min": _finite(low), "simulated_max": _finite(high),
+                        "cross_check": compare(bound, low, high) if agg.runs else "no runs"})
+    return out
+
+
+def _finite(value: float) -> float | None:
+    return None if not math.isfinite(value) else value
+
+
+def _label(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _numeric(scenario: Scenario, key: str) -> float | None:
+    """The validated value at ``key`` when it is a number (durations are seconds, a fixed
+    distribution is its value)."""
+    node: Any = scenario.model_dump(mode="json")
+    for part in key.split("."):
+        if isinstance(node, list):
+            node = node[int(part)]
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    if isinstance(node, dict) and node.get("dist") == "fixed":
+        node = node.get("value")
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        return None
+    return float(node)
+
+
+# ---- running ----------------------------------------------------------------------------
+
+Progress = Callable[[int], None]
+
+
+def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
+            full_horizon: bool = False) -> list[Row]:
+    """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``); rows sorted by
+    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes."""
+    size = chunk_size(plan.total, executor.workers)
+    rows: list[Row] = []
+    for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
+        rows += [{"point": point, **r} for r in result]
+        if progress:
+            progress(len(result))
+    return sorted(rows, key=lambda r: (r["point"], r["seed"]))
+
+
+def quantile_of(doc: dict[str, Any], metric: str, name: str = "p95") -> float:
+    """A quantile of the whole sweep, inf when some runs never got there."""
+    return from_json(doc["overall"]["metrics"][metric][name])

@@ -1,0 +1,77 @@
+"""How errors reach Sentry in a drill and how its alert rules get evaluated.
+
+``SentryPipeline`` plays the SDK: error events are sent as they happen and arrive after
+the ingest latency; request-mode session aggregates are buffered per minute and flushed
+every ``sdk_flush_interval`` (sentry-python flushes every 60 s). Sentry's rule evaluation
+is the backend's own periodic job; the runner hosts it as a SimPy process whose phase
+against the fault is drawn from the seed, and delivers its webhooks over HTTP.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+from sim.scenario.model import ErrorSpike, Monitoring
+from sim.world.traffic import TickOutcome
+
+Delivery = tuple[float, int, Callable[[], None]]
+
+
+class SentryPipeline:
+    """The path from users' browsers to the Sentry backend, with its delays."""
+
+    def __init__(self, backend: Any, monitoring: Monitoring) -> None:
+        self.backend = backend
+        self.m = monitoring
+        self._pending: dict[tuple[str, float], list[int]] = {}
+        self._in_flight: list[Delivery] = []
+        self._seq = itertools.count()
+
+    def submit(self, outcome: TickOutcome, dt: float, fault: ErrorSpike | None) -> None:
+        """Queue one tick's errors (sent at once) and aggregates (sent at the next flush)."""
+        sent_at = outcome.t0 + dt
+        if outcome.fault_errors and fault is not None:
+            self._send(sent_at + self.m.ingest_latency, self._error_events(outcome, dt, fault))
+        minute = math.floor((outcome.t0 + dt / 2) / 60) * 60
+        counts = self._pending.setdefault((outcome.release, minute), [0, 0, 0])
+        counts[0] += outcome.pageviews - outcome.errored - outcome.crashed
+        counts[1] += outcome.errored
+        counts[2] += outcome.crashed
+
+    def flush(self, now: float) -> None:
+        """The SDK's periodic flush: everything buffered leaves now, arrives after latency."""
+        pending, self._pending = self._pending, {}
+        for (release, minute), (exited, errored, crashed) in sorted(pending.items()):
+            self._send(now + self.m.ingest_latency, self._aggregate(release, minute, exited,
+                                                                     errored, crashed))
+
+    def deliver_due(self, now: float) -> None:
+        """Hand the backend everything that has arrived by ``now``, in arrival order."""
+        while self._in_flight and self._in_flight[0][0] <= now:
+            heapq.heappop(self._in_flight)[2]()
+
+    def _send(self, arrive_at: float, action: Callable[[], None]) -> None:
+        heapq.heappush(self._in_flight, (arrive_at, next(self._seq), action))
+
+    def _error_events(self, outcome: TickOutcome, dt: float,
+                      fault: ErrorSpike) -> Callable[[], None]:
+        env, backend = self.m.environment, self.backend
+        return lambda: backend.record_error_events(
+            outcome.release, env, outcome.t0 + dt / 2, outcome.fault_errors,
+            exc_type=fault.exc_type, value=fault.message, culprit="ContactsPageNew")
+
+    def _aggregate(self, release: str, minute: float, exited: int, errored: int,
+                   crashed: int) -> Callable[[], None]:
+        env, backend = self.m.environment, self.backend
+        return lambda: backend.record_session_aggregates(
+            release, env, minute, exited=exited, errored=errored, crashed=crashed)
+
+    def alert_bound(self) -> float:
+        """Latest a sustained breach can take to fire: window + flush + latency + evaluation."""
+        a = self.m.alert
+        return (a.time_window + self.m.sdk_flush_interval + self.m.ingest_latency
+                + self.m.evaluation_interval * a.threshold_period)

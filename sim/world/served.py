@@ -1,0 +1,73 @@
+"""What a page load gets right now: the live build and the flag, for every user at once.
+
+The variant of a page view is decided by ``rollout.release.flags`` from the state the fakes
+actually serve: the build the production alias points at (its baked ``VITE_*`` env,
+whether it contains the redesign) and, in the remote form, the PostHog flag as the
+client fetches it at page load (or undefined during a PostHog outage). The whole
+population's answer is cached until that state changes, so a tick only indexes arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from fakes.contacts.backend import LiveBuild
+from rollout.release.flags import REMOTE_UNDEFINED, FlagMode, evaluate_population
+from sim.world.population import Population
+
+
+@dataclass(frozen=True)
+class ServedState:
+    """The population's variants under one (build, flag) state."""
+
+    key: tuple[object, ...]
+    build: LiveBuild
+    new_page: np.ndarray  # bool per user: would render ContactsPageNew now
+    exposure: float  # share of users who would get the new page
+
+
+class ServedStateCache:
+    """Recomputes the population's variants only when the build or the flag changed."""
+
+    def __init__(self, population: Population, mode: FlagMode) -> None:
+        self.population = population
+        self.mode = mode
+        self._state: ServedState | None = None
+
+    def current(self, build: LiveBuild, flag_version: object,
+                flag: Callable[[], dict[str, object] | None],
+                remote_reachable: bool) -> ServedState:
+        """The state for this build and flag version; ``flag()`` is read only on a change."""
+        mode = build.flag_mode or self.mode
+        key = (build.deployment_id, flag_version if mode is FlagMode.REMOTE else None,
+               remote_reachable)
+        if self._state is None or self._state.key != key:
+            self._state = self._compute(key, build, flag(), remote_reachable)
+        return self._state
+
+    def _compute(self, key: tuple[object, ...], build: LiveBuild,
+                 flag: dict[str, object] | None, remote_reachable: bool) -> ServedState:
+        pop = self.population
+        if build.down or not build.has_redesign:
+            new = np.zeros(pop.size, dtype=bool)
+        else:
+            mode = build.flag_mode or self.mode
+            remote = self._remote(flag, remote_reachable) if mode is FlagMode.REMOTE else None
+            new = evaluate_population(mode, pop.buckets, pop.is_internal, build.env, remote)
+        return ServedState(key, build, new, float(new.mean()) if pop.size else 0.0)
+
+    def _remote(self, flag: dict[str, object] | None, reachable: bool) -> np.ndarray:
+        size = self.population.size
+        if not reachable:  # flags never loaded: posthog-js answers undefined
+            return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
+        if flag is None:  # loaded, but the flag is absent: isFeatureEnabled is !!undefined
+            return np.zeros(size, dtype=np.int8)
+        from fakes.posthog.evaluation import rollout_mask
+
+        key = str(flag["key"])
+        mask = rollout_mask(flag, self.population.posthog_hashes(key),
+                            self.population.ids.astype("U16"))
+        return mask.astype(np.int8)

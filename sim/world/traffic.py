@@ -1,0 +1,167 @@
+"""Users' traffic to /contacts, one numpy step per tick.
+
+Each tick draws the visits of the interval (Poisson, with a daily cycle), picks the
+visitors by activity, gives each the variant its page load gets (``sim.world.served``), draws
+page views, errors and latency per variant, marks who was served the faulty page, and
+hands errors and request-mode session aggregates to the Sentry pipeline the way the SDK
+sends them. Cost is per visit, never per user, and no HTTP is involved.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from statistics import NormalDist
+
+import numpy as np
+
+from sim.scenario.model import ErrorSpike, Latency, Scenario
+from sim.world.faults import Hits
+from sim.world.population import Population
+from sim.world.served import ServedState
+
+DAY = 86400.0
+_NORMAL = NormalDist()
+SERIES = ("visits_old", "visits_new", "pageviews_old", "pageviews_new", "errors_old",
+          "errors_new", "p95_ms_old", "p95_ms_new", "exposure_pct", "faulty_pct")
+
+
+@dataclass
+class TickOutcome:
+    """What one tick produced, for the Sentry pipeline."""
+
+    t0: float
+    release: str
+    pageviews: int
+    errored: int
+    crashed: int
+    fault_errors: int
+    visits: int = 0
+    failed_visits: int = 0
+
+
+@dataclass
+class TrafficStats:
+    """Per-tick series and per-user incident marks."""
+
+    ticks: int
+    series: dict[str, np.ndarray] = field(default_factory=dict)
+    active_in_incident: np.ndarray | None = None
+    served_faulty: np.ndarray | None = None
+    faulty_pageviews: int = 0
+    last_faulty_at: float | None = None
+    last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
+    flipped: np.ndarray | None = None  # bool per user: has seen both pages
+
+    def __post_init__(self) -> None:
+        self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
+
+
+class TrafficModel:
+    """Draws each tick's traffic from the scenario's parameters and the served state."""
+
+    def __init__(self, scenario: Scenario, population: Population,
+                 rng: np.random.Generator) -> None:
+        self.s = scenario
+        self.pop = population
+        self.rng = rng
+        self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
+        self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
+        self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
+        self.stats.served_faulty = np.zeros(population.size, dtype=bool)
+        self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
+        self.stats.flipped = np.zeros(population.size, dtype=bool)
+        self._row = 0
+
+    def rate(self, t: float) -> float:
+        """Visits per second at virtual time ``t`` (daily cosine around the peak hour)."""
+        tr = self.s.traffic
+        hour = (self.s.start.hour + self.s.start.minute / 60 + t / 3600.0) % 24
+        phase = 2 * math.pi * (hour - tr.peak_hour_utc) / 24
+        return self.base_rate * (1 + tr.daily_amplitude * math.cos(phase))
+
+    def tick(self, t0: float, dt: float, state: ServedState, hits: Hits,
+             incident_open: bool) -> TickOutcome:
+        """Simulate the visits in ``[t0, t0 + dt)`` under ``state`` and the faults ``hits``."""
+        visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
+        if state.build.down:  # nobody is served: page loads fail before the app runs
+            if incident_open:
+                self._mark_incident(t0, visitors, None)
+            self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
+            return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
+        new = state.new_page[visitors]
+        self._track_flips(visitors, new)
+        views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
+        f_old, f_new = hits
+        tr = self.s.traffic
+        pv_new, pv_old = int(views[new].sum()), int(views[~new].sum())
+        e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
+        e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
+        faulty = self._faulty(new, f_new is not None, f_old is not None)
+        if incident_open:
+            self._mark_incident(t0, visitors, faulty)
+        self._record(t0, state, f_new is not None, int((~new).sum()), int(new.sum()),
+                     (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
+        fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
+        crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
+        failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
+                                                          max(1, pv_old + pv_new))))
+        return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
+                           crashed, fault_errors, visitors.size, failed)
+
+    def _track_flips(self, visitors: np.ndarray, new: np.ndarray) -> None:
+        """Mark users whose page changed since their last visit (both pages seen)."""
+        assert self.stats.last_variant is not None and self.stats.flipped is not None
+        seen = self.stats.last_variant[visitors]
+        current = new.astype(np.int8)
+        self.stats.flipped[visitors[(seen >= 0) & (seen != current)]] = True
+        self.stats.last_variant[visitors] = current
+
+    def _errors(self, pageviews: int, rate: float) -> int:
+        return int(self.rng.binomial(pageviews, rate)) if pageviews else 0
+
+    @staticmethod
+    def _faulty(new: np.ndarray, new_hit: bool, old_hit: bool) -> np.ndarray | None:
+        if new_hit and old_hit:
+            return np.ones_like(new)
+        if new_hit:
+            return new
+        return ~new if old_hit else None
+
+    def _mark_incident(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
+        assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
+        self.stats.active_in_incident[visitors] = True
+        if faulty is not None and faulty.any():
+            self.stats.served_faulty[visitors[faulty]] = True
+            self.stats.faulty_pageviews += int(faulty.sum())
+            self.stats.last_faulty_at = t0
+
+    def _record(self, t0: float, state: ServedState, faulty: bool, v_old: int, v_new: int,
+                pageviews: tuple[int, int], errors: tuple[int, int],
+                faults: tuple[ErrorSpike | None, ErrorSpike | None] = (None, None)) -> None:
+        if self._row >= self.stats.ticks:
+            return
+        row, tr, series = self._row, self.s.traffic, self.stats.series
+        lat_old, lat_new = (_slowed(tr.latency_old, faults[0]), _slowed(tr.latency_new, faults[1]))
+        values = (t0, v_old, v_new, pageviews[0], pageviews[1], errors[0], errors[1],
+                  self._p95(pageviews[0], lat_old), self._p95(pageviews[1], lat_new),
+                  100 * state.exposure, 100 * state.exposure if faulty else 0.0)
+        for name, value in zip(("t", *SERIES), values, strict=True):
+            series[name][row] = value
+        self._row += 1
+
+    def _p95(self, n: int, latency: Latency) -> float:
+        """Sample p95 of ``n`` lognormal page loads, drawn as an order statistic (O(1))."""
+        if n == 0:
+            return math.nan
+        k = max(1, math.ceil(0.95 * n))
+        u = float(self.rng.beta(k, n + 1 - k))
+        return latency.median_ms * math.exp(latency.sigma * _NORMAL.inv_cdf(min(max(u, 1e-12),
+                                                                                1 - 1e-12)))
+
+
+def _slowed(latency: Latency, fault: ErrorSpike | None) -> Latency:
+    """The page-load distribution under ``fault`` (a slower median when it says so)."""
+    if fault is None or fault.latency_median_ms is None:
+        return latency
+    return Latency(median_ms=fault.latency_median_ms, sigma=latency.sigma)
