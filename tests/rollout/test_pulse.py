@@ -15,19 +15,17 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.pulse import DEFAULT_API_KEY, PulseBackend, RateLimit, build_app
-from rollout.app.pulse.service import (
+from rollout.app.pulse.client import PulseContactService
+from rollout.app.pulse.mapping import (
     DEFAULT_MAPPING,
-    SYNC_ENV,
-    InMemoryContactStore,
-    PulseContactService,
-    PulseSyncService,
-    env_enabled,
     is_email,
     is_name,
     is_phone,
     is_text,
     parse_time,
 )
+from rollout.app.pulse.store import InMemoryContactStore
+from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService, env_enabled
 from rollout.rollback.steps import Manual, Step, Wait
 from sim.world.transport import InProcessTransport
 
