@@ -27,8 +27,9 @@ from typing import Any
 import httpx
 
 from rollout.clients.http import PostHogAPI, VendorError, VercelAPI, check_response
-from rollout.release.abtest import Counts, GateDecision
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
+from rollout.release.gates import GateDecision
+from rollout.release.samples import Counts
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
 
 NEW_PAGE = "ContactsPageNew"

@@ -2,7 +2,7 @@
 inconclusive verdict with a reason (never an exception or a NaN), SRM is flagged when the
 split is off, and the runbook's phase gates decide with their reasons.
 
-scipy is a test-only dependency: it checks the numpy + standard-library implementations.
+scipy's own tests (``ttest_ind``, ``norm``) on the same data are the reference.
 """
 
 from __future__ import annotations
@@ -15,70 +15,23 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from rollout.release.abtest import (
-    Arms,
-    Counts,
-    Look,
-    Outcome,
-    Plan,
-    Sample,
-    Status,
-    evaluate,
+from rollout.release.abtest import Look, Outcome, Plan, Status, evaluate
+from rollout.release.comparisons import (
     p95_statistic,
     p95_test,
-    phase1_gate,
-    phase2_gate,
-    phase3_gate,
     proportion_test,
     srm_test,
     welch_test,
 )
-from rollout.release.sequential import (
-    BoundaryMethod,
-    chi2_sf_1dof,
-    norm_isf,
-    norm_ppf,
-    t_isf,
-    t_two_sided_p,
-)
+from rollout.release.gates import phase1_gate, phase2_gate, phase3_gate
+from rollout.release.samples import Arms, Counts, Sample
+from rollout.release.sequential import BoundaryMethod
 
 RTOL = 1e-9
 
 
 def rel(a: float, b: float) -> float:
     return abs(a - b) / max(abs(b), 1e-300)
-
-
-# --- distributions agree with scipy ----------------------------------------------------
-
-
-@pytest.mark.parametrize("p", [1e-300, 1e-22, 1e-9, 0.001, 0.025, 0.3, 0.5, 0.8, 0.975,
-                               1 - 1e-12])
-def test_normal_quantile_matches_scipy_ppf(p: float) -> None:
-    assert rel(norm_ppf(p), stats.norm.ppf(p)) < RTOL or abs(norm_ppf(p)) < 1e-15
-    assert rel(norm_isf(p), stats.norm.isf(p)) < RTOL or abs(norm_isf(p)) < 1e-15
-
-
-def test_student_t_tail_and_quantile_match_scipy_for_fractional_df() -> None:
-    """Two-sided p = 2·t.sf(|t|, df) and t_isf = t.isf, df from 1 to 1e6, deep tails."""
-    for df in (1.0, 1.5, 2.0, 3.7, 10.0, 29.5, 51.0, 999.3, 13998.2, 1e6):
-        for t in (0.0, 0.01, 0.7, 1.7, 1.96, 3.0, 8.0, 40.0):
-            ref = 2 * stats.t.sf(t, df)
-            assert rel(float(t_two_sided_p(t, df)), ref) < RTOL, (t, df)
-        for q in (0.4, 0.025, 1e-4, 1e-12, 1e-22):
-            assert rel(t_isf(q, df), stats.t.isf(q, df)) < RTOL, (q, df)
-
-
-def test_student_t_array_form_matches_scipy_elementwise() -> None:
-    rng = np.random.default_rng(5)
-    t, df = rng.uniform(-9, 9, 2000), rng.uniform(1, 20000, 2000)
-    ours = np.asarray(t_two_sided_p(t, df))
-    np.testing.assert_allclose(ours, 2 * stats.t.sf(np.abs(t), df), rtol=RTOL, atol=0)
-
-
-@pytest.mark.parametrize("x", [0.0, 1e-6, 0.5, 3.84, 10.83, 50.0, 700.0])
-def test_chi_square_one_dof_survival_matches_scipy(x: float) -> None:
-    assert rel(chi2_sf_1dof(x), stats.chi2.sf(x, 1)) < RTOL
 
 
 # --- the tests agree with scipy ----------------------------------------------------------

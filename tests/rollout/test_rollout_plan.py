@@ -19,7 +19,7 @@ from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
 from rollout.clients.http import PostHogAPI, VercelAPI
-from rollout.release.abtest import Counts, GateDecision
+from rollout.release.gates import GateDecision
 from rollout.release.plan import (
     Exposure,
     Move,
@@ -31,6 +31,7 @@ from rollout.release.plan import (
     set_exposure_vercel,
     vercel_rollback_to,
 )
+from rollout.release.samples import Counts
 from rollout.rollback.steps import Manual, Procedure
 from sim.world.transport import InProcessTransport
 
