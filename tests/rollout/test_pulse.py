@@ -1,4 +1,4 @@
-"""The Pulse sync (``rollout.app.pulse.service``) against the fake Pulse, served in-process.
+"""The Pulse sync (``rollout.app.pulse``) against the fake Pulse, served in-process.
 
 Each test builds a ``Drill``: a seeded fake Pulse on a ``ManualClock``, the real client
 and sync service talking to it over ``sim.world.transport.InProcessTransport``. Procedures are

@@ -18,12 +18,13 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
-from rollout.clients.http import PostHogAPI, VercelAPI
+from rollout.clients.posthog import PostHogAPI
+from rollout.clients.sentry import SentryAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.release.gates import GateDecision
 from rollout.release.plan import (
     Exposure,
     Move,
-    SentryAPI,
     call_look,
     incident_issue,
     new_critical_issues,
