@@ -24,20 +24,17 @@ import time
 
 import numpy as np
 
-from rollout.release.abtest import (
-    PHASE2_METRICS,
-    Arms,
-    Counts,
-    Look,
-    Sample,
-    min_sample_ok,
+from rollout.release.abtest import PHASE2_METRICS, Look
+from rollout.release.comparisons import (
     normal_two_sided_p,
     p95_statistic,
-    phase2_gate,
     pooled_z,
+    t_two_sided_p,
     welch_statistic,
 )
-from rollout.release.sequential import BoundaryMethod, boundaries, t_two_sided_p
+from rollout.release.gates import phase2_gate
+from rollout.release.samples import Arms, Counts, Sample, min_sample_ok
+from rollout.release.sequential import BoundaryMethod, boundaries
 
 DAYS, USERS, PAGE_LOADS, ALPHA = 14, 500, 9, 0.05
 MEANS = ("session_duration", "contacts_viewed", "actions_completed")

@@ -10,20 +10,20 @@ all. SQLite's ``ALTER TABLE … DROP COLUMN`` (3.35+) rewrites every row of the 
 PostgreSQL's only marks the column dropped. A PostgreSQL backup is ``pg_dump``'s plain
 SQL when ``pg_dump`` is on PATH, else a COPY-based dump made through psycopg (tables,
 sequences, constraints and indexes of the current schema; no views, triggers, functions
-or grants). Errors are ``DatabaseError`` with a one-line message.
+or grants): ``rollout.app.pg_backup``. Errors are ``rollout.app.sql.DatabaseError`` with a
+one-line message.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from rollout.app.pg_backup import pg_backup, pg_restore
+from rollout.app.sql import BadInput, DatabaseError, identifier
 
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
@@ -44,22 +44,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     updated_at TEXT NOT NULL,
     version INTEGER NOT NULL DEFAULT 1
 )"""
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class DatabaseError(Exception):
-    """The database could not be opened or refused a statement; ``exit_code`` for CLIs."""
-
-    exit_code = 1
-
-
-class BadInput(DatabaseError):
-    """Bad input (exit code 2): a DSN this tool cannot open, a missing or foreign backup."""
-
-    exit_code = 2
-
 
 class Database:
     """One open connection, in autocommit mode outside ``transaction()`` blocks."""
@@ -157,12 +142,12 @@ class Database:
 
         SQLite: the online backup API, page by page ("sqlite-backup-api"). PostgreSQL:
         ``pg_dump`` when on PATH, else a COPY-based dump through psycopg (``method``
-        "pg_dump" | "copy" | "auto"; see ``rollout.pg_backup``).
+        "pg_dump" | "copy" | "auto"; see ``rollout.app.pg_backup``).
         """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         if self.dialect == POSTGRESQL:
-            return _pg_backup(self, target, method)
+            return pg_backup(self, target, method)
         try:
             dest = sqlite3.connect(target)
             try:
@@ -182,7 +167,7 @@ class Database:
         if not source.is_file():
             raise BadInput(f"no backup file at {source}")
         if self.dialect == POSTGRESQL:
-            _pg_restore(self, source)
+            pg_restore(self, source)
             return
         with source.open("rb") as handle:
             if handle.read(16) != _SQLITE_MAGIC:
@@ -270,14 +255,6 @@ def _open_postgresql(dsn: str) -> Database:
         raise DatabaseError(f"cannot connect to PostgreSQL: {_first_line(exc)}") from exc
     return Database(conn, POSTGRESQL, dsn)
 
-
-def identifier(name: str) -> str:
-    """``name`` if it is a plain SQL identifier; raises DatabaseError otherwise."""
-    if not _IDENTIFIER.match(name):
-        raise DatabaseError(f"not a plain SQL identifier: {name!r}")
-    return name
-
-
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -289,188 +266,3 @@ def _as_error(exc: Exception) -> Exception:
     if isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("psycopg"):
         return DatabaseError(_first_line(exc))
     return exc
-
-
-def split_sql(script: str) -> list[str]:
-    """Split a SQL script into statements on ``;``, minding quotes and ``--`` comments."""
-    statements, current, quote, i = [], [], "", 0
-    while i < len(script):
-        char = script[i]
-        if quote:
-            current.append(char)
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-            current.append(char)
-        elif script.startswith("--", i):
-            end = script.find("\n", i)
-            i = len(script) if end < 0 else end
-            continue
-        elif char == ";":
-            statements.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-        i += 1
-    statements.append("".join(current).strip())
-    return [s for s in statements if s]
-
-
-# -- PostgreSQL backups ---------------------------------------------------------------
-
-COPY_DUMP_MARKER = "-- rollout-drill COPY dump"
-_COPY_LINE = re.compile(r"^COPY .+ FROM stdin;$")
-
-
-def _pg_backup(db: Database, target: Path, method: str) -> str:
-    if method not in ("auto", "pg_dump", "copy"):
-        raise BadInput(f"unknown backup method {method!r}: auto, pg_dump or copy")
-    tool = shutil.which("pg_dump")
-    if method == "pg_dump" and tool is None:
-        raise DatabaseError("pg_dump is not on PATH")
-    if method == "copy" or tool is None:
-        target.write_bytes(b"".join(_copy_dump(db)))
-        return "copy"
-    _run_tool([tool, "--no-owner", "--no-privileges", "--clean", "--if-exists",
-               "--file", str(target)], "pg_dump", db.dsn)
-    return "pg_dump"
-
-
-def _copy_dump(db: Database) -> Iterator[bytes]:
-    """A psql-compatible script: schema from the catalog, rows through COPY TO STDOUT."""
-    tables = db.tables()
-    yield f"{COPY_DUMP_MARKER} (pg_dump was not used); restore with psql -1 -f\n".encode()
-    for sequence in _pg_sequences(db):
-        yield f"CREATE SEQUENCE {sequence};\n".encode()
-    for table in tables:
-        yield (_pg_create_table(db, table) + ";\n").encode()
-    for table in tables:
-        yield from _copy_rows(db, table)
-    yield from (f"{line};\n".encode() for line in _pg_after_data(db, tables))
-
-
-def _pg_sequences(db: Database) -> list[str]:
-    return [row[0] for row in db.query(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relkind = 'S' AND n.nspname = current_schema() ORDER BY c.relname")]
-
-
-def _pg_create_table(db: Database, table: str) -> str:
-    rows = db.query(
-        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
-        "pg_get_expr(d.adbin, d.adrelid), a.attidentity FROM pg_attribute a "
-        "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-        "WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-        "ORDER BY a.attnum", (table,))
-    if any(row[4] for row in rows):
-        raise DatabaseError(f"{table} has an identity column: the COPY dump cannot "
-                            "recreate it; put pg_dump on PATH")
-    columns = [f"{name} {kind}" + (" NOT NULL" if not_null else "")
-               + (f" DEFAULT {default}" if default else "")
-               for name, kind, not_null, default, _ in rows]
-    checks = db.query("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                      "WHERE conrelid = ?::regclass AND contype IN ('p', 'u', 'c') "
-                      "ORDER BY conname", (table,))
-    columns += [f"CONSTRAINT {name} {definition}" for name, definition in checks]
-    return f"CREATE TABLE {table} (\n    " + ",\n    ".join(columns) + "\n)"
-
-
-def _copy_rows(db: Database, table: str) -> Iterator[bytes]:
-    names = ", ".join(db.columns(table))
-    yield f"COPY {table} ({names}) FROM stdin;\n".encode()
-    with db._conn.cursor() as cursor, \
-            cursor.copy(f"COPY {identifier(table)} ({names}) TO STDOUT") as copy:
-        for data in copy:
-            yield bytes(data)
-    yield b"\\.\n"
-
-
-def _pg_after_data(db: Database, tables: list[str]) -> Iterator[str]:
-    for sequence in _pg_sequences(db):
-        last, called = db.query(f"SELECT last_value, is_called FROM {identifier(sequence)}")[0]
-        yield f"SELECT pg_catalog.setval('{sequence}', {int(last)}, {str(called).lower()})"
-        owner = db.query("SELECT d.refobjid::regclass::text, a.attname FROM pg_depend d "
-                         "JOIN pg_attribute a ON a.attrelid = d.refobjid "
-                         "AND a.attnum = d.refobjsubid WHERE d.objid = ?::regclass "
-                         "AND d.deptype = 'a'", (sequence,))
-        if owner:
-            yield f"ALTER SEQUENCE {sequence} OWNED BY {owner[0][0]}.{owner[0][1]}"
-    for table in tables:
-        for (definition,) in db.query(
-                "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = "
-                "?::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-                "WHERE c.conindid = i.indexrelid) ORDER BY 1", (table,)):
-            yield definition
-    for table in tables:
-        for name, definition in db.query(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = ?::regclass AND contype = 'f' ORDER BY conname", (table,)):
-            yield f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}"
-
-
-def _pg_restore(db: Database, source: Path) -> None:
-    """Drop every table of the current schema, then replay the backup, in one transaction."""
-    with source.open("rb") as handle:
-        head = handle.read(len(COPY_DUMP_MARKER)).decode("utf-8", "replace")
-    drops = [f"DROP TABLE IF EXISTS {table} CASCADE" for table in db.tables()]
-    if head == COPY_DUMP_MARKER:
-        with db.transaction():
-            for statement in drops:
-                db.execute(statement)
-            _replay_copy_dump(db, source)
-        return
-    if not head.startswith("--"):
-        raise BadInput(f"{source} is not a PostgreSQL dump (pg_dump plain format or COPY dump)")
-    tool = shutil.which("psql")
-    if tool is None:
-        raise DatabaseError("restoring a pg_dump file needs psql on PATH")
-    schema = db.query("SELECT current_schema()")[0][0]
-    script = "".join(f"{drop.replace('EXISTS ', f'EXISTS {schema}.')};\n" for drop in drops)
-    _run_tool([tool, "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1"],
-              "psql", db.dsn, stdin=script.encode() + source.read_bytes())
-
-
-def _replay_copy_dump(db: Database, source: Path) -> None:
-    pending: list[str] = []
-    lines = iter(source.read_bytes().split(b"\n"))
-    for raw in lines:
-        line = raw.decode("utf-8")
-        if not _COPY_LINE.match(line):
-            pending.append(line)
-            continue
-        for statement in split_sql("\n".join(pending)):
-            db.execute(statement)
-        pending = []
-        data = _copy_block(lines, source)
-        with db._conn.cursor() as cursor, cursor.copy(line[:-1]) as copy:
-            copy.write(data)
-    for statement in split_sql("\n".join(pending)):
-        db.execute(statement)
-
-
-def _copy_block(lines: Iterator[bytes], source: Path) -> bytes:
-    rows: list[bytes] = []
-    for row in lines:
-        if row == b"\\.":
-            return b"".join(rows)
-        rows.append(row + b"\n")
-    raise DatabaseError(f"{source} is truncated: a COPY block has no end marker")
-
-
-def _run_tool(argv: list[str], name: str, dsn: str, stdin: bytes | None = None) -> None:
-    """Run pg_dump/psql on ``dsn``; the password goes through PGPASSWORD, not argv."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    params = conninfo_to_dict(dsn)
-    password = params.pop("password", None)
-    env = dict(os.environ) | ({"PGPASSWORD": str(password)} if password else {})
-    try:
-        done = subprocess.run([*argv, "--dbname", make_conninfo("", **params)], input=stdin,
-                              env=env, capture_output=True, timeout=600, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DatabaseError(f"{name} failed: {exc}") from exc
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise DatabaseError(f"{name} failed (exit {done.returncode}): "
-                            + (message[0] if message else "no message"))

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rollout.app.db import Database, identifier
+from rollout.app.db import Database
+from rollout.app.sql import identifier
 
 OPS = ("create", "update", "delete")
 _SCHEMA = """CREATE TABLE IF NOT EXISTS ledger (

@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rollout.app.db import Database, DatabaseError, open_database
+from rollout.app.db import Database, open_database
 from rollout.app.migrations import Migration, MigrationFilesError, load_migrations
+from rollout.app.sql import DatabaseError
 
 PULSE_PREFIX = "pulse_"
 MIGRATIONS_DDL = """CREATE TABLE IF NOT EXISTS schema_migrations (

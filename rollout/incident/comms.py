@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from rollout.clients.http import VendorError, check_response
+from rollout.clients.errors import VendorError, check_response
 from rollout.incident.decision import Severity
 
 FEATURE = "Contacts Redesign"

@@ -8,8 +8,9 @@ answer makes the team do next.
   them into the bundle: nothing changes until the build is READY and aliased);
   ``set_exposure_posthog`` PATCHes the PostHog flag's release conditions (it reaches each
   browser at its next page load). Both are procedures (``rollout.rollback.steps``).
-- **Monitoring** (``SentryAPI``): the error rate from release health (the sessions API)
-  and new critical issues from the issue list, as a person would read them.
+- **Monitoring**: what Sentry says, read through ``rollout.clients.sentry.SentryAPI`` (the
+  error rate from release health, the issue list): ``new_critical_issues`` and
+  ``incident_issue`` pick out what a person looks for in it.
 - **Decisions** (``call_look``): the runbook's go/no-go rules turned into a move —
   continue, advance to the next phase, hold, turn the feature off, or the emergency
   rollback (phase 3's "ROLLBACK — follow emergency procedures", a critical bug, or the
@@ -24,12 +25,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import httpx
-
-from rollout.clients.http import PostHogAPI, VendorError, VercelAPI, check_response
-from rollout.release.abtest import Counts, GateDecision
+from rollout.clients.errors import VendorError
+from rollout.clients.posthog import PostHogAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.release.gates import GateDecision
+from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.rollback.vercel import (
+    ensure_live,
+    production_env,
+    production_target,
+    wait_alias,
+    wait_ready,
+)
 
 NEW_PAGE = "ContactsPageNew"
 OLD_PAGE = "ContactsPageOld"
@@ -82,7 +90,7 @@ def set_exposure_vercel(api: VercelAPI, project_id: str, exposure: Exposure,
     auto-assignment off). Nothing to change: no build. Raises RollbackFailed."""
     yield Manual("open Vercel → Settings → Environment Variables")
     try:
-        current = _production_env(api, project_id)
+        current = production_env(api, project_id)
         changes = {k: v for k, v in exposure.env().items()
                    if k not in current or current[k][1] != v}
         for key, value in changes.items():
@@ -102,12 +110,6 @@ def set_exposure_vercel(api: VercelAPI, project_id: str, exposure: Exposure,
     return {"changed": sorted(changes), "deployment_id": deployment_id}
 
 
-def _production_env(api: VercelAPI, project_id: str) -> dict[str, tuple[str, str]]:
-    body = api.call("GET", f"/v10/projects/{project_id}/env", source="vercel-cli:env:ls")
-    return {e["key"]: (str(e["id"]), str(e.get("value", ""))) for e in body["envs"]
-            if "production" in e.get("target", [])}
-
-
 def _put_env(api: VercelAPI, project_id: str, key: str, value: str, env_id: str | None) -> None:
     if env_id is None:
         api.call("POST", f"/v10/projects/{project_id}/env", json={
@@ -118,57 +120,10 @@ def _put_env(api: VercelAPI, project_id: str, key: str, value: str, env_id: str 
 
 
 def _production_deployment(api: VercelAPI, project_id: str) -> dict[str, Any]:
-    live = ((api.get_project(project_id).get("targets") or {}).get("production") or {})
+    live = production_target(api, project_id)
     if not live.get("id"):
         raise RollbackFailed("vercel redeploy", "no deployment holds the production alias")
     return api.get_deployment(str(live["id"]))
-
-
-def wait_ready(api: VercelAPI, deployment_id: str, poll: float) -> Procedure:
-    """Poll a deployment until READY; raises RollbackFailed when its build fails."""
-    while True:
-        try:
-            state = api.get_deployment(deployment_id)["readyState"]
-        except VendorError as exc:
-            raise RollbackFailed("vercel build", str(exc)) from exc
-        if state == "READY":
-            return {"deployment_id": deployment_id}
-        if state in ("ERROR", "CANCELED"):
-            raise RollbackFailed("vercel build", f"deployment {deployment_id} ended {state}")
-        yield Wait(poll, f"deployment {deployment_id} is {state}")
-
-
-def ensure_live(api: VercelAPI, project_id: str, deployment_id: str,
-                poll: float = 5.0) -> Procedure:
-    """Make sure production serves ``deployment_id``: after an instant rollback Vercel
-    stops auto-assigning new production builds until one is promoted (``vercel promote``)."""
-    try:
-        project = api.get_project(project_id)
-        live = ((project.get("targets") or {}).get("production") or {}).get("id")
-        if live == deployment_id:
-            return {"promoted": False}
-        yield Manual(f"vercel promote {deployment_id}")
-        api.call("POST", f"/v10/projects/{project_id}/promote/{deployment_id}", json={})
-    except VendorError as exc:
-        raise RollbackFailed("vercel promote", str(exc)) from exc
-    yield from wait_alias(api, project_id, deployment_id, poll)
-    return {"promoted": True}
-
-
-def wait_alias(api: VercelAPI, project_id: str, deployment_id: str, poll: float) -> Procedure:
-    """Poll the project's last alias request until it moved production to
-    ``deployment_id``; raises RollbackFailed when the alias job fails."""
-    while True:
-        try:
-            request = api.get_project(project_id, rollback_info=True).get("lastAliasRequest") or {}
-        except VendorError as exc:
-            raise RollbackFailed("vercel alias status", str(exc)) from exc
-        status = request.get("jobStatus")
-        if request.get("toDeploymentId") == deployment_id and status == "succeeded":
-            return {"deployment_id": deployment_id}
-        if status == "failed":
-            raise RollbackFailed("vercel alias", "alias job failed")
-        yield Wait(poll, f"alias job {status}")
 
 
 def vercel_deploy(api: VercelAPI, project: str, version: str, has_redesign: bool = True,
@@ -221,42 +176,6 @@ def set_exposure_posthog(api: PostHogAPI, key: str, exposure: Exposure,
 
 
 # --- monitoring ---------------------------------------------------------------------------
-
-
-@dataclass
-class SentryAPI:
-    """The Sentry reads a person makes between looks (auth token, one organization)."""
-
-    http: httpx.Client
-    base_url: str
-    token: str
-    org: str
-
-    def call(self, path: str, **params: Any) -> Any:
-        response = self.http.get(f"{self.base_url.rstrip('/')}/api/0/organizations/{self.org}"
-                                 f"{path}", params=params,
-                                 headers={"Authorization": f"Bearer {self.token}"})
-        return check_response("sentry", response)
-
-    def session_counts(self, period_s: float, query: str = "",
-                       environment: str | None = None) -> Counts:
-        """Sessions of the last ``period_s`` seconds: errored + crashed + abnormal out of all
-        (release health, per-minute interval so the window is exactly the period)."""
-        params: dict[str, Any] = {"field": "sum(session)", "groupBy": "session.status",
-                                  "statsPeriod": f"{max(60, round(period_s))}s",
-                                  "interval": "60s", "query": query}
-        if environment:
-            params["environment"] = environment
-        body = self.call("/sessions/", **params)
-        totals = {g["by"].get("session.status"): int(g["totals"]["sum(session)"] or 0)
-                  for g in body["groups"]}
-        total = sum(totals.values())
-        return Counts(total - totals.get("healthy", 0), total)
-
-    def issues(self, query: str, period_s: float, sort: str = "freq") -> list[dict[str, Any]]:
-        """Issues with events in the last ``period_s`` seconds matching ``query``."""
-        return list(self.call("/issues/", query=query, sort=sort,
-                              statsPeriod=f"{max(60, round(period_s))}s"))
 
 
 def new_critical_issues(issues: Sequence[Mapping[str, Any]], since: datetime) -> list[str]:

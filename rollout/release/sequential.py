@@ -26,13 +26,9 @@ to the fixed-sample one. Its boundary c_k (|Z_k| ≥ c_k rejects) is computed in
 Boundaries depend on the fractions seen so far only (the Lan–DeMets property): looks need
 not be equally spaced, and a look whose fraction does not grow spends nothing (c = inf).
 
-The distribution functions every test of ``rollout.release.abtest`` rests on live here too, with
-numpy and the standard library only (scipy is not a runtime dependency): the normal
-(erfc-based, accurate far into the tails where the early boundaries are; the quantile is
-the standard library's AS 241), Student's t with fractional df (the regularized
-incomplete beta function by Lentz's continued fraction, the log-gamma ratio by Stirling's
-series where two large lgammas would cancel) and χ² with one degree of freedom. The
-array forms serve simulations of many seeds at once.
+The normal distribution is scipy's (``scipy.stats.norm``, accurate far into the tails
+where the early boundaries are); only what no maintained library provides, the boundary
+recursion, is written here.
 """
 
 from __future__ import annotations
@@ -43,14 +39,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from statistics import NormalDist
 
 import numpy as np
-from numpy.typing import ArrayLike
-
-_STANDARD = NormalDist()
-_SQRT2 = math.sqrt(2.0)
-_erfc = np.frompyfunc(math.erfc, 1, 1)  # numpy has no erfc; the tails need it, not 1 - erf
+from scipy import stats
 
 _Z_RANGE = 9.0  # |Z| beyond 9 carries < 1e-18 of mass: the grid stops there
 _MAX_STEP = 0.05  # grid spacing cap, in units of Z
@@ -85,178 +76,6 @@ class Boundary:
     nominal_p: float  # the same boundary as a two-sided p-value threshold: 2 Φ(−z)
 
 
-# --- the normal distribution ---------------------------------------------------------
-
-
-def norm_cdf(x: float) -> float:
-    """Φ(x), accurate in the lower tail."""
-    return 0.5 * math.erfc(-x / _SQRT2)
-
-
-def norm_sf(x: float) -> float:
-    """1 − Φ(x), accurate in the upper tail."""
-    return 0.5 * math.erfc(x / _SQRT2)
-
-
-def norm_sf_array(x: np.ndarray) -> np.ndarray:
-    """1 − Φ(x) elementwise, accurate in the upper tail."""
-    return np.asarray(0.5 * _erfc(np.asarray(x, dtype=float) / _SQRT2), dtype=float)
-
-
-def norm_ppf(p: float) -> float:
-    """Φ⁻¹(p) (Wichura's AS 241, via the standard library); raises ValueError outside (0, 1)."""
-    return _STANDARD.inv_cdf(p)
-
-
-def norm_isf(q: float) -> float:
-    """The upper-tail quantile Φ⁻¹(1 − q), without losing a small q to 1 − q."""
-    return -_STANDARD.inv_cdf(q)
-
-
-def norm_pdf_array(x: np.ndarray) -> np.ndarray:
-    """φ(x) elementwise."""
-    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-
-
-# --- Student's t and χ² ----------------------------------------------------------------
-
-_CF_EPS = 1e-16
-_CF_TINY = 1e-300
-_CF_MAX_ITERATIONS = 100_000
-_LOG_SQRT_PI = 0.5 * math.log(math.pi)
-_lgamma = np.frompyfunc(math.lgamma, 1, 1)
-
-
-def _stirling_tail(z: float | np.ndarray) -> float | np.ndarray:
-    return 1 / (12 * z) - 1 / (360 * z**3) + 1 / (1260 * z**5) - 1 / (1680 * z**7)
-
-
-def _log_gamma_ratio(a: float | np.ndarray) -> float | np.ndarray:
-    """ln Γ(a + ½) − ln Γ(a), without the cancellation of two large lgammas."""
-    series = (a * np.log1p(0.5 / a) + 0.5 * np.log(a) - 0.5
-              + _stirling_tail(a + 0.5) - _stirling_tail(a))
-    if np.ndim(a) == 0:
-        return math.lgamma(a + 0.5) - math.lgamma(a) if a < 50 else float(series)
-    small = np.asarray(_lgamma(a + 0.5) - _lgamma(a), dtype=float)
-    return np.where(a < 50, small, series)
-
-
-def _continued_fraction(a: float, b: float, x: float) -> float:
-    """Lentz's continued fraction for I_x(a, b) (Numerical Recipes' betacf), one value."""
-    def nonzero(v: float) -> float:
-        return v if abs(v) > _CF_TINY else _CF_TINY
-
-    c, d = 1.0, 1.0 / nonzero(1.0 - (a + b) * x / (a + 1.0))
-    h = d
-    for m in range(1, _CF_MAX_ITERATIONS):
-        for aa in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                   -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 / nonzero(1.0 + aa * d)
-            c = nonzero(1.0 + aa / c)
-            h *= d * c
-        if abs(d * c - 1.0) < _CF_EPS:
-            break
-    return h
-
-
-def _continued_fraction_array(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``_continued_fraction`` elementwise; each element stops when it has converged."""
-    def nonzero(v: np.ndarray) -> np.ndarray:
-        return np.where(np.abs(v) > _CF_TINY, v, _CF_TINY)
-
-    c, d = np.ones_like(x), 1.0 / nonzero(1.0 - (a + b) * x / (a + 1.0))
-    h, active = d.copy(), np.ones(x.shape, dtype=bool)
-    for m in range(1, _CF_MAX_ITERATIONS):
-        for aa in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                   -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 / nonzero(1.0 + aa * d)
-            c = nonzero(1.0 + aa / c)
-            h = np.where(active, h * d * c, h)
-        active &= np.abs(d * c - 1.0) >= _CF_EPS
-        if not active.any():
-            break
-    return h
-
-
-def t_two_sided_p(t: ArrayLike, df: ArrayLike) -> float | np.ndarray:
-    """2·P(T_df ≥ |t|) for Student's t, elementwise over arrays; accurate far into the tail.
-
-    It is I_x(df/2, ½) with x = df/(df + t²), the regularized incomplete beta function,
-    evaluated by the continued fraction on whichever side converges.
-    """
-    if np.ndim(t) == 0 and np.ndim(df) == 0:
-        return _t_p_scalar(abs(float(t)), float(df))  # type: ignore[arg-type]
-    tt, nu = np.broadcast_arrays(np.abs(np.asarray(t, float)), np.asarray(df, float))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        t2 = tt * tt
-        a, x, y = nu / 2, nu / (nu + t2), t2 / (nu + t2)
-        log_front = (_log_gamma_ratio(a) - _LOG_SQRT_PI - a * np.log1p(t2 / nu)
-                     + 0.5 * np.log(y))
-        direct = x < (a + 1) / (a + 2.5)
-        half = np.full_like(x, 0.5)
-        cf = _continued_fraction_array(np.where(direct, a, half), np.where(direct, half, a),
-                                       np.where(direct, x, y))
-        front = np.exp(log_front)
-        p = np.where(direct, front * cf / a, 1.0 - front * cf / 0.5)
-    return np.where(tt == 0, 1.0, np.where(np.isinf(t2), 0.0, p))
-
-
-def _t_p_scalar(t: float, df: float) -> float:
-    if t == 0.0:
-        return 1.0
-    t2 = t * t
-    if not math.isfinite(t2):
-        return 0.0
-    a, x, y = df / 2, df / (df + t2), t2 / (df + t2)
-    front = math.exp(float(_log_gamma_ratio(a)) - _LOG_SQRT_PI - a * math.log1p(t2 / df)
-                     + 0.5 * math.log(y))
-    if x < (a + 1) / (a + 2.5):
-        return front * _continued_fraction(a, 0.5, x) / a
-    return 1.0 - front * _continued_fraction(0.5, a, y) / 0.5
-
-
-def _t_pdf(t: float, df: float) -> float:
-    a = df / 2
-    return math.exp(float(_log_gamma_ratio(a)) - 0.5 * math.log(df * math.pi)
-                    - (a + 0.5) * math.log1p(t * t / df))
-
-
-def t_isf(q: float, df: float) -> float:
-    """The t with P(T_df ≥ t) = q, for 0 < q < 1: Newton on ln P from the Cornish–Fisher
-    start, kept inside a bracket that doubles until it holds the root."""
-    if q > 0.5:
-        return -t_isf(1.0 - q, df)
-    if q == 0.5:
-        return 0.0
-    lo, hi, t = 0.0, math.inf, _cornish_fisher(norm_isf(q), df)
-    for _ in range(200):
-        sf = _t_p_scalar(t, df) / 2
-        lo, hi = (t, hi) if sf > q else (lo, t)
-        new = t + (math.log(sf) - math.log(q)) * sf / _t_pdf(t, df) if sf > 0 else lo
-        if not lo < new < hi:
-            new = 2.0 * lo if math.isinf(hi) else 0.5 * (lo + hi)
-        if abs(new - t) <= 1e-14 * t:
-            return new
-        t = new
-    return t
-
-
-def _cornish_fisher(z: float, df: float) -> float:
-    """The t quantile's expansion in 1/df around the normal one (A&S 26.7.5)."""
-    if df < 10:
-        return max(z, 1.0)
-    z2 = z * z
-    g = (z * (z2 + 1) / 4, z * ((5 * z2 + 16) * z2 + 3) / 96,
-         z * (((3 * z2 + 19) * z2 + 17) * z2 - 15) / 384,
-         z * ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) / 92160)
-    return z + sum(gk / df ** (k + 1) for k, gk in enumerate(g))
-
-
-def chi2_sf_1dof(x: float) -> float:
-    """P(χ²₁ ≥ x) = erfc(√(x/2))."""
-    return math.erfc(math.sqrt(x / 2.0)) if x > 0 else 1.0
-
-
 # --- spending and boundaries ----------------------------------------------------------
 
 
@@ -266,7 +85,7 @@ def obrien_fleming(t: float, alpha: float) -> float:
         return 0.0
     if t >= 1.0:
         return alpha
-    return 2.0 * norm_sf(norm_isf(alpha / 2.0) / math.sqrt(t))
+    return 2.0 * float(stats.norm.sf(stats.norm.isf(alpha / 2.0) / math.sqrt(t)))
 
 
 Spending = Callable[[float, float], float]
@@ -297,10 +116,10 @@ def _boundaries(ts: tuple[float, ...], alpha: float, method: BoundaryMethod,
     spent = [spending(t, alpha) for t in ts]
     shares = [s - p for s, p in zip(spent, [0.0, *spent[:-1]], strict=True)]
     if method is BoundaryMethod.BONFERRONI:
-        zs = [norm_isf(a / 2.0) if a > 0.0 else math.inf for a in shares]
+        zs = [float(stats.norm.isf(a / 2.0)) if a > 0.0 else math.inf for a in shares]
     else:
         zs = _exact_boundaries(list(ts), shares)
-    return tuple(Boundary(k + 1, t, s, a, z, 2.0 * norm_sf(z))
+    return tuple(Boundary(k + 1, t, s, a, z, 2.0 * float(stats.norm.sf(z)))
                  for k, (t, s, a, z) in enumerate(zip(ts, spent, shares, zs, strict=True)))
 
 
@@ -312,7 +131,7 @@ def _exact_boundaries(ts: list[float], shares: list[float]) -> list[float]:
     state: _Continuation | None = None
     for k in spending:
         if state is None:
-            zs[k] = norm_isf(shares[k] / 2.0)
+            zs[k] = float(stats.norm.isf(shares[k] / 2.0))
         else:
             zs[k] = state.boundary_for(ts[k], shares[k])
         state = _Continuation.after(state, ts[k], zs[k], step)
@@ -348,11 +167,11 @@ class _Continuation:
         weights[0] = weights[-1] = 1.0
         weights *= (z[1] - z[0]) / 3.0
         if prev is None:
-            density = norm_pdf_array(z)
+            density = stats.norm.pdf(z)
         else:
             scale = math.sqrt(t - prev.t)
             arg = (z[:, None] * math.sqrt(t) - prev.z[None, :] * math.sqrt(prev.t)) / scale
-            density = norm_pdf_array(arg) @ prev.mass * (math.sqrt(t) / scale)
+            density = stats.norm.pdf(arg) @ prev.mass * (math.sqrt(t) / scale)
         return _Continuation(t, z, weights * density)
 
     def crossing(self, t: float, c: float) -> tuple[float, float]:
@@ -360,13 +179,14 @@ class _Continuation:
         scale = math.sqrt(t - self.t)
         drift = self.z * math.sqrt(self.t)
         upper, lower = (c * math.sqrt(t) - drift) / scale, (c * math.sqrt(t) + drift) / scale
-        p = float(self.mass @ (norm_sf_array(upper) + norm_sf_array(lower)))
-        dp = -float(self.mass @ (norm_pdf_array(upper) + norm_pdf_array(lower)))
+        p = float(self.mass @ (stats.norm.sf(upper) + stats.norm.sf(lower)))
+        dp = -float(self.mass @ (stats.norm.pdf(upper) + stats.norm.pdf(lower)))
         return p, dp * math.sqrt(t) / scale
 
     def boundary_for(self, t: float, share: float) -> float:
         """The c with crossing(t, c) = share: Newton on log P, kept inside a bracket."""
-        lo, hi = 0.0, norm_isf(share / 2.0)  # the marginal bound: P(|Z_t| >= hi) = share
+        # the marginal bound: P(|Z_t| >= hi) = share
+        lo, hi = 0.0, float(stats.norm.isf(share / 2.0))
         while self.crossing(t, hi)[0] > share:  # only integration error could cause this
             lo, hi = hi, hi + 1.0
         c = hi

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rollout.app.db import CONTACT_COLUMNS, SQLITE, Database, DatabaseError
+from rollout.app.db import CONTACT_COLUMNS, SQLITE, Database
 from rollout.app.ledger import Ledger
 from rollout.app.migrate import (
     MigrateError,
@@ -31,6 +31,7 @@ from rollout.app.migrate import (
     leftovers,
 )
 from rollout.app.migrations import Migration, load_migrations
+from rollout.app.sql import DatabaseError
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
 
 ORDERS = ("stop-then-backup", "backup-then-stop")

@@ -28,9 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rollout.clients.http import VendorError, VercelAPI
-from rollout.rollback.platforms import BUILD_FAILED
+from rollout.clients.errors import VendorError
+from rollout.clients.vercel import VercelAPI
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
+from rollout.rollback.vercel import BUILD_FAILED
 
 # Every invocation: no branch-name guessing, no signing, no line-ending rewriting.
 _CONFIG = ("-c", "init.defaultBranch=main", "-c", "commit.gpgSign=false",

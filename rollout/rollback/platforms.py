@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from rollout.clients.http import NetlifyAPI, PostHogAPI, VendorError, VercelAPI
+from rollout.clients.errors import VendorError
+from rollout.clients.netlify import NetlifyAPI
+from rollout.clients.posthog import PostHogAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
-
-BUILD_FAILED = ("ERROR", "CANCELED")
+from rollout.rollback.vercel import production_env, production_target, wait_alias, wait_ready
 
 
 def disable_posthog_flag(api: PostHogAPI, key: str, how: str = "inactive") -> Procedure:
@@ -63,39 +65,23 @@ def vercel_set_env(api: VercelAPI, project_id: str, key: str, value: str,
             "name": current["name"], "deploymentId": current["uid"], "target": "production"})
     except VendorError as exc:
         raise RollbackFailed("vercel env var + redeploy", str(exc)) from exc
-    ready = yield from _wait_ready(api, str(created["id"]), poll)
+    ready = yield from wait_ready(api, str(created["id"]), poll)
     return {"env_id": env_id, "deployment_id": ready["id"], "from_deployment": current["uid"]}
 
 
 def _env_id(api: VercelAPI, project_id: str, key: str) -> str:
-    body = api.call("GET", f"/v10/projects/{project_id}/env", source="vercel-cli:env:ls")
-    for env in body["envs"]:
-        if env["key"] == key and "production" in env.get("target", []):
-            return str(env["id"])
-    raise RollbackFailed("vercel env var", f"{key} is not set for production")
+    env = production_env(api, project_id)
+    if key not in env:
+        raise RollbackFailed("vercel env var", f"{key} is not set for production")
+    return env[key][0]
 
 
 def _current_production(api: VercelAPI, project_id: str) -> dict[str, Any]:
-    project = api.get_project(project_id)
-    live = (project.get("targets") or {}).get("production") or {}
+    live = production_target(api, project_id)
     for deployment in api.list_production_deployments(project_id):
         if deployment["uid"] == live.get("id"):
             return deployment
     raise RollbackFailed("vercel redeploy", "no deployment holds the production alias")
-
-
-def _wait_ready(api: VercelAPI, deployment_id: str, poll: float) -> Procedure:
-    while True:
-        try:
-            deployment = api.get_deployment(deployment_id)
-        except VendorError as exc:
-            raise RollbackFailed("vercel build", str(exc)) from exc
-        state = deployment["readyState"]
-        if state == "READY":
-            return deployment
-        if state in BUILD_FAILED:
-            raise RollbackFailed("vercel build", f"deployment {deployment_id} ended {state}")
-        yield Wait(poll, f"deployment {deployment_id} is {state}")
 
 
 def vercel_instant_rollback(api: VercelAPI, project_id: str, poll: float = 0.25) -> Procedure:
@@ -114,33 +100,18 @@ def vercel_instant_rollback(api: VercelAPI, project_id: str, poll: float = 0.25)
         api.call("POST", f"/v9/projects/{project_id}/rollback/{deployment['id']}", json={})
     except VendorError as exc:
         raise RollbackFailed("vercel rollback", str(exc)) from exc
-    yield from _wait_alias(api, project_id, str(deployment["id"]), poll)
+    yield from wait_alias(api, project_id, str(deployment["id"]), poll, "vercel rollback")
     return {"deployment_id": deployment["id"], "url": deployment.get("url")}
 
 
 def _previous_production(api: VercelAPI, project_id: str) -> dict[str, Any]:
-    live = (api.get_project(project_id).get("targets") or {}).get("production") or {}
+    live = production_target(api, project_id)
     candidates = [d for d in api.list_production_deployments(project_id)
                   if d["readyState"] == "READY" and d["uid"] != live.get("id")
                   and d["createdAt"] < live.get("createdAt", float("inf"))]
     if not candidates:
         raise RollbackFailed("vercel rollback", "no earlier READY production deployment")
     return max(candidates, key=lambda d: d["createdAt"])
-
-
-def _wait_alias(api: VercelAPI, project_id: str, deployment_id: str,
-                poll: float) -> Generator[Step, None, None]:
-    while True:
-        try:
-            request = api.get_project(project_id, rollback_info=True).get("lastAliasRequest") or {}
-        except VendorError as exc:
-            raise RollbackFailed("vercel rollback status", str(exc)) from exc
-        status = request.get("jobStatus")
-        if request.get("toDeploymentId") == deployment_id and status == "succeeded":
-            return
-        if status == "failed":
-            raise RollbackFailed("vercel rollback", "alias job failed")
-        yield Wait(poll, f"alias job {status}")
 
 
 def netlify_env_var_disable(api: NetlifyAPI, site_id: str, poll: float = 5.0) -> Procedure:
@@ -252,5 +223,5 @@ def vercel_hotfix(api: VercelAPI, project_id: str, version: str, poll: float = 5
             "meta": {"version": version}})
     except VendorError as exc:
         raise RollbackFailed("vercel hotfix deploy", str(exc)) from exc
-    ready = yield from _wait_ready(api, str(created["id"]), poll)
+    ready = yield from wait_ready(api, str(created["id"]), poll)
     return {"deployment_id": ready["id"], "version": version}

@@ -33,7 +33,7 @@ from fakes.common.clock import Clock, to_datetime
 from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
 from fakes.slack.backend import SlackBackend
 from fakes.statuspage.backend import StatuspageBackend
-from rollout.clients.http import VendorError
+from rollout.clients.errors import VendorError
 from rollout.incident import comms
 from rollout.incident.decision import Decision, Severity
 from rollout.incident.escalation import (

@@ -29,12 +29,12 @@ from rollout.release.plan import (
     LookCall,
     Move,
     call_look,
-    ensure_live,
     set_exposure_posthog,
     set_exposure_vercel,
 )
 from rollout.rollback.platforms import vercel_hotfix
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.rollback.vercel import ensure_live
 from sim.drills.paths import start
 from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
 from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic

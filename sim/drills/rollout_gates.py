@@ -15,18 +15,11 @@ from typing import Any
 import numpy as np
 
 from fakes.common.clock import to_datetime
-from rollout.release.abtest import (
-    Arms,
-    Counts,
-    GateDecision,
-    Look,
-    Plan,
-    Sample,
-    phase1_gate,
-    phase2_gate,
-    phase3_gate,
-)
-from rollout.release.plan import SentryAPI, incident_issue, new_critical_issues
+from rollout.clients.sentry import SentryAPI
+from rollout.release.abtest import Look, Plan
+from rollout.release.gates import GateDecision, phase1_gate, phase2_gate, phase3_gate
+from rollout.release.plan import incident_issue, new_critical_issues
+from rollout.release.samples import Arms, Counts, Sample
 from rollout.release.sequential import BoundaryMethod
 from sim.drills.rollout_traffic import NEW, OLD, AnalyticsStore
 from sim.scenario.rollout import Phase, RolloutPlan

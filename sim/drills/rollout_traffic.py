@@ -24,7 +24,8 @@ import numpy as np
 
 from fakes.posthog.backend import PostHogBackend
 from fakes.sentry.backend import SentryBackend
-from rollout.release.abtest import Z95, Counts, Sample
+from rollout.release.comparisons import Z95
+from rollout.release.samples import Counts, Sample
 from sim.scenario.model import ErrorSpike, Latency, Scenario
 from sim.scenario.rollout import RolloutPlan
 from sim.world.population import Population

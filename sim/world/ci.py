@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from fakes.common.clock import Clock, from_iso
-from rollout.clients.http import VendorError, VercelAPI
+from rollout.clients.errors import VendorError
+from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import Git, GitError
 
 ZERO_SHA = "0" * 40

@@ -29,7 +29,9 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
-from rollout.clients.http import NetlifyAPI, PostHogAPI, VercelAPI
+from rollout.clients.netlify import NetlifyAPI
+from rollout.clients.posthog import PostHogAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
 from sim.rng import Streams
 from sim.scenario.model import Scenario
@@ -166,7 +168,7 @@ class World(Backends):
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)
 
     def docker_api(self) -> Any:
-        from rollout.rollback.docker import DockerEngine
+        from rollout.clients.docker import DockerEngine
 
         return DockerEngine(self.http, DOCKER)
 

@@ -17,14 +17,11 @@ from typing import Any
 import simpy
 
 from fakes.pulse.backend import DEFAULT_API_KEY
+from rollout.app.pulse.client import PulseContactService
+from rollout.app.pulse.mapping import DEFAULT_MAPPING
 from rollout.app.pulse.response import Scenario3Actions, respond_to_sync_issue, scenario3_triggered
-from rollout.app.pulse.service import (
-    DEFAULT_MAPPING,
-    SYNC_ENV,
-    InMemoryContactStore,
-    PulseContactService,
-    PulseSyncService,
-)
+from rollout.app.pulse.store import InMemoryContactStore
+from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
 from rollout.rollback.steps import Procedure, Step, Wait
 from sim.journal import Journal

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rollout.clients.http import VendorError
+from rollout.clients.errors import VendorError
 from rollout.incident import comms
 from rollout.incident.decision import Severity
 

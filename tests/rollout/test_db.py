@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from rollout.app.db import BadInput, Database, DatabaseError, open_database
+from rollout.app.db import Database, open_database
 from rollout.app.migrate import applied_versions, migrate_up, rollback
+from rollout.app.sql import BadInput, DatabaseError
 
 
 def fill(db: Database) -> None:

@@ -17,7 +17,8 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.docker import DockerBackend, build_app, compose_config
-from rollout.rollback.docker import DockerEngine, docker_compose_rollback
+from rollout.clients.docker import DockerEngine
+from rollout.rollback.docker import docker_compose_rollback
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.world.transport import InProcessTransport
 
@@ -165,7 +166,7 @@ def test_the_procedure_runs_over_tcp_against_an_engine_that_blocks_like_dockerd(
     """Served on 127.0.0.1 in follow mode (pull and stop return when done, as a real daemon
     does) on a 100× wall clock, ``run_blocking`` rolls back through ``engine_for``."""
     from fakes.common.clock import WallClock
-    from rollout.rollback.docker import engine_for
+    from rollout.clients.docker import engine_for
     from rollout.rollback.steps import run_blocking
     from tests.servers import serve_in_thread
 

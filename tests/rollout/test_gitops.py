@@ -18,7 +18,7 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.vercel import VercelBackend, build_app
-from rollout.clients.http import VercelAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import force_push_previous_tag, git_revert
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed
 from sim.world.apprepo import PROTECTED, AppRepo, create_app_repo

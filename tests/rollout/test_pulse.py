@@ -1,4 +1,4 @@
-"""The Pulse sync (``rollout.app.pulse.service``) against the fake Pulse, served in-process.
+"""The Pulse sync (``rollout.app.pulse``) against the fake Pulse, served in-process.
 
 Each test builds a ``Drill``: a seeded fake Pulse on a ``ManualClock``, the real client
 and sync service talking to it over ``sim.world.transport.InProcessTransport``. Procedures are
@@ -15,19 +15,17 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.pulse import DEFAULT_API_KEY, PulseBackend, RateLimit, build_app
-from rollout.app.pulse.service import (
+from rollout.app.pulse.client import PulseContactService
+from rollout.app.pulse.mapping import (
     DEFAULT_MAPPING,
-    SYNC_ENV,
-    InMemoryContactStore,
-    PulseContactService,
-    PulseSyncService,
-    env_enabled,
     is_email,
     is_name,
     is_phone,
     is_text,
     parse_time,
 )
+from rollout.app.pulse.store import InMemoryContactStore
+from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService, env_enabled
 from rollout.rollback.steps import Manual, Step, Wait
 from sim.world.transport import InProcessTransport
 

@@ -18,7 +18,7 @@ from rollout.app.pulse.response import (
     respond_to_sync_issue,
     scenario3_triggered,
 )
-from rollout.app.pulse.service import SYNC_ENV
+from rollout.app.pulse.sync import SYNC_ENV
 from rollout.rollback.steps import Manual, Wait
 
 

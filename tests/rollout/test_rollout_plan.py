@@ -18,12 +18,13 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app as build_sentry_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as build_vercel_app
-from rollout.clients.http import PostHogAPI, VercelAPI
-from rollout.release.abtest import Counts, GateDecision
+from rollout.clients.posthog import PostHogAPI
+from rollout.clients.sentry import SentryAPI
+from rollout.clients.vercel import VercelAPI
+from rollout.release.gates import GateDecision
 from rollout.release.plan import (
     Exposure,
     Move,
-    SentryAPI,
     call_look,
     incident_issue,
     new_critical_issues,
@@ -31,6 +32,7 @@ from rollout.release.plan import (
     set_exposure_vercel,
     vercel_rollback_to,
 )
+from rollout.release.samples import Counts
 from rollout.rollback.steps import Manual, Procedure
 from sim.world.transport import InProcessTransport
 

@@ -15,7 +15,7 @@ import pytest
 
 from fakes.common.clock import ManualClock
 from fakes.vercel import VercelBackend, build_app
-from rollout.clients.http import VercelAPI
+from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import Git
 from sim.world.apprepo import AppRepo, create_app_repo
 from sim.world.ci import CIPipeline

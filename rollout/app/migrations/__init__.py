@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rollout.app.db import POSTGRESQL, SQLITE, split_sql
+from rollout.app.db import POSTGRESQL, SQLITE
+from rollout.app.sql import split_sql
 
 HERE = Path(__file__).resolve().parent
 DIALECTS = (SQLITE, POSTGRESQL)

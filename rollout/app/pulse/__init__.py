@@ -1,3 +1,3 @@
-"""The app's Pulse integration: the client, the mapping, the sync service and the Scenario
-3 response.
+"""The app's Pulse integration: the client, the entity mapping, the contact store, the sync
+service and its status, and the Scenario 3 response.
 """

@@ -24,16 +24,10 @@ from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from rollout.app.pulse.service import (
-    API_KINDS,
-    SYNC_ENV,
-    ConnectionCheck,
-    EntityMapping,
-    PulseContactService,
-    PulseSyncService,
-    Swap,
-    SyncStatus,
-)
+from rollout.app.pulse.client import API_KINDS, ConnectionCheck, PulseContactService
+from rollout.app.pulse.mapping import EntityMapping, Swap
+from rollout.app.pulse.status import SyncStatus
+from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService
 from rollout.rollback.steps import Manual, Procedure, Step, Wait
 
 FAILURE_RATE = 0.5  # "Sync failures > 50%"
