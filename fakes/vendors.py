@@ -1,5 +1,5 @@
 """Every fake vendor, in one list: the drill world, the incident commander and
-``drill serve`` all stand vendors up from ``VENDORS`` (``fakes.common.vendor.Vendor``).
+``drill serve`` all stand vendors up from ``VENDORS`` (``fakes.common.descriptor.Vendor``).
 
 The order is ``drill serve``'s port order (``--port-base`` + index). The Contacts app
 comes after the vendors whose state it serves. Adding a fake vendor: its package with
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes.common.vendor import Vendor
+from fakes.common.descriptor import Vendor
 from fakes.contacts.vendor import CONTACTS
 from fakes.docker.vendor import DOCKER
 from fakes.netlify.vendor import NETLIFY

@@ -1,12 +1,14 @@
 """``drill serve``: every fake as a live local service, for rehearsing with the real clients.
 
-Starts the runbook's world (the same seeding a drill uses: a Vercel project with a
-previous and a current READY production deployment, the PostHog flag, a Sentry project
-with the scenario's alert rule, …) on the wall clock or a scaled clock, each fake on its
-own loopback port, with its fault-injection control plane under ``/_fake/``. Once every
-fake listens it prints the base URLs and credentials and writes a ready-to-source env
-file (atomically). Backends' periodic work (Sentry's alert evaluation) runs as asyncio
-tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down cleanly.
+Starts every vendor of the registry (``fakes.vendors.VENDORS``), seeded as the runbook's
+world by the same descriptors a drill uses (a Vercel project with a previous and a
+current READY production deployment, the PostHog flag, a Sentry project with the
+scenario's alert rule, the Docker host, …) on the wall clock or a scaled clock, each
+fake on its own loopback port, with its fault-injection control plane under ``/_fake/``.
+Once every fake listens it prints the base URLs and credentials and writes a
+ready-to-source env file (atomically). Backends' periodic work (Sentry's alert
+evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down
+cleanly.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import httpx
 import uvicorn
 
 from fakes.common.clock import WallClock
+from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.faults import FaultInjector, install
-from fakes.common.vendor import Delivery, Job, Start, Timings, Vendor
 from fakes.vendors import VENDORS
 from sim.rng import Streams
 from sim.scenario.model import Scenario

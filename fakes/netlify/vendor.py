@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.common.vendor import DAY, PROJECT_NAME, RunbookScenario, Start, Timings, Vendor
+from fakes.common.descriptor import DAY, PROJECT_NAME, RunbookScenario, Start, Timings, Vendor
 from fakes.netlify.backend import NetlifyBackend
 from fakes.vercel.vendor import release_meta
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.common.vendor import Start, Vendor
+from fakes.common.descriptor import Start, Vendor
 from fakes.posthog.backend import PostHogBackend
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.common.vendor import RunbookScenario, Start, Vendor
+from fakes.common.descriptor import RunbookScenario, Start, Vendor
 from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
 
 if TYPE_CHECKING:

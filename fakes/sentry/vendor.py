@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.common.vendor import Delivery, Job, Start, Timings, Vendor
+from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.sentry.backend import SentryBackend
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fakes.common.vendor import Start, Vendor
+from fakes.common.descriptor import Start, Vendor
 from fakes.slack.backend import SlackBackend
 
 if TYPE_CHECKING:

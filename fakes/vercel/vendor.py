@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fakes.common.vendor import DAY, PROJECT_NAME, Start, Timings, Vendor
+from fakes.common.descriptor import DAY, PROJECT_NAME, Start, Timings, Vendor
 from fakes.vercel.backend import VercelBackend
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from fakes.common.vendor import DAY
+from fakes.common.descriptor import DAY
 from fakes.contacts.backend import LiveBuild
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 import httpx
 
 from fakes.common.clock import Clock
+from fakes.common.descriptor import Start, Vendor
 from fakes.common.faults import FaultInjector
-from fakes.common.vendor import Start, Vendor
 from fakes.contacts.backend import ContactsBackend, LiveBuild
 from fakes.contacts.vendor import CONTACTS as CONTACTS_APP
 from fakes.docker.backend import DockerBackend

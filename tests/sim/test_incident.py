@@ -15,7 +15,7 @@ import pytest
 import simpy
 
 from fakes.common.clock import DEFAULT_EPOCH, to_datetime
-from fakes.common.vendor import Start
+from fakes.common.descriptor import Start
 from fakes.sentry.alerts import sign
 from rollout.incident import comms
 from rollout.incident.decision import Decision, decide
