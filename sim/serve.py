@@ -1,12 +1,14 @@
 """``drill serve``: every fake as a live local service, for rehearsing with the real clients.
 
-Starts the runbook's world (the same seeding a drill uses: a Vercel project with a
-previous and a current READY production deployment, the PostHog flag, a Sentry project
-with the scenario's alert rule, …) on the wall clock or a scaled clock, each fake on its
-own loopback port, with its fault-injection control plane under ``/_fake/``. Once every
-fake listens it prints the base URLs and credentials and writes a ready-to-source env
-file (atomically). Backends' periodic work (Sentry's alert evaluation) runs as asyncio
-tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down cleanly.
+Starts every vendor of the registry (``fakes.vendors.VENDORS``), seeded as the runbook's
+world by the same descriptors a drill uses (a Vercel project with a previous and a
+current READY production deployment, the PostHog flag, a Sentry project with the
+scenario's alert rule, the Docker host, …) on the wall clock or a scaled clock, each
+fake on its own loopback port, with its fault-injection control plane under ``/_fake/``.
+Once every fake listens it prints the base URLs and credentials and writes a
+ready-to-source env file (atomically). Backends' periodic work (Sentry's alert
+evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down
+cleanly.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ import httpx
 import uvicorn
 
 from fakes.common.clock import WallClock
+from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.faults import FaultInjector, install
+from fakes.vendors import VENDORS
 from sim.rng import Streams
 from sim.scenario.model import Scenario
-from sim.world.fakes import NETLIFY_TOKEN, VERCEL_TOKEN, Backends, seed_backends, seed_netlify
+from sim.world.fakes import World, seed_world
 from sim.world.population import build_population
-
-Job = tuple[str, float, Callable[[], Any]]
 
 
 @dataclass
@@ -44,11 +46,10 @@ class Service:
     app: Any
     env: Callable[[str], dict[str, str]]
     jobs: list[Job] = field(default_factory=list)
-    drain: Callable[[], list[Any]] | None = None
+    drain: Callable[[], list[Delivery]] | None = None
     tls: tuple[str, str] | None = None
     shared_faults: bool = True  # False: the fake has its own /_fake/faults
-    timings: dict[str, tuple[Callable[[], float], Callable[[float], None]]] = \
-        field(default_factory=dict)
+    timings: Timings = field(default_factory=dict)
 
 
 class _Server(uvicorn.Server):
@@ -60,108 +61,39 @@ class _Server(uvicorn.Server):
 
 
 def build_services(scenario: Scenario, clock: WallClock, workdir: Path) -> list[Service]:
-    """The fakes of the runbook's world for ``scenario``, on ``clock``."""
+    """Every registry vendor, seeded as the runbook's world for ``scenario`` on ``clock``
+    (those a drill of it has, as the drill has them; the others as their descriptors
+    seed them), in registry order (port ``--port-base`` + index)."""
     streams = Streams(scenario.seed)
     p = scenario.population
     population = build_population(streams.get("population"), min(p.users, 100_000),
                                   min(p.internal_users, p.users), p.activity_sigma)
-    b = seed_backends(scenario, clock, streams, population.internal_ids(), None)
-    return [_vercel(b), _netlify(scenario, clock, streams), _posthog(b), _sentry(b),
-            _pulse(clock, scenario.seed), _slack(clock), _statuspage(clock),
-            _pagerduty(clock, workdir), _contacts(b)]
+    world = seed_world(scenario, clock, streams, population.internal_ids(), None)
+    start = Start(clock, scenario, streams.get)
+    return [_service(v, i, _backend(world, v, start), workdir) for i, v in enumerate(VENDORS)]
 
 
-def _vercel(b: Backends) -> Service:
-    from fakes.vercel.router import build_app
-
-    v = b.vercel
-    return Service("vercel", 0, build_app(v), lambda url: {
-        "VERCEL_API_URL": url, "VERCEL_TOKEN": VERCEL_TOKEN, "VERCEL_ORG_ID": v.team.id,
-        "VERCEL_PROJECT_ID": b.project_id},
-        timings={"alias_propagation": (lambda: v.alias_propagation,
-                                       lambda x: setattr(v, "alias_propagation", x)),
-                 "build_time": (lambda: float(v.build_time()),
-                                lambda x: setattr(v, "build_time", lambda: x)),
-                 "queue_time": (lambda: float(v.queue_time()),
-                                lambda x: setattr(v, "queue_time", lambda: x))})
+def _backend(world: World, vendor: Vendor[Any], start: Start) -> Any:
+    """The world's backend of ``vendor``, or one its descriptor creates when a drill of
+    this scenario has no such vendor (Netlify on the Vercel platform, …)."""
+    backend = world.backend(vendor)
+    return vendor.create(start) if backend is None else backend
 
 
-def _netlify(scenario: Scenario, clock: WallClock, streams: Streams) -> Service:
-    from fakes.netlify.router import build_app
+def _service(vendor: Vendor[Any], offset: int, backend: Any, workdir: Path) -> Service:
+    tls, extra = None, {}
+    if vendor.ca_cert_env is not None:
+        from fakes.pagerduty.tls import make_self_signed_cert
 
-    netlify, site_id = seed_netlify(scenario, clock, streams)
-    return Service("netlify", 1, build_app(netlify), lambda url: {
-        "NETLIFY_API_URL": url, "NETLIFY_AUTH_TOKEN": NETLIFY_TOKEN, "NETLIFY_SITE_ID": site_id},
-        timings={"publish_propagation": (lambda: netlify.publish_propagation,
-                                         lambda x: setattr(netlify, "publish_propagation", x))})
-
-
-def _pulse(clock: WallClock, seed: int) -> Service:
-    from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
-    from fakes.pulse.router import build_app
-
-    pulse = PulseBackend(clock, seed)
-    return Service("pulse", 4, build_app(pulse), lambda url: {
-        "PULSE_API_URL": url + "/v1", "PULSE_API_KEY": DEFAULT_API_KEY}, shared_faults=False)
-
-
-def _posthog(b: Backends) -> Service:
-    from fakes.posthog.router import build_app
-
-    ph = b.posthog
-    return Service("posthog", 2, build_app(ph), lambda url: {
-        "POSTHOG_HOST": url, "POSTHOG_PROJECT_API_KEY": ph.project_api_key,
-        "POSTHOG_PERSONAL_API_KEY": ph.personal_api_key})
-
-
-def _sentry(b: Backends) -> Service:
-    from fakes.sentry.router import build_app
-
-    s = b.sentry
-    return Service("sentry", 3, build_app(s), lambda url: {
-        "SENTRY_DSN": s.dsn(url), "SENTRY_URL": url, "SENTRY_AUTH_TOKEN": s.auth_token,
-        "SENTRY_ORG": s.org, "SENTRY_PROJECT": s.project_slug},
-        jobs=s.periodic_jobs(), drain=s.drain_webhooks,
-        timings={"evaluation_interval": (lambda: s.evaluation_interval,
-                                         lambda x: setattr(s, "evaluation_interval", x))})
-
-
-def _slack(clock: WallClock) -> Service:
-    from fakes.slack.backend import SlackBackend
-    from fakes.slack.router import build_app
-
-    slack = SlackBackend(clock)
-    return Service("slack", 5, build_app(slack),
-                   lambda url: {"SLACK_WEBHOOK_URL": url + slack.default_webhook})
-
-
-def _statuspage(clock: WallClock) -> Service:
-    from fakes.statuspage.backend import StatuspageBackend
-    from fakes.statuspage.router import build_app
-
-    sp = StatuspageBackend(clock)
-    return Service("statuspage", 6, build_app(sp), lambda url: {
-        "STATUSPAGE_API_URL": url + "/v1", "STATUSPAGE_API_KEY": sp.api_key,
-        "STATUSPAGE_PAGE_ID": sp.default_page_id})
-
-
-def _pagerduty(clock: WallClock, workdir: Path) -> Service:
-    from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
-    from fakes.pagerduty.router import build_app
-    from fakes.pagerduty.tls import make_self_signed_cert
-
-    pd = PagerDutyBackend(clock)
-    cert, key = make_self_signed_cert(workdir)
-    return Service("pagerduty", 7, build_app(pd), lambda url: {
-        "PAGERDUTY_EVENTS_URL": url, "PAGERDUTY_ROUTING_KEY": DEFAULT_ROUTING_KEY,
-        "PAGERDUTY_CA_CERT": str(cert)}, tls=(str(cert), str(key)))
-
-
-def _contacts(b: Backends) -> Service:
-    from fakes.contacts.router import build_app
-
-    return Service("contacts", 8, build_app(b.contacts_backend()),
-                   lambda url: {"CONTACTS_APP_URL": url})
+        cert, key = make_self_signed_cert(workdir)
+        tls, extra = (str(cert), str(key)), {vendor.ca_cert_env: str(cert)}
+    webhooks = vendor.webhooks
+    return Service(vendor.name, offset, vendor.app(backend, True),
+                   lambda url: {**vendor.env(backend, url), **extra},
+                   jobs=vendor.jobs(backend),
+                   drain=None if webhooks is None else lambda: webhooks(backend),
+                   tls=tls, shared_faults=not vendor.own_faults,
+                   timings=vendor.timings(backend) if vendor.timings else {})
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -222,7 +154,8 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     await asyncio.gather(*tasks, *jobs, return_exceptions=True)
 
 
-async def _periodic(job: Job, drain: Callable[[], list[Any]] | None, clock: WallClock) -> None:
+async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,
+                    clock: WallClock) -> None:
     """Run ``job`` every period of virtual time, then deliver any webhooks it queued."""
     _, interval, run = job
     while True:
@@ -232,7 +165,7 @@ async def _periodic(job: Job, drain: Callable[[], list[Any]] | None, clock: Wall
             await _deliver(drain)
 
 
-async def _deliver(drain: Callable[[], list[Any]]) -> None:
+async def _deliver(drain: Callable[[], list[Delivery]]) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         for hook in drain():
             with contextlib.suppress(httpx.HTTPError):

@@ -13,8 +13,8 @@ hook may be called from inside an in-process ASGI handler (the pager hears alert
 
 Journal records: ``comms_slack``, ``comms_statuspage``, ``comms_pagerduty`` (each send,
 with its content), ``notified`` and ``escalated`` (who, why, by which channel) and
-``comms_failed`` (a send a vendor refused: the drill goes on). ``CommsFakes`` builds the
-three fakes and the endpoints the commander takes.
+``comms_failed`` (a send a vendor refused: the drill goes on). The three fakes and the
+endpoints the commander takes come from the drill world (``sim.world.fakes.CommsFakes``).
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ import numpy as np
 import simpy
 
 from fakes.common.clock import Clock, to_datetime
-from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
-from fakes.slack.backend import SlackBackend
-from fakes.statuspage.backend import StatuspageBackend
 from rollout.clients.errors import VendorError
 from rollout.incident import comms
 from rollout.incident.decision import Decision, Severity
@@ -49,9 +46,6 @@ from rollout.incident.escalation import (
 )
 from sim.journal import Journal
 
-SLACK = "http://slack.drill"
-STATUSPAGE = "http://statuspage.drill"
-PAGERDUTY = "http://pagerduty.drill"
 ENDPOINT_KEYS = ("slack_webhook_url", "statuspage_base", "statuspage_api_key",
                  "statuspage_page_id", "pagerduty_base", "pagerduty_routing_key")
 AckDelay = Callable[[np.random.Generator], float | None]
@@ -397,34 +391,3 @@ class IncidentCommander:
 
     def _now(self) -> datetime:
         return to_datetime(self.clock)
-
-
-@dataclass
-class CommsFakes:
-    """The Slack, Statuspage and PagerDuty fakes of a drill, on its clock."""
-
-    slack: SlackBackend
-    statuspage: StatuspageBackend
-    pagerduty: PagerDutyBackend
-
-    @classmethod
-    def create(cls, clock: Clock) -> CommsFakes:
-        return cls(SlackBackend(clock), StatuspageBackend(clock), PagerDutyBackend(clock))
-
-    def app_specs(self) -> dict[str, tuple[Callable[[Any], Any], Any, None]]:
-        """Host → (app builder, backend, fault injector), as ``sim.world.fakes`` wires apps."""
-        from fakes.pagerduty.router import build_app as pagerduty_app
-        from fakes.slack.router import build_app as slack_app
-        from fakes.statuspage.router import build_app as statuspage_app
-
-        return {"slack.drill": (slack_app, self.slack, None),
-                "statuspage.drill": (statuspage_app, self.statuspage, None),
-                "pagerduty.drill": (pagerduty_app, self.pagerduty, None)}
-
-    def endpoints(self) -> dict[str, str]:
-        """What ``IncidentCommander`` takes to reach these fakes."""
-        return {"slack_webhook_url": SLACK + self.slack.default_webhook,
-                "statuspage_base": STATUSPAGE + "/v1",
-                "statuspage_api_key": self.statuspage.api_key,
-                "statuspage_page_id": self.statuspage.default_page_id,
-                "pagerduty_base": PAGERDUTY, "pagerduty_routing_key": DEFAULT_ROUTING_KEY}

@@ -242,6 +242,7 @@ class Drill:
     def _ci(self) -> Generator[simpy.Event, Any, None]:
         """Host the CI pipeline: poll it every tick, or right when its next build is due."""
         ci = self.world.ci
+        assert ci is not None, "started only when the world has CI"
         while True:
             for event in ci.poll():
                 self.journal.add(event.kind, at=round(event.at, 3),

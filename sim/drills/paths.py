@@ -41,6 +41,7 @@ def _git_revert(world: World, spec: Responder) -> Procedure:
     from rollout.rollback.git import git_revert
 
     repo = world.app_repo
+    assert repo is not None, "git paths attach the app repo"
     return git_revert(repo.git(world.vercel.clock), world.vercel_api(), world.project_id,
                       world.releases[1], poll=spec.poll_interval)
 
@@ -49,6 +50,7 @@ def _git_force_push(world: World, spec: Responder) -> Procedure:
     from rollout.rollback.git import force_push_previous_tag
 
     repo = world.app_repo
+    assert repo is not None, "git paths attach the app repo"
     return force_push_previous_tag(repo.git(world.vercel.clock), world.vercel_api(),
                                    world.project_id, world.releases[0],
                                    as_written=spec.force_push_as_written,

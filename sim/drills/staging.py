@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from fakes.common.descriptor import DAY
 from fakes.contacts.backend import LiveBuild
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to
@@ -34,7 +35,7 @@ from sim.results.run import SectionedResult
 from sim.rng import Streams
 from sim.scenario.model import Scenario, required_section
 from sim.world.clock import SimClock
-from sim.world.fakes import CONTACTS, DAY, build_world
+from sim.world.fakes import CONTACTS, build_world
 from sim.world.faults import FaultSchedule
 from sim.world.population import build_population
 from sim.world.procedures import drive

@@ -15,18 +15,21 @@ import pytest
 import simpy
 
 from fakes.common.clock import DEFAULT_EPOCH, to_datetime
+from fakes.common.descriptor import Start
 from fakes.sentry.alerts import sign
 from rollout.incident import comms
 from rollout.incident.decision import Decision, decide
 from sim.drills.commander import (
-    CommsFakes,
     IncidentCommander,
     IncidentSpec,
     acks_after,
     nobody_acks,
 )
 from sim.journal import Journal
+from sim.rng import Streams
+from sim.scenario.model import Scenario
 from sim.world.clock import SimClock
+from sim.world.fakes import CommsFakes
 from sim.world.pager import Pager, build_pager_app
 from sim.world.transport import InProcessTransport
 
@@ -73,7 +76,7 @@ def drill() -> Iterator[Callable[..., Harness]]:
         env = simpy.Environment()
         clock = SimClock(env, DEFAULT_EPOCH)
         journal = Journal(clock)
-        fakes = CommsFakes.create(clock)
+        fakes = comms_fakes(clock)
         transport = InProcessTransport({host: build(backend) for host, (build, backend, _)
                                         in fakes.app_specs().items()})
         http = httpx.Client(transport=transport, timeout=None)
@@ -87,6 +90,11 @@ def drill() -> Iterator[Callable[..., Harness]]:
     for http, transport in opened:
         http.close()
         transport.close()
+
+
+def comms_fakes(clock: SimClock) -> CommsFakes:
+    """The incident's three fakes as a drill world creates them."""
+    return CommsFakes.create(Start(clock, Scenario(name="incident"), Streams(7).get))
 
 
 def _rollback(path: str = "vercel-rollback") -> Decision:
@@ -264,7 +272,7 @@ def test_hooks_may_be_called_from_inside_the_pagers_webhook_handler() -> None:
     env = simpy.Environment()
     clock = SimClock(env, DEFAULT_EPOCH)
     journal = Journal(clock)
-    fakes = CommsFakes.create(clock)
+    fakes = comms_fakes(clock)
     commanders: list[IncidentCommander] = []
     apps = {host: build(backend) for host, (build, backend, _) in fakes.app_specs().items()}
     apps["pager.drill"] = build_pager_app(Pager("secret", lambda p: commanders[0].on_alert(p),

@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.vendors import VENDORS
+
 
 def read_env(path: Path) -> dict[str, str]:
     env = {}
@@ -92,6 +94,50 @@ def test_env_file_points_real_tools_at_every_fake(served: tuple[subprocess.Popen
                              "payload": {"summary": "drill", "source": "drill",
                                          "severity": "critical"}})
     assert event.status_code == 202 and event.json()["dedup_key"]
+
+
+def banner_urls(proc: subprocess.Popen[str]) -> dict[str, str]:
+    """Service name → base URL, from the banner ``drill serve`` prints once all listen."""
+    assert proc.stdout is not None
+    urls: dict[str, str] = {}
+    for line in proc.stdout:
+        if "fault control plane" in line:
+            break
+        name, _, url = line.strip().partition(" ")
+        if url.strip().startswith(("http://", "https://")):
+            urls[name] = url.strip()
+    return urls
+
+
+def test_every_registry_vendor_is_served_and_answers(
+        served: tuple[subprocess.Popen[str], dict[str, str]]) -> None:
+    """Rule: ``drill serve`` serves each entry of ``fakes.vendors.VENDORS`` (Docker too),
+    each one answers its ``/_fake/faults`` control plane, over TLS when its descriptor
+    says so, and the env file holds the variables its descriptor declares."""
+    proc, env = served
+    urls = banner_urls(proc)
+    assert sorted(urls) == sorted(v.name for v in VENDORS)
+    for vendor in VENDORS:
+        url = urls[vendor.name]
+        assert url.startswith("https://" if vendor.tls else "http://"), vendor.name
+        verify = ssl.create_default_context(cafile=env[vendor.ca_cert_env]) \
+            if vendor.ca_cert_env else True
+        assert httpx.get(url + "/_fake/faults", verify=verify).status_code == 200, vendor.name
+
+
+def test_docker_host_reaches_the_seeded_engine(served: tuple[subprocess.Popen[str],
+                                                             dict[str, str]]) -> None:
+    """Rule: ``DOCKER_HOST`` points the Docker client at the fake Engine, which runs the
+    runbook's ``logos-vision-crm:current`` container."""
+    from rollout.rollback.docker import engine_for
+
+    _, env = served
+    assert env["DOCKER_HOST"].startswith("tcp://127.0.0.1:")
+    engine = engine_for(env["DOCKER_HOST"])
+    with engine.http:
+        assert engine.ping()
+        images = [c["Image"] for c in engine.list_containers()]
+    assert "logos-vision-crm:current" in images
 
 
 def test_fault_control_plane_is_live(served: tuple[subprocess.Popen[str],
