@@ -129,7 +129,7 @@ def test_docker_host_reaches_the_seeded_engine(served: tuple[subprocess.Popen[st
                                                              dict[str, str]]) -> None:
     """Rule: ``DOCKER_HOST`` points the Docker client at the fake Engine, which runs the
     runbook's ``logos-vision-crm:current`` container."""
-    from rollout.rollback.docker import engine_for
+    from rollout.clients.docker import engine_for
 
     _, env = served
     assert env["DOCKER_HOST"].startswith("tcp://127.0.0.1:")
