@@ -1,7 +1,8 @@
 """The gradual-rollout drill: the runbook's three phases in virtual weeks, gate by gate.
 
-``run_rollout`` builds the fakes, the population and the rollout traffic on one SimPy
-clock and runs the team's plan (``rollout.release.plan``): each phase changes the
+``RolloutDrill`` stands on the drill skeleton (``sim.drills.skeleton``: the fakes, the
+population and the responder on one SimPy clock), adds the rollout traffic and runs the
+team's plan (``rollout.release.plan``): each phase changes the
 exposure through the real control plane (Vercel env + build in ``percentage`` mode, the
 PostHog flag in ``remote`` mode), then looks on schedule; each look reads the fakes
 (``sim.drills.rollout_gates``), asks the phase's gate, journals the decision with its reasons and
@@ -34,21 +35,15 @@ from rollout.release.plan import (
     set_exposure_vercel,
 )
 from rollout.rollback.platforms import vercel_hotfix
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.rollback.steps import Procedure
 from sim.drills.paths import start
 from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
 from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic
-from sim.journal import Journal
+from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import Measure, Metrics, measure
 from sim.results.run import SectionedResult
-from sim.rng import Streams
 from sim.scenario.model import ErrorSpike, Scenario, required_section
 from sim.scenario.rollout import Phase
-from sim.world.clock import SimClock
-from sim.world.fakes import build_world
-from sim.world.faults import FaultSchedule
-from sim.world.population import build_population
-from sim.world.procedures import drive
 from sim.world.served import ServedState, ServedStateCache
 
 Faults = tuple[ErrorSpike | None, ErrorSpike | None]
@@ -60,36 +55,21 @@ def run_rollout(scenario: Scenario, seed: int | None = None) -> SectionedResult:
     Raises ScenarioError when the scenario has no ``rollout`` section or breaks a rule
     that spans sections.
     """
-    drill = RolloutDrill(scenario, scenario.seed if seed is None else seed)
-    try:
-        return drill.run()
-    finally:
-        drill.world.close()
+    return RolloutDrill(scenario, scenario.seed if seed is None else seed).run_and_close()
 
 
-class RolloutDrill:
+class RolloutDrill(DrillSkeleton[SectionedResult]):
     """The traffic and the team of one rollout drill, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.plan, self.seed = scenario, required_section(scenario, "rollout"), seed
-        self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
-        self.journal = Journal(self.clock)
-        p = scenario.population
-        self.population = build_population(self.streams.get("population"), p.users,
-                                           p.internal_users, p.activity_sigma)
-        self.faults = FaultSchedule(scenario)
-        self.world = build_world(scenario, self.clock, self.streams,
-                                 self.population.internal_ids(), self._alert, self._rejected,
-                                 self.faults)
+        self.plan = required_section(scenario, "rollout")
+        super().__init__(scenario, seed)
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         rows = math.ceil(scenario.horizon / scenario.tick) + 1
         self.traffic = RolloutTraffic(scenario, self.plan, self.population,
                                       self.streams.get("traffic"), rows)
         self.reader = GateReader(self.world, self.traffic.store, self.population.is_internal,
                                  self.plan, scenario.monitoring.environment)
-        self.rng = self.streams.get("responder")
         self.t0, self.state = 0.0, self._served(0.0)
         self.exposure_pct: float | None = None
         self.incident: str | None = None  # "first" | "repeat" while users get a faulty page
@@ -111,7 +91,6 @@ class RolloutDrill:
                          users=self.population.size, flag_mode=self.s.flag.mode,
                          drill="rollout", phases=[ph.name for ph in self.plan.phases])
         self._watch(0.0)
-        self.stop = self.env.event()
         for process in (self._traffic(), self._team(), self._horizon()):
             self.env.process(process)
         self.env.run(until=self.stop)
@@ -125,12 +104,8 @@ class RolloutDrill:
         metrics = self._metrics(measure(self.s, self.journal, self.traffic.stats,
                                         onset.t if onset else None))
         return SectionedResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
-                             self._facts(), self._samples(), self._sections())
-
-    def _horizon(self) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.s.horizon)
-        if not self.stop.triggered:
-            self.stop.succeed()
+                               self._facts(), self._samples(self.traffic.stats.served_faulty),
+                               self._sections())
 
     def _traffic(self) -> Generator[simpy.Event, Any, None]:
         tick = self.s.tick
@@ -216,9 +191,6 @@ class RolloutDrill:
     def _alert(self, payload: dict[str, Any]) -> None:
         self.journal.add("sentry_alert", action=payload.get("action"))
 
-    def _rejected(self, why: str) -> None:
-        self.journal.add("webhook_rejected", reason=why)
-
     # --- the team -------------------------------------------------------------------------
 
     def _team(self) -> Generator[simpy.Event, Any, None]:
@@ -292,8 +264,7 @@ class RolloutDrill:
 
     def _no_go(self, call: LookCall, watch: PhaseWatch) -> Generator[simpy.Event, Any, None]:
         r = self.s.responder
-        yield self.env.timeout(r.decision_delay.sample(self.rng) if r.mode == "human"
-                               else r.automation_latency)
+        yield self.env.timeout(self.responder.decision_delay())
         if self.issue is None:
             self.issue = self.reader.incident_issue(watch.since, self.env.now)
             if self.issue is not None:
@@ -341,26 +312,11 @@ class RolloutDrill:
 
     def _run(self, kind: str, procedure: Procedure, failed: str | None = None,
              **extra: Any) -> Generator[simpy.Event, Any, bool]:
-        """Run a procedure in virtual time (manual steps take the responder's step time);
-        journal ``kind`` with its result, or ``failed`` when it raised RollbackFailed."""
-        try:
-            done = yield from drive(self.env, procedure, self._duration)
-        except RollbackFailed as exc:
-            self.journal.add(failed or f"{kind}_failed", **extra, where=exc.where,
-                             error=exc.message)
-            self.flush()
-            return False
-        self.journal.add(kind, **extra, **(done or {}))
+        """Run a procedure at the responder's pace, journaling ``kind`` with its result or
+        ``failed`` when it raised RollbackFailed; then draw the traffic up to now."""
+        ok = yield from self.responder.perform(kind, procedure, failed, **extra)
         self.flush()
-        return True
-
-    def _duration(self, step: Any) -> float:
-        if not isinstance(step, Manual):
-            return float(step.seconds)
-        human = self.s.responder.mode == "human"
-        seconds = self.s.responder.step_time.sample(self.rng) if human else 0.0
-        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
-        return seconds
+        return ok
 
     # --- repeat incidents -----------------------------------------------------------------
 
@@ -410,18 +366,11 @@ class RolloutDrill:
                                           *(self.plan.fix.phases if self.plan.fix else ()))]
         onset = self.journal.first("fault_started")
         return {"detection_bound_s": max(looks),
-                "control_plane_calls": self.world.transport.calls if self.world.transport
-                else 0,
+                "control_plane_calls": self._control_plane_calls(),
                 "fault_onset_s": round(onset.t, 3) if onset else None,
                 "horizon_s": self.s.horizon, "ended_s": round(self.env.now, 3),
                 "builds": sum(1 for d in self.world.vercel.deployments.values()
                               if d.created >= 0)}
-
-    def _samples(self) -> list[dict[str, str]]:
-        faulty, n = self.traffic.stats.served_faulty, self.s.population.sample_names
-        if faulty is None or not n or not faulty.any():
-            return []
-        return self.population.sample_names(faulty.nonzero()[0][:n], self.seed)
 
     def _sections(self) -> dict[str, Any]:
         fix = self.plan.fix

@@ -28,16 +28,11 @@ from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed
-from sim.journal import Journal
+from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import METRICS, Measure, Metrics
 from sim.results.run import SectionedResult
-from sim.rng import Streams
 from sim.scenario.model import Scenario, required_section
-from sim.world.clock import SimClock
-from sim.world.fakes import CONTACTS, DAY, build_world
-from sim.world.faults import FaultSchedule
-from sim.world.population import build_population
-from sim.world.procedures import drive
+from sim.world.fakes import CONTACTS, DAY
 from sim.world.traffic import TrafficStats
 
 NOT_PART = "the staging drill injects no fault: it measures the two ways back only"
@@ -46,37 +41,30 @@ NOT_PART = "the staging drill injects no fault: it measures the two ways back on
 def run_staging(scenario: Scenario, seed: int | None = None) -> SectionedResult:
     """Run the staging rollback drill of ``scenario``; raises ScenarioError when it has
     no ``staging`` section or breaks a rule that spans sections."""
-    drill = StagingRun(scenario, scenario.seed if seed is None else seed)
-    try:
-        return drill.run()
-    finally:
-        drill.world.close()
+    return StagingDrill(scenario, scenario.seed if seed is None else seed).run_and_close()
 
 
-class StagingRun:
-    """The fakes, the staging project and the drill's steps, on one clock."""
+class StagingDrill(DrillSkeleton[SectionedResult]):
+    """The staging project on the fakes and the drill's steps, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.spec, self.seed = scenario, required_section(scenario, "staging"), seed
-        self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
-        self.journal = Journal(self.clock)
-        p = scenario.population
-        population = build_population(self.streams.get("population"), p.users,
-                                      p.internal_users, p.activity_sigma)
-        internal = population.internal_ids()
-        self.world = build_world(scenario, self.clock, self.streams, internal,
-                                 lambda payload: None, lambda why: None,
-                                 FaultSchedule(scenario))
+        self.spec = required_section(scenario, "staging")
+        super().__init__(scenario, seed)
         self.project_id, self.pre_release_url = self._seed_staging()
         assert self.world.contacts is not None
         self.world.contacts.live_build = self._staging_build  # contacts.drill is staging now
-        self.user = self.spec.verify_user or (internal[0] if internal else population.id_of(
-            int(np.argmin(population.buckets))))
-        self.rng = self.streams.get("responder")
+        self.user = self.spec.verify_user or self._verification_user()
         self.steps: list[dict[str, Any]] = []
         self.times: dict[str, float | None] = {"flag": None, "deployment": None}
+
+    def _verification_user(self) -> str:
+        """An internal user, else the user in the lowest flag bucket."""
+        internal = self.population.internal_ids()
+        return internal[0] if internal else self.population.id_of(
+            int(np.argmin(self.population.buckets)))
+
+    def _alert(self, payload: dict[str, Any]) -> None:
+        """Nothing: no alert rule is evaluated on staging."""
 
     def _seed_staging(self) -> tuple[str, str]:
         """The staging project as it stands before the drill: the previous release live,
@@ -144,7 +132,7 @@ class StagingRun:
         """Run one step's procedure; journal it with its duration and result."""
         start = self.env.now
         try:
-            done = yield from drive(self.env, procedure, self._duration)
+            done = yield from self.responder.drive(procedure)
         except RollbackFailed as exc:
             self._record(number, name, start, False, f"{exc.where}: {exc.message}")
             return False
@@ -156,7 +144,7 @@ class StagingRun:
         """Open /contacts on staging as the verification user: the expected page and
         version, or a failed step saying what was served."""
         start = self.env.now
-        yield self.env.timeout(self._duration(Manual(
+        yield self.env.timeout(self.responder.step_duration(Manual(
             f"navigate to {self.spec.domain}/contacts")))
         response = self.world.http.get(f"{CONTACTS}/contacts", params={"user_id": self.user})
         body = response.json() if response.is_success else {}
@@ -165,14 +153,6 @@ class StagingRun:
                   f"HTTP {response.status_code}") + f"; expected the {variant} page of {version}"
         self._record(number, f"verify the {variant} page", start, ok, detail)
         return ok
-
-    def _duration(self, step: Any) -> float:
-        if not isinstance(step, Manual):
-            return float(step.seconds)
-        r = self.s.responder
-        seconds = r.step_time.sample(self.rng) if r.mode == "human" else 0.0
-        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
-        return seconds
 
     def _record(self, number: int, name: str, start: float, ok: bool, detail: str) -> None:
         entry = {"step": number, "name": name, "started_s": round(float(start), 3),
@@ -213,9 +193,8 @@ class StagingRun:
         return Metrics(measures)
 
     def _facts(self) -> dict[str, Any]:
-        return {"detection_bound_s": 0.0,
-                "control_plane_calls": self.world.transport.calls if self.world.transport
-                else 0, "fault_onset_s": None, "horizon_s": self.s.horizon,
+        return {"detection_bound_s": 0.0, "control_plane_calls": self._control_plane_calls(),
+                "fault_onset_s": None, "horizon_s": self.s.horizon,
                 "ended_s": round(float(self.env.now), 3)}
 
     def _section(self, outcome: str, reasons: list[str]) -> dict[str, Any]:
