@@ -2,11 +2,11 @@
 
 ``RolloutDrill`` stands on the drill skeleton (``sim.drills.skeleton``: the fakes, the
 population and the responder on one SimPy clock), adds the rollout traffic and runs the
-team's plan (``rollout.release.plan``): each phase changes the
-exposure through the real control plane (Vercel env + build in ``percentage`` mode, the
-PostHog flag in ``remote`` mode), then looks on schedule; each look reads the fakes
-(``sim.drills.rollout_gates``), asks the phase's gate, journals the decision with its reasons and
-acts on it — continue, advance, or the runbook's NO-GO action. After a rollback, a
+team's plan (``rollout.release.plan``): each phase changes the exposure through the real
+control plane (Vercel env + build in ``percentage`` mode, the PostHog flag in ``remote``
+mode), then looks on schedule; each look reads the fakes (``sim.drills.rollout_gates``),
+asks the phase's gate, journals the decision with its reasons and acts on it —
+continue, advance, or the runbook's NO-GO action. After a rollback, a
 ``fix`` section deploys the fix release and re-rolls it out 10 → 50 → 100 %, watching
 Sentry for the incident's issue coming back (repeat incidents).
 
