@@ -75,14 +75,17 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                                  self.world.comms.endpoints(), self.clock,
                                  self.streams.get("incident"), spec)
 
-    def run(self) -> RunResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, path=self.s.responder.path,
                          flag_mode=self.s.flag.mode)
         self._start_processes()
-        self.env.run(until=self.stop)
+
+    def _finish(self) -> None:
         self._close_incident()
         self.journal.add("drill_ended")
+
+    def _result(self) -> RunResult:
         loss = self._data_loss()
         metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
         return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,

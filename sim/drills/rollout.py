@@ -86,20 +86,23 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
 
     # --- the run ------------------------------------------------------------------------
 
-    def run(self) -> SectionedResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, flag_mode=self.s.flag.mode,
                          drill="rollout", phases=[ph.name for ph in self.plan.phases])
         self._watch(0.0)
         for process in (self._traffic(), self._team(), self._horizon()):
             self.env.process(process)
-        self.env.run(until=self.stop)
+
+    def _finish(self) -> None:
         self.flush()
         self.traffic.close_series()
         self._final_repeat_check()
         if self.incident == "first":
             self.journal.add("horizon_reached_unrecovered")
         self.journal.add("drill_ended", outcome=self.outcome["rollout"])
+
+    def _result(self) -> SectionedResult:
         onset = self.journal.first("fault_started")
         metrics = self._metrics(measure(self.s, self.journal, self.traffic.stats,
                                         onset.t if onset else None))

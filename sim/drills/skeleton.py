@@ -5,7 +5,8 @@ the clock the fakes read, the journal, the population, the fault schedule, the w
 fakes wired for in-process HTTP) and the responder's model; it ends the run at the
 scenario's horizon and closes the world afterwards. A drill kind (``sim.drills.incident``,
 ``sim.drills.rollout``, ``sim.drills.staging``) subclasses it and adds only its own
-processes and results.
+processes and results: ``run`` is the same frame for all (start, run the clock until the
+end, finish, measure).
 
 The order of construction is part of the contract: the population draws from its stream
 first and the world seeds its fakes after it, so reordering moves every number.
@@ -57,9 +58,29 @@ class DrillSkeleton(ABC, Generic[Result]):
         return build_population(self.streams.get("population"), p.users, p.internal_users,
                                 p.activity_sigma)
 
-    @abstractmethod
     def run(self) -> Result:
-        """Run the drill to its end and measure it (the world stays open)."""
+        """Start the kind's processes, run the clock until the run ends, close the books
+        and measure the run; the world stays open (``run_and_close`` closes it)."""
+        self._start()
+        self.env.run(until=self._end())
+        self._finish()
+        return self._result()
+
+    @abstractmethod
+    def _start(self) -> None:
+        """Journal the start of the drill and start its SimPy processes, in order."""
+
+    def _end(self) -> simpy.Event:
+        """The event that ends the run: ``stop`` (the horizon, or the kind's own end)."""
+        return self.stop
+
+    @abstractmethod
+    def _finish(self) -> None:
+        """Journal how the run ended."""
+
+    @abstractmethod
+    def _result(self) -> Result:
+        """The run measured against the scenario's targets."""
 
     def run_and_close(self) -> Result:
         """Run the drill, then close the world whatever happened."""

@@ -24,6 +24,7 @@ import numpy as np
 import simpy
 
 from fakes.contacts.backend import LiveBuild
+from rollout.clients.http import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
@@ -89,43 +90,58 @@ class StagingDrill(DrillSkeleton[SectionedResult]):
 
     # --- the drill --------------------------------------------------------------------
 
-    def run(self) -> SectionedResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed, drill="staging",
                          project=self.spec.project, domain=self.spec.domain,
                          verify_user=self.user, flag_mode=self.s.flag.mode)
-        done = self.env.process(self._drill())
-        self.env.run(until=self.env.any_of([done, self.env.timeout(self.s.horizon)]))
-        if not done.triggered:
+        self.done = self.env.process(self._drill())
+
+    def _end(self) -> simpy.Event:
+        """The drill's last step, or the horizon if it comes first."""
+        return self.env.any_of([self.done, self.env.timeout(self.s.horizon)])
+
+    def _finish(self) -> None:
+        if not self.done.triggered:
             self.journal.add("horizon_reached", reason="the drill did not finish in time")
-        outcome, reasons = self._outcome(done.triggered)
+        self.verdict = self._outcome(self.done.triggered)
+        outcome, reasons = self.verdict
         self.journal.add("drill_ended", outcome=outcome, reasons=reasons)
+
+    def _result(self) -> SectionedResult:
         return SectionedResult(self.s, self.seed, self.journal, TrafficStats(1),
                                self._metrics(), self._facts(), [],
-                               {"staging": self._section(outcome, reasons)})
+                               {"staging": self._section(*self.verdict)})
 
     def _drill(self) -> Generator[simpy.Event, Any, None]:
+        """The runbook's seven steps; a failed deploy or flag switch-on ends the drill."""
+        current, previous = self.s.world.current, self.s.world.previous
         api, pid, poll = self.world.vercel_api(), self.project_id, self.s.responder.poll_interval
-        w = self.s.world
-        steps: list[tuple[str, Procedure]] = [
-            ("deploy to staging", vercel_deploy(api, self.spec.project, w.current.version,
-                                                w.current.has_redesign, poll)),
-            ("enable the feature flag", vercel_set_env(api, pid, INTERNAL_ENV_FLAG, "true",
-                                                       poll))]
-        for number, (name, procedure) in enumerate(steps, start=1):
-            if not (yield from self._step(number, name, procedure)):
-                return
-        yield from self._verify(3, "new", w.current.version)
+        if not (yield from self._step(1, "deploy to staging", vercel_deploy(
+                api, self.spec.project, current.version, current.has_redesign, poll))):
+            return
+        if not (yield from self._step(2, "enable the feature flag", vercel_set_env(
+                api, pid, INTERNAL_ENV_FLAG, "true", poll))):
+            return
+        yield from self._verify(3, "new", current.version)
+        yield from self._timed("flag", self._step(4, "disable the feature flag", vercel_set_env(
+            api, pid, INTERNAL_ENV_FLAG, "false", poll)))
+        yield from self._verify(5, "old", current.version)
+        yield from self._timed("deployment", self._step(6, "vercel rollback",
+                                                        self._rollback(api, pid)))
+        yield from self._verify(7, "old", previous.version)
+
+    def _rollback(self, api: VercelAPI, project_id: str) -> Procedure:
+        """Step 6: back to the pre-release deployment, or Vercel's instant rollback."""
+        if self.spec.rollback_to == "pre-release":
+            return vercel_rollback_to(api, project_id, self.pre_release_url)
+        return vercel_instant_rollback(api, project_id)
+
+    def _timed(self, way: str, step: Generator[simpy.Event, Any, bool]
+               ) -> Generator[simpy.Event, Any, None]:
+        """Run a way back's step; when it completed, record how long it took."""
         start = self.env.now
-        if (yield from self._step(4, "disable the feature flag", vercel_set_env(
-                api, pid, INTERNAL_ENV_FLAG, "false", poll))):
-            self.times["flag"] = round(self.env.now - start, 3)
-        yield from self._verify(5, "old", w.current.version)
-        start = self.env.now
-        rollback = vercel_rollback_to(api, pid, self.pre_release_url) \
-            if self.spec.rollback_to == "pre-release" else vercel_instant_rollback(api, pid)
-        if (yield from self._step(6, "vercel rollback", rollback)):
-            self.times["deployment"] = round(self.env.now - start, 3)
-        yield from self._verify(7, "old", w.previous.version)
+        if (yield from step):
+            self.times[way] = round(self.env.now - start, 3)
 
     def _step(self, number: int, name: str,
               procedure: Procedure) -> Generator[simpy.Event, Any, bool]:
