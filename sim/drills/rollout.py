@@ -8,7 +8,8 @@ mode), then looks on schedule; each look reads the fakes (``sim.drills.rollout_g
 asks the phase's gate, journals the decision with its reasons and acts on it —
 continue, advance, or the runbook's NO-GO action. After a rollback, a
 ``fix`` section deploys the fix release and re-rolls it out 10 → 50 → 100 %, watching
-Sentry for the incident's issue coming back (repeat incidents).
+Sentry for the incident's issue coming back (repeat incidents:
+``sim.drills.rollout_repeats``).
 
 Traffic is drawn per interval: a tick, cut short whenever the team changes something or
 reads the fakes, so every read sees exactly what has happened so far. Detection here is
@@ -38,9 +39,10 @@ from rollout.rollback.platforms import vercel_hotfix
 from rollout.rollback.steps import Procedure
 from sim.drills.paths import start
 from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
+from sim.drills.rollout_repeats import RepeatWatch
 from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic
 from sim.drills.skeleton import DrillSkeleton
-from sim.results.metrics import Measure, Metrics, measure
+from sim.results.metrics import Metrics, measure
 from sim.results.run import SectionedResult
 from sim.scenario.model import ErrorSpike, Scenario, required_section
 from sim.scenario.rollout import Phase
@@ -74,10 +76,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         self.exposure_pct: float | None = None
         self.incident: str | None = None  # "first" | "repeat" while users get a faulty page
         self.incidents = 0
-        self.issue: dict[str, Any] | None = None
-        self.fix_since: float | None = None
-        self.repeat_since = 0.0  # Sentry events of the issue after this are a new episode
-        self.repeats: list[dict[str, Any]] = []
+        self.repeats = RepeatWatch(self.reader, self.plan.fix, self.journal)
         self.gates: list[dict[str, Any]] = []
         self.phases: list[dict[str, Any]] = []
         self.outcome = {"rollout": "unfinished", "fix": "not deployed"}
@@ -97,7 +96,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
     def _finish(self) -> None:
         self.flush()
         self.traffic.close_series()
-        self._final_repeat_check()
+        self.repeats.check(self.env.now, self.exposure_pct)  # one no look saw still counts
         if self.incident == "first":
             self.journal.add("horizon_reached_unrecovered")
         self.journal.add("drill_ended", outcome=self.outcome["rollout"])
@@ -185,8 +184,8 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
                              exposure_pct=pct, release=self.state.build.version)
         elif not faulty and self.incident is not None:
             kind = "recovered" if self.incident == "first" else "recovered_again"
-            if self.incident == "repeat" and self.repeats:
-                self.repeats[-1]["closed"], self.repeat_since = True, t
+            if self.incident == "repeat":
+                self.repeats.episode_over(t)
             self.incident = None
             self.journal.add(kind, release=self.state.build.version, exposure_pct=pct,
                              deployment_id=self.state.build.deployment_id)
@@ -255,7 +254,8 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         decision = self.reader.decide(watch, now, release, critical)
         call = call_look(watch.phase.gate, decision, final=k == watch.phase.looks,
                          advance_early=watch.phase.advance_early, critical=critical,
-                         repeat=self._repeat_check(now), on_no_go=self.plan.on_no_go)
+                         repeat=self.repeats.check(now, self.exposure_pct),
+                         on_no_go=self.plan.on_no_go)
         record = {**gate_record(watch, k, decision), "decision": call.decision,
                   "action": call.move.value, "reasons": list(call.reasons)}
         self.journal.add("gate", **record)
@@ -268,11 +268,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
     def _no_go(self, call: LookCall, watch: PhaseWatch) -> Generator[simpy.Event, Any, None]:
         r = self.s.responder
         yield self.env.timeout(self.responder.decision_delay())
-        if self.issue is None:
-            self.issue = self.reader.incident_issue(watch.since, self.env.now)
-            if self.issue is not None:
-                self.journal.add("incident_issue", issue=self.issue["shortId"],
-                                 title=self.issue["title"], culprit=self.issue["culprit"])
+        self.repeats.identify(watch.since, self.env.now)
         if call.move is Move.HOLD:
             self.journal.add("rollout_held", reason=call.reasons[0])
             return
@@ -302,7 +298,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         ok = yield from self._run("fix_deployed", self._fix_procedure(fix.release),
                                   failed="fix_deploy_failed", release=fix.release)
         if ok:
-            self.fix_since = self.env.now
+            self.repeats.fix_since = self.env.now
             self.outcome["fix"] = "deployed"
         return ok
 
@@ -321,47 +317,10 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         self.flush()
         return ok
 
-    # --- repeat incidents -----------------------------------------------------------------
-
-    def _repeat_check(self, now: float) -> str | None:
-        """After the fix: the incident's issue with events from the fix release is a repeat
-        incident, counted once per episode (an episode ends when nobody is served the
-        faulty page any more; events after that start the next one)."""
-        fix = self.plan.fix
-        if self.issue is None or self.fix_since is None or fix is None:
-            return None
-        since = max(self.fix_since, self.repeat_since)
-        if now <= since or not self.reader.recurred(self.issue["id"], fix.release, since, now):
-            return None
-        if not self.repeats or self.repeats[-1]["closed"]:
-            self.repeats.append({"t_s": round(now, 3), "issue": self.issue["shortId"],
-                                 "release": fix.release, "exposure_pct": self.exposure_pct,
-                                 "closed": False})
-            self.journal.add("repeat_incident", issue=self.issue["shortId"],
-                             release=fix.release, exposure_pct=self.exposure_pct)
-        return f"{self.issue['shortId']} ({self.issue['title']})"
-
-    def _final_repeat_check(self) -> None:
-        """At the end of the run, a recurrence no look saw yet still counts."""
-        self._repeat_check(self.env.now)
-
     # --- results ----------------------------------------------------------------------------
 
     def _metrics(self, metrics: Metrics) -> Metrics:
-        target = self.s.targets.repeat_incidents
-        if self.plan.fix is None:
-            repeat = Measure("repeat_incidents", None, target, "not_measured",
-                             "this rollout has no fix and re-rollout phase")
-        elif self.fix_since is None:
-            repeat = Measure("repeat_incidents", None, target, "not_measured",
-                             "no fix was re-rolled out (the rollout never rolled back, or "
-                             "the fix did not deploy)")
-        else:
-            n = len(self.repeats)
-            repeat = Measure("repeat_incidents", n, target, "pass" if n <= target else "fail")
-        if repeat.value is None:
-            self.journal.add("metric_unavailable", metric="repeat_incidents",
-                             reason=repeat.reason)
+        repeat = self.repeats.measure(self.s.targets.repeat_incidents)
         return Metrics({**metrics.measures, "repeat_incidents": repeat})
 
     def _facts(self) -> dict[str, Any]:
@@ -376,16 +335,14 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
                               if d.created >= 0)}
 
     def _sections(self) -> dict[str, Any]:
-        fix = self.plan.fix
+        fix, since = self.plan.fix, self.repeats.fix_since
         return {"gates": self.gates, "rollout": {
             "flag_mode": self.s.flag.mode, "outcome": self.outcome["rollout"],
             "final_exposure_pct": self.exposure_pct, "phases": self.phases,
             "fix": None if fix is None else {
                 "release": fix.release, "fix_completeness": fix.fix_completeness,
-                "deployed_s": None if self.fix_since is None else round(self.fix_since, 3),
-                "outcome": self.outcome["fix"],
-                "repeat_incidents": [{k: v for k, v in r.items() if k != "closed"}
-                                     for r in self.repeats]}}}
+                "deployed_s": None if since is None else round(since, 3),
+                "outcome": self.outcome["fix"], "repeat_incidents": self.repeats.section()}}}
 
 
 _OUTCOME = {Move.ADVANCE: "completed", Move.TURN_OFF: "turned off", Move.ROLL_BACK: "rolled back",
