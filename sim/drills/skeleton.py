@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Generator
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 import simpy
 
 from sim.drills.responder import ResponderModel
@@ -58,6 +59,8 @@ class DrillSkeleton(ABC, Generic[Result]):
         return build_population(self.streams.get("population"), p.users, p.internal_users,
                                 p.activity_sigma)
 
+    # --- the run ----------------------------------------------------------------------
+
     def run(self) -> Result:
         """Start the kind's processes, run the clock until the run ends, close the books
         and measure the run; the world stays open (``run_and_close`` closes it)."""
@@ -65,6 +68,13 @@ class DrillSkeleton(ABC, Generic[Result]):
         self.env.run(until=self._end())
         self._finish()
         return self._result()
+
+    def run_and_close(self) -> Result:
+        """Run the drill, then close the world whatever happened."""
+        try:
+            return self.run()
+        finally:
+            self.world.close()
 
     @abstractmethod
     def _start(self) -> None:
@@ -82,14 +92,13 @@ class DrillSkeleton(ABC, Generic[Result]):
     def _result(self) -> Result:
         """The run measured against the scenario's targets."""
 
-    def run_and_close(self) -> Result:
-        """Run the drill, then close the world whatever happened."""
-        try:
-            return self.run()
-        finally:
-            self.world.close()
+    def _horizon(self) -> Generator[simpy.Event, Any, None]:
+        """End the run at the scenario's horizon unless it was stopped before."""
+        yield self.env.timeout(self.s.horizon)
+        if not self.stop.triggered:
+            self.stop.succeed()
 
-    # --- hooks the world calls ---------------------------------------------------------
+    # --- hooks the world calls ----------------------------------------------------------
 
     @abstractmethod
     def _alert(self, payload: dict[str, Any]) -> None:
@@ -98,19 +107,13 @@ class DrillSkeleton(ABC, Generic[Result]):
     def _rejected(self, why: str) -> None:
         self.journal.add("webhook_rejected", reason=why)
 
-    # --- the frame of the run ---------------------------------------------------------
-
-    def _horizon(self) -> Generator[simpy.Event, Any, None]:
-        """End the run at the scenario's horizon unless it was stopped before."""
-        yield self.env.timeout(self.s.horizon)
-        if not self.stop.triggered:
-            self.stop.succeed()
+    # --- what every kind's result reports -----------------------------------------------
 
     def _control_plane_calls(self) -> int:
         return self.world.transport.calls if self.world.transport else 0
 
-    def _samples(self, faulty: Any) -> list[dict[str, str]]:
-        """Names of a few users served a faulty page (``faulty``: per-user counts)."""
+    def _samples(self, faulty: np.ndarray | None) -> list[dict[str, str]]:
+        """Names of a few users served a faulty page (``faulty``: one flag per user)."""
         n = self.s.population.sample_names
         if faulty is None or not n or not faulty.any():
             return []
