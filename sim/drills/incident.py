@@ -1,9 +1,12 @@
 """The incident drill: a fault, its detection, the decision and the rollback, timed.
 
-``Drill`` builds the population, the fakes on one SimPy clock, the traffic, the
-Sentry pipeline, the alert evaluation, the pager and the responder, runs to the
-scenario's horizon and measures the run against its targets. Same scenario and seed,
-same result, in any process.
+``IncidentDrill`` stands on the drill skeleton (``sim.drills.skeleton``: streams, clock,
+journal, population, faults, world, responder) and adds the incident's own parts: the
+app's git repository and database when the scenario has them, the traffic, the Sentry
+pipeline and alert evaluation, the incident commander, the on-call responder, CI, flag
+migrations, user reports and the Pulse sync. It runs to the scenario's horizon (or, for
+sweeps, until the incident is over) and measures the run against its targets. Same
+scenario and seed, same result, in any process.
 """
 
 from __future__ import annotations
@@ -18,33 +21,22 @@ from rollout.release.flags import FlagMode
 from sim.drills.commander import IncidentCommander, IncidentSpec, nobody_acks
 from sim.drills.paths import GIT_PATHS
 from sim.drills.responder import OnCall
-from sim.journal import Journal
+from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import measure
 from sim.results.run import RunResult
-from sim.rng import Streams
 from sim.scenario.model import Scenario
-from sim.world.clock import SimClock
-from sim.world.fakes import build_world
-from sim.world.faults import FaultSchedule, Hits
+from sim.world.faults import Hits
 from sim.world.monitoring import SentryPipeline
-from sim.world.population import Population, build_population
 from sim.world.served import ServedState, ServedStateCache
 from sim.world.traffic import TickOutcome, TrafficModel
 
 
-class Drill:
-    """The SimPy processes of one run and the incident state they share."""
+class IncidentDrill(DrillSkeleton[RunResult]):
+    """The SimPy processes of one incident run and the incident state they share."""
 
     def __init__(self, scenario: Scenario, seed: int, full_horizon: bool = True) -> None:
-        self.s = scenario
+        super().__init__(scenario, seed)
         self.full_horizon = full_horizon
-        self.seed = seed
-        self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
-        self.journal = Journal(self.clock)
-        self.population = self._population()
-        self.faults = FaultSchedule(scenario)
         self.onset = self.faults.first_onset()
         self.recovered_at: float | None = None
         self._fault_journaled = False
@@ -54,22 +46,23 @@ class Drill:
         self.write_rng = self.streams.get("writes")
         self.evaluations: dict[bool, int] = {True: 0, False: 0}
         self._journal_exposure_change = False
-        self.world = build_world(scenario, self.clock, self.streams,
-                                 self.population.internal_ids(), self._alert, self._rejected,
-                                 self.faults)
-        if scenario.responder.path in GIT_PATHS:
-            self.world.attach_git(scenario, self.streams)
-        if scenario.database is not None:
-            from sim.world.database import AppDatabase
-
-            self.world.database = AppDatabase(scenario.database, self.clock,
-                                              self.streams.get("database"))
+        self._attach_app_parts()
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"))
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         self.commander = self._commander()
-        self.oncall = OnCall(self.env, scenario.responder, self.world, self.journal,
-                             self.streams.get("responder"), self.commander)
+        self.oncall = OnCall(self.responder, self.world, self.commander)
+
+    def _attach_app_parts(self) -> None:
+        """The app's git repository (for a git path) and its database, when the scenario
+        has them."""
+        if self.s.responder.path in GIT_PATHS:
+            self.world.attach_git(self.s, self.streams)
+        if self.s.database is not None:
+            from sim.world.database import AppDatabase
+
+            self.world.database = AppDatabase(self.s.database, self.clock,
+                                              self.streams.get("database"))
 
     def _commander(self) -> IncidentCommander:
         c = self.s.incident
@@ -82,15 +75,24 @@ class Drill:
                                  self.world.comms.endpoints(), self.clock,
                                  self.streams.get("incident"), spec)
 
-    def _population(self) -> Population:
-        p = self.s.population
-        return build_population(self.streams.get("population"), p.users, p.internal_users,
-                                p.activity_sigma)
-
-    def run(self) -> RunResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, path=self.s.responder.path,
                          flag_mode=self.s.flag.mode)
+        self._start_processes()
+
+    def _finish(self) -> None:
+        self._close_incident()
+        self.journal.add("drill_ended")
+
+    def _result(self) -> RunResult:
+        loss = self._data_loss()
+        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
+        return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
+                         self._facts(), self._samples(self.traffic.stats.served_faulty))
+
+    def _start_processes(self) -> None:
+        """Every process of the run, in the order their first events are scheduled."""
         for process in (self._traffic(), self._sdk_flush(), self._evaluate(),
                         self.commander.run()):
             self.env.process(process)
@@ -105,16 +107,8 @@ class Drill:
 
             host = SyncHost(self.env, self.world, self.s.pulse, self.journal, self._alert)
             self.env.process(host.run())
-        self.responder = self.env.process(self.oncall.run())
-        self.stop = self.env.event()
+        self.oncall_done = self.env.process(self.oncall.run())
         self.env.process(self._horizon())
-        self.env.run(until=self.stop)
-        self._close_incident()
-        self.journal.add("drill_ended")
-        loss = self._data_loss()
-        metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
-        return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
-                         self._facts(), self._samples())
 
     def _traffic(self) -> Generator[simpy.Event, Any, None]:
         dt = self.s.tick
@@ -151,16 +145,11 @@ class Drill:
 
     def _over(self) -> bool:
         """True when a shortened run may end: recovered and the responder finished."""
-        if self.full_horizon or self.recovered_at is None or not self.responder.triggered:
+        if self.full_horizon or self.recovered_at is None or not self.oncall_done.triggered:
             return False
         self.journal.add("run_shortened", horizon_s=self.s.horizon)
         self.stop.succeed()
         return True
-
-    def _horizon(self) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.s.horizon)
-        if not self.stop.triggered:
-            self.stop.succeed()
 
     def _served_state(self, t: float) -> ServedState:
         reachable = self.faults.posthog_reachable(t)
@@ -289,9 +278,6 @@ class Drill:
         self.commander.on_alert(payload)
         self.oncall.hear(payload)
 
-    def _rejected(self, why: str) -> None:
-        self.journal.add("webhook_rejected", reason=why)
-
     def _data_loss(self) -> int | None:
         """Acknowledged writes the database lost, checked against the ledger (None: no
         database in this scenario)."""
@@ -307,17 +293,10 @@ class Drill:
     def _facts(self) -> dict[str, Any]:
         bound = self.pipeline.alert_bound() + self.s.tick
         return {"detection_bound_s": round(bound, 3),
-                "control_plane_calls": self.world.transport.calls if self.world.transport else 0,
+                "control_plane_calls": self._control_plane_calls(),
                 "fault_onset_s": self.onset,
                 "alert_evaluations_in_incident": sum(self.evaluations.values()),
                 "alert_no_data_evaluations": self.evaluations[True],
                 "downtime_s": round(self.downtime + (self.env.now - self._down_since
                                                      if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}
-
-    def _samples(self) -> list[dict[str, str]]:
-        faulty = self.traffic.stats.served_faulty
-        n = self.s.population.sample_names
-        if faulty is None or not n or not faulty.any():
-            return []
-        return self.population.sample_names(faulty.nonzero()[0][:n], self.seed)

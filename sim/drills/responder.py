@@ -1,21 +1,26 @@
-"""The on-call responder: hears the alert, decides, and runs the rollback procedure.
+"""The responder: one model of how long a person (or the automation) takes, and on-call.
 
-A human responder takes a decision delay drawn from the scenario and a drawn time for
-every manual step; the automated mode decides and acts after ``automation_latency`` and
-does manual steps instantly (an API call). The procedure itself is ``rollout.rollback.platforms``
-code making real HTTP calls; its waits pass in virtual time.
+``ResponderModel`` is the one place the responder's timing is drawn, for every drill: a
+human takes a decision delay drawn from the scenario and a drawn time for every manual
+step; the automated mode decides after ``automation_latency`` and does manual steps
+instantly (an API call). It also draws the escalation delay and the investigation time,
+and runs procedures (``rollout.rollback.platforms`` code making real HTTP calls) in
+virtual time, journaling what they returned or how they failed.
+
+``OnCall`` is the incident drill's responder: it hears the alert, decides by the runbook's
+decision tree, and runs the rollback path (escalating to the fallback path on failure).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
 from rollout.incident.decision import decide
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.rollback.steps import Procedure, RollbackFailed, Step, Wait
 from sim.drills.paths import start
 from sim.journal import Journal
 from sim.scenario.model import Responder
@@ -23,18 +28,74 @@ from sim.world.fakes import World
 from sim.world.procedures import drive
 
 
-class OnCall:
-    """One responder process per drill; ``alerted`` is triggered by the pager."""
+class ResponderModel:
+    """How long the responder takes, drawn from one stream in the order things happen."""
 
-    def __init__(self, env: simpy.Environment, spec: Responder, world: World, journal: Journal,
-                 rng: np.random.Generator, commander: Any = None) -> None:
-        self.commander = commander
+    def __init__(self, env: simpy.Environment, spec: Responder, journal: Journal,
+                 rng: np.random.Generator) -> None:
         self.env = env
         self.spec = spec
-        self.world = world
         self.journal = journal
         self.rng = rng
-        self.alerted = env.event()
+
+    @property
+    def human(self) -> bool:
+        return self.spec.mode == "human"
+
+    def decision_delay(self) -> float:
+        """From being paged (or a gate's NO-GO) to the decision."""
+        return self.spec.decision_delay.sample(self.rng) if self.human \
+            else self.spec.automation_latency
+
+    def escalation_delay(self) -> float:
+        """From a failed rollback to someone with the fallback path's access taking over."""
+        return self.spec.escalation_delay.sample(self.rng)
+
+    def investigation_time(self) -> float:
+        """Scenario 2: from reducing the rollout to knowing whether a hotfix exists."""
+        return self.spec.investigation_time.sample(self.rng)
+
+    def step_duration(self, step: Step) -> float:
+        """A wait takes its seconds; a manual step a drawn step time (journaled)."""
+        if isinstance(step, Wait):
+            return float(step.seconds)
+        seconds = self.spec.step_time.sample(self.rng) if self.human else 0.0
+        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
+        return seconds
+
+    def drive(self, procedure: Procedure) -> Generator[simpy.Event, Any, Any]:
+        """Run ``procedure`` in virtual time at this responder's pace; returns its result."""
+        return (yield from drive(self.env, procedure, self.step_duration))
+
+    def perform(self, kind: str, procedure: Procedure, failed: str | None = None,
+                on_failed: Callable[[RollbackFailed], None] | None = None,
+                **extra: Any) -> Generator[simpy.Event, Any, bool]:
+        """Run ``procedure``; journal ``kind`` with ``extra`` and its result, or ``failed``
+        (default ``<kind>_failed``) with where and why it raised RollbackFailed, then call
+        ``on_failed``. True when it completed."""
+        try:
+            done = yield from self.drive(procedure)
+        except RollbackFailed as exc:
+            self.journal.add(failed or f"{kind}_failed", **extra, where=exc.where,
+                             error=exc.message)
+            if on_failed is not None:
+                on_failed(exc)
+            return False
+        self.journal.add(kind, **extra, **(done or {}))
+        return True
+
+
+class OnCall:
+    """The incident drill's responder process; ``alerted`` is triggered by the pager."""
+
+    def __init__(self, model: ResponderModel, world: World, commander: Any = None) -> None:
+        self.model = model
+        self.commander = commander
+        self.env = model.env
+        self.spec = model.spec
+        self.world = world
+        self.journal = model.journal
+        self.alerted = model.env.event()
 
     def hear(self, payload: dict[str, Any]) -> None:
         """The pager's callback: the first critical alert wakes the responder."""
@@ -44,9 +105,7 @@ class OnCall:
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         payload = yield self.alerted
-        human = self.spec.mode == "human"
-        delay = self.spec.decision_delay.sample(self.rng) if human else self.spec.automation_latency
-        yield self.env.timeout(delay)
+        yield self.env.timeout(self.model.decision_delay())
         decision = decide(payload, self.spec.path)
         self.journal.add("decision", action=decision.action, severity=decision.severity.value,
                          reason=decision.reason, path=decision.path, responder=self.spec.mode)
@@ -58,7 +117,7 @@ class OnCall:
         ok = yield from self._execute(self.spec.path)
         if not ok and self.spec.fallback_path is not None:
             # Escalated (DevOps lead, CTO): someone with the other path's access takes over.
-            yield self.env.timeout(self.spec.escalation_delay.sample(self.rng))
+            yield self.env.timeout(self.model.escalation_delay())
             self.journal.add("fallback_decision", path=self.spec.fallback_path,
                              reason=f"{self.spec.path} failed: escalated, rolling back via "
                                     f"{self.spec.fallback_path}")
@@ -68,16 +127,16 @@ class OnCall:
         """Scenario 2: reduce the rollout to 10 %, investigate, then hotfix and re-increase
         the rollout, or roll back by the scenario's path when no quick fix exists."""
         before = self._exposure_setting()
-        yield from self._run("scenario2_reduce", self._set_rollout(10.0))
-        yield self.env.timeout(self.spec.investigation_time.sample(self.rng))
+        yield from self.model.perform("scenario2_reduce", self._set_rollout(10.0))
+        yield self.env.timeout(self.model.investigation_time())
         self.journal.add("investigation_done", hotfix=self.spec.hotfix)
         if self.spec.hotfix == "available":
             from rollout.rollback.platforms import vercel_hotfix
 
-            yield from self._run("hotfix", vercel_hotfix(
+            yield from self.model.perform("hotfix", vercel_hotfix(
                 self.world.vercel_api(), self.world.project_id, self.spec.hotfix_version,
                 self.spec.poll_interval))
-            yield from self._run("rollout_restored", self._set_rollout(before))
+            yield from self.model.perform("rollout_restored", self._set_rollout(before))
         else:
             yield from self._execute(self.spec.path)
 
@@ -100,34 +159,13 @@ class OnCall:
         return vercel_set_env(self.world.vercel_api(), self.world.project_id, ROLLOUT_ENV,
                               f"{percentage:g}", self.spec.poll_interval)
 
-    def _run(self, kind: str, procedure: Procedure) -> Generator[simpy.Event, Any, bool]:
-        """Run a non-rollback procedure, journaling ``kind`` with what it returned."""
-        try:
-            done = yield from drive(self.env, procedure, self._duration)
-        except RollbackFailed as failed:
-            self.journal.add(f"{kind}_failed", where=failed.where, error=failed.message)
-            return False
-        self.journal.add(kind, **(done or {}))
-        return True
-
     def _execute(self, path: str) -> Generator[simpy.Event, Any, bool]:
         """Run the procedure of ``path``; True when it completed."""
         self.journal.add("rollback_started", path=path)
-        try:
-            done = yield from drive(self.env, start(path, self.world, self.spec),
-                                    self._duration)
-        except RollbackFailed as failed:
-            self.journal.add("rollback_failed", path=path, where=failed.where,
-                             error=failed.message)
-            if self.commander is not None:
-                self.commander.on_rollback_failed(failed.where, failed.message)
-            return False
-        self.journal.add("rollback_completed", path=path, **(done or {}))
-        return True
+        return (yield from self.model.perform(
+            "rollback_completed", start(path, self.world, self.spec), failed="rollback_failed",
+            on_failed=self._rollback_failed, path=path))
 
-    def _duration(self, step: Manual | Wait) -> float:
-        if isinstance(step, Wait):
-            return step.seconds
-        seconds = self.spec.step_time.sample(self.rng) if self.spec.mode == "human" else 0.0
-        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
-        return seconds
+    def _rollback_failed(self, failed: RollbackFailed) -> None:
+        if self.commander is not None:
+            self.commander.on_rollback_failed(failed.where, failed.message)

@@ -1,13 +1,15 @@
 """The gradual-rollout drill: the runbook's three phases in virtual weeks, gate by gate.
 
-``run_rollout`` builds the fakes, the population and the rollout traffic on one SimPy
-clock and runs the team's plan (``rollout.release.plan``): each phase changes the
-exposure through the real control plane (Vercel env + build in ``percentage`` mode, the
-PostHog flag in ``remote`` mode), then looks on schedule; each look reads the fakes
-(``sim.drills.rollout_gates``), asks the phase's gate, journals the decision with its reasons and
-acts on it — continue, advance, or the runbook's NO-GO action. After a rollback, a
+``RolloutDrill`` stands on the drill skeleton (``sim.drills.skeleton``: the fakes, the
+population and the responder on one SimPy clock), adds the rollout traffic and runs the
+team's plan (``rollout.release.plan``): each phase changes the exposure through the real
+control plane (Vercel env + build in ``percentage`` mode, the PostHog flag in ``remote``
+mode), then looks on schedule; each look reads the fakes (``sim.drills.rollout_gates``),
+asks the phase's gate, journals the decision with its reasons and acts on it —
+continue, advance, or the runbook's NO-GO action. After a rollback, a
 ``fix`` section deploys the fix release and re-rolls it out 10 → 50 → 100 %, watching
-Sentry for the incident's issue coming back (repeat incidents).
+Sentry for the incident's issue coming back (repeat incidents:
+``sim.drills.rollout_repeats``).
 
 Traffic is drawn per interval: a tick, cut short whenever the team changes something or
 reads the fakes, so every read sees exactly what has happened so far. Detection here is
@@ -33,22 +35,17 @@ from rollout.release.plan import (
     set_exposure_vercel,
 )
 from rollout.rollback.platforms import vercel_hotfix
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.rollback.steps import Procedure
 from rollout.rollback.vercel import ensure_live
 from sim.drills.paths import start
 from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
+from sim.drills.rollout_repeats import RepeatWatch
 from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic
-from sim.journal import Journal
-from sim.results.metrics import Measure, Metrics, measure
+from sim.drills.skeleton import DrillSkeleton
+from sim.results.metrics import Metrics, measure
 from sim.results.run import SectionedResult
-from sim.rng import Streams
 from sim.scenario.model import ErrorSpike, Scenario, required_section
 from sim.scenario.rollout import Phase
-from sim.world.clock import SimClock
-from sim.world.fakes import build_world
-from sim.world.faults import FaultSchedule
-from sim.world.population import build_population
-from sim.world.procedures import drive
 from sim.world.served import ServedState, ServedStateCache
 
 Faults = tuple[ErrorSpike | None, ErrorSpike | None]
@@ -60,44 +57,26 @@ def run_rollout(scenario: Scenario, seed: int | None = None) -> SectionedResult:
     Raises ScenarioError when the scenario has no ``rollout`` section or breaks a rule
     that spans sections.
     """
-    drill = RolloutDrill(scenario, scenario.seed if seed is None else seed)
-    try:
-        return drill.run()
-    finally:
-        drill.world.close()
+    return RolloutDrill(scenario, scenario.seed if seed is None else seed).run_and_close()
 
 
-class RolloutDrill:
+class RolloutDrill(DrillSkeleton[SectionedResult]):
     """The traffic and the team of one rollout drill, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.plan, self.seed = scenario, required_section(scenario, "rollout"), seed
-        self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
-        self.journal = Journal(self.clock)
-        p = scenario.population
-        self.population = build_population(self.streams.get("population"), p.users,
-                                           p.internal_users, p.activity_sigma)
-        self.faults = FaultSchedule(scenario)
-        self.world = build_world(scenario, self.clock, self.streams,
-                                 self.population.internal_ids(), self._alert, self._rejected,
-                                 self.faults)
+        self.plan = required_section(scenario, "rollout")
+        super().__init__(scenario, seed)
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         rows = math.ceil(scenario.horizon / scenario.tick) + 1
         self.traffic = RolloutTraffic(scenario, self.plan, self.population,
                                       self.streams.get("traffic"), rows)
         self.reader = GateReader(self.world, self.traffic.store, self.population.is_internal,
                                  self.plan, scenario.monitoring.environment)
-        self.rng = self.streams.get("responder")
         self.t0, self.state = 0.0, self._served(0.0)
         self.exposure_pct: float | None = None
         self.incident: str | None = None  # "first" | "repeat" while users get a faulty page
         self.incidents = 0
-        self.issue: dict[str, Any] | None = None
-        self.fix_since: float | None = None
-        self.repeat_since = 0.0  # Sentry events of the issue after this are a new episode
-        self.repeats: list[dict[str, Any]] = []
+        self.repeats = RepeatWatch(self.reader, self.plan.fix, self.journal)
         self.gates: list[dict[str, Any]] = []
         self.phases: list[dict[str, Any]] = []
         self.outcome = {"rollout": "unfinished", "fix": "not deployed"}
@@ -106,31 +85,29 @@ class RolloutDrill:
 
     # --- the run ------------------------------------------------------------------------
 
-    def run(self) -> SectionedResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed,
                          users=self.population.size, flag_mode=self.s.flag.mode,
                          drill="rollout", phases=[ph.name for ph in self.plan.phases])
         self._watch(0.0)
-        self.stop = self.env.event()
         for process in (self._traffic(), self._team(), self._horizon()):
             self.env.process(process)
-        self.env.run(until=self.stop)
+
+    def _finish(self) -> None:
         self.flush()
         self.traffic.close_series()
-        self._final_repeat_check()
+        self.repeats.check(self.env.now, self.exposure_pct)  # one no look saw still counts
         if self.incident == "first":
             self.journal.add("horizon_reached_unrecovered")
         self.journal.add("drill_ended", outcome=self.outcome["rollout"])
+
+    def _result(self) -> SectionedResult:
         onset = self.journal.first("fault_started")
         metrics = self._metrics(measure(self.s, self.journal, self.traffic.stats,
                                         onset.t if onset else None))
         return SectionedResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
-                             self._facts(), self._samples(), self._sections())
-
-    def _horizon(self) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.s.horizon)
-        if not self.stop.triggered:
-            self.stop.succeed()
+                               self._facts(), self._samples(self.traffic.stats.served_faulty),
+                               self._sections())
 
     def _traffic(self) -> Generator[simpy.Event, Any, None]:
         tick = self.s.tick
@@ -207,17 +184,14 @@ class RolloutDrill:
                              exposure_pct=pct, release=self.state.build.version)
         elif not faulty and self.incident is not None:
             kind = "recovered" if self.incident == "first" else "recovered_again"
-            if self.incident == "repeat" and self.repeats:
-                self.repeats[-1]["closed"], self.repeat_since = True, t
+            if self.incident == "repeat":
+                self.repeats.episode_over(t)
             self.incident = None
             self.journal.add(kind, release=self.state.build.version, exposure_pct=pct,
                              deployment_id=self.state.build.deployment_id)
 
     def _alert(self, payload: dict[str, Any]) -> None:
         self.journal.add("sentry_alert", action=payload.get("action"))
-
-    def _rejected(self, why: str) -> None:
-        self.journal.add("webhook_rejected", reason=why)
 
     # --- the team -------------------------------------------------------------------------
 
@@ -280,7 +254,8 @@ class RolloutDrill:
         decision = self.reader.decide(watch, now, release, critical)
         call = call_look(watch.phase.gate, decision, final=k == watch.phase.looks,
                          advance_early=watch.phase.advance_early, critical=critical,
-                         repeat=self._repeat_check(now), on_no_go=self.plan.on_no_go)
+                         repeat=self.repeats.check(now, self.exposure_pct),
+                         on_no_go=self.plan.on_no_go)
         record = {**gate_record(watch, k, decision), "decision": call.decision,
                   "action": call.move.value, "reasons": list(call.reasons)}
         self.journal.add("gate", **record)
@@ -292,13 +267,8 @@ class RolloutDrill:
 
     def _no_go(self, call: LookCall, watch: PhaseWatch) -> Generator[simpy.Event, Any, None]:
         r = self.s.responder
-        yield self.env.timeout(r.decision_delay.sample(self.rng) if r.mode == "human"
-                               else r.automation_latency)
-        if self.issue is None:
-            self.issue = self.reader.incident_issue(watch.since, self.env.now)
-            if self.issue is not None:
-                self.journal.add("incident_issue", issue=self.issue["shortId"],
-                                 title=self.issue["title"], culprit=self.issue["culprit"])
+        yield self.env.timeout(self.responder.decision_delay())
+        self.repeats.identify(watch.since, self.env.now)
         if call.move is Move.HOLD:
             self.journal.add("rollout_held", reason=call.reasons[0])
             return
@@ -328,7 +298,7 @@ class RolloutDrill:
         ok = yield from self._run("fix_deployed", self._fix_procedure(fix.release),
                                   failed="fix_deploy_failed", release=fix.release)
         if ok:
-            self.fix_since = self.env.now
+            self.repeats.fix_since = self.env.now
             self.outcome["fix"] = "deployed"
         return ok
 
@@ -341,68 +311,16 @@ class RolloutDrill:
 
     def _run(self, kind: str, procedure: Procedure, failed: str | None = None,
              **extra: Any) -> Generator[simpy.Event, Any, bool]:
-        """Run a procedure in virtual time (manual steps take the responder's step time);
-        journal ``kind`` with its result, or ``failed`` when it raised RollbackFailed."""
-        try:
-            done = yield from drive(self.env, procedure, self._duration)
-        except RollbackFailed as exc:
-            self.journal.add(failed or f"{kind}_failed", **extra, where=exc.where,
-                             error=exc.message)
-            self.flush()
-            return False
-        self.journal.add(kind, **extra, **(done or {}))
+        """Run a procedure at the responder's pace, journaling ``kind`` with its result or
+        ``failed`` when it raised RollbackFailed; then draw the traffic up to now."""
+        ok = yield from self.responder.perform(kind, procedure, failed, **extra)
         self.flush()
-        return True
-
-    def _duration(self, step: Any) -> float:
-        if not isinstance(step, Manual):
-            return float(step.seconds)
-        human = self.s.responder.mode == "human"
-        seconds = self.s.responder.step_time.sample(self.rng) if human else 0.0
-        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
-        return seconds
-
-    # --- repeat incidents -----------------------------------------------------------------
-
-    def _repeat_check(self, now: float) -> str | None:
-        """After the fix: the incident's issue with events from the fix release is a repeat
-        incident, counted once per episode (an episode ends when nobody is served the
-        faulty page any more; events after that start the next one)."""
-        fix = self.plan.fix
-        if self.issue is None or self.fix_since is None or fix is None:
-            return None
-        since = max(self.fix_since, self.repeat_since)
-        if now <= since or not self.reader.recurred(self.issue["id"], fix.release, since, now):
-            return None
-        if not self.repeats or self.repeats[-1]["closed"]:
-            self.repeats.append({"t_s": round(now, 3), "issue": self.issue["shortId"],
-                                 "release": fix.release, "exposure_pct": self.exposure_pct,
-                                 "closed": False})
-            self.journal.add("repeat_incident", issue=self.issue["shortId"],
-                             release=fix.release, exposure_pct=self.exposure_pct)
-        return f"{self.issue['shortId']} ({self.issue['title']})"
-
-    def _final_repeat_check(self) -> None:
-        """At the end of the run, a recurrence no look saw yet still counts."""
-        self._repeat_check(self.env.now)
+        return ok
 
     # --- results ----------------------------------------------------------------------------
 
     def _metrics(self, metrics: Metrics) -> Metrics:
-        target = self.s.targets.repeat_incidents
-        if self.plan.fix is None:
-            repeat = Measure("repeat_incidents", None, target, "not_measured",
-                             "this rollout has no fix and re-rollout phase")
-        elif self.fix_since is None:
-            repeat = Measure("repeat_incidents", None, target, "not_measured",
-                             "no fix was re-rolled out (the rollout never rolled back, or "
-                             "the fix did not deploy)")
-        else:
-            n = len(self.repeats)
-            repeat = Measure("repeat_incidents", n, target, "pass" if n <= target else "fail")
-        if repeat.value is None:
-            self.journal.add("metric_unavailable", metric="repeat_incidents",
-                             reason=repeat.reason)
+        repeat = self.repeats.measure(self.s.targets.repeat_incidents)
         return Metrics({**metrics.measures, "repeat_incidents": repeat})
 
     def _facts(self) -> dict[str, Any]:
@@ -410,30 +328,21 @@ class RolloutDrill:
                                           *(self.plan.fix.phases if self.plan.fix else ()))]
         onset = self.journal.first("fault_started")
         return {"detection_bound_s": max(looks),
-                "control_plane_calls": self.world.transport.calls if self.world.transport
-                else 0,
+                "control_plane_calls": self._control_plane_calls(),
                 "fault_onset_s": round(onset.t, 3) if onset else None,
                 "horizon_s": self.s.horizon, "ended_s": round(self.env.now, 3),
                 "builds": sum(1 for d in self.world.vercel.deployments.values()
                               if d.created >= 0)}
 
-    def _samples(self) -> list[dict[str, str]]:
-        faulty, n = self.traffic.stats.served_faulty, self.s.population.sample_names
-        if faulty is None or not n or not faulty.any():
-            return []
-        return self.population.sample_names(faulty.nonzero()[0][:n], self.seed)
-
     def _sections(self) -> dict[str, Any]:
-        fix = self.plan.fix
+        fix, since = self.plan.fix, self.repeats.fix_since
         return {"gates": self.gates, "rollout": {
             "flag_mode": self.s.flag.mode, "outcome": self.outcome["rollout"],
             "final_exposure_pct": self.exposure_pct, "phases": self.phases,
             "fix": None if fix is None else {
                 "release": fix.release, "fix_completeness": fix.fix_completeness,
-                "deployed_s": None if self.fix_since is None else round(self.fix_since, 3),
-                "outcome": self.outcome["fix"],
-                "repeat_incidents": [{k: v for k, v in r.items() if k != "closed"}
-                                     for r in self.repeats]}}}
+                "deployed_s": None if since is None else round(since, 3),
+                "outcome": self.outcome["fix"], "repeat_incidents": self.repeats.section()}}}
 
 
 _OUTCOME = {Move.ADVANCE: "completed", Move.TURN_OFF: "turned off", Move.ROLL_BACK: "rolled back",

@@ -1,12 +1,14 @@
 """Running a drill: the one entry point, dispatching on the scenario's kind.
 
-An incident drill by default; a scenario with a ``rollout`` plan runs the gradual-rollout
-drill, one with a ``staging`` section the pre-deployment staging drill.
+An incident drill by default (``sim.drills.incident``); a scenario with a ``rollout`` plan
+runs the gradual-rollout drill (``sim.drills.rollout``), one with a ``staging`` section
+the pre-deployment staging drill (``sim.drills.staging``). All three stand on the same
+skeleton (``sim.drills.skeleton``).
 """
 
 from __future__ import annotations
 
-from sim.drills.incident import Drill
+from sim.drills.incident import IncidentDrill
 from sim.drills.rollout import run_rollout
 from sim.drills.staging import run_staging
 from sim.results.run import RunResult
@@ -24,8 +26,5 @@ def run_drill(scenario: Scenario, seed: int | None = None, full_horizon: bool = 
         return run_rollout(scenario, seed)
     if scenario.staging is not None:
         return run_staging(scenario, seed)
-    drill = Drill(scenario, scenario.seed if seed is None else seed, full_horizon)
-    try:
-        return drill.run()
-    finally:
-        drill.world.close()
+    drill = IncidentDrill(scenario, scenario.seed if seed is None else seed, full_horizon)
+    return drill.run_and_close()

@@ -25,20 +25,16 @@ import simpy
 
 from fakes.common.descriptor import DAY
 from fakes.contacts.backend import LiveBuild
+from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed
-from sim.journal import Journal
+from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import METRICS, Measure, Metrics
 from sim.results.run import SectionedResult
-from sim.rng import Streams
 from sim.scenario.model import Scenario, required_section
-from sim.world.clock import SimClock
-from sim.world.fakes import CONTACTS, build_world
-from sim.world.faults import FaultSchedule
-from sim.world.population import build_population
-from sim.world.procedures import drive
+from sim.world.fakes import CONTACTS
 from sim.world.traffic import TrafficStats
 
 NOT_PART = "the staging drill injects no fault: it measures the two ways back only"
@@ -47,37 +43,30 @@ NOT_PART = "the staging drill injects no fault: it measures the two ways back on
 def run_staging(scenario: Scenario, seed: int | None = None) -> SectionedResult:
     """Run the staging rollback drill of ``scenario``; raises ScenarioError when it has
     no ``staging`` section or breaks a rule that spans sections."""
-    drill = StagingRun(scenario, scenario.seed if seed is None else seed)
-    try:
-        return drill.run()
-    finally:
-        drill.world.close()
+    return StagingDrill(scenario, scenario.seed if seed is None else seed).run_and_close()
 
 
-class StagingRun:
-    """The fakes, the staging project and the drill's steps, on one clock."""
+class StagingDrill(DrillSkeleton[SectionedResult]):
+    """The staging project on the fakes and the drill's steps, on one clock."""
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
-        self.s, self.spec, self.seed = scenario, required_section(scenario, "staging"), seed
-        self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
-        self.journal = Journal(self.clock)
-        p = scenario.population
-        population = build_population(self.streams.get("population"), p.users,
-                                      p.internal_users, p.activity_sigma)
-        internal = population.internal_ids()
-        self.world = build_world(scenario, self.clock, self.streams, internal,
-                                 lambda payload: None, lambda why: None,
-                                 FaultSchedule(scenario))
+        self.spec = required_section(scenario, "staging")
+        super().__init__(scenario, seed)
         self.project_id, self.pre_release_url = self._seed_staging()
         assert self.world.contacts is not None
         self.world.contacts.live_build = self._staging_build  # contacts.drill is staging now
-        self.user = self.spec.verify_user or (internal[0] if internal else population.id_of(
-            int(np.argmin(population.buckets))))
-        self.rng = self.streams.get("responder")
+        self.user = self.spec.verify_user or self._verification_user()
         self.steps: list[dict[str, Any]] = []
         self.times: dict[str, float | None] = {"flag": None, "deployment": None}
+
+    def _verification_user(self) -> str:
+        """An internal user, else the user in the lowest flag bucket."""
+        internal = self.population.internal_ids()
+        return internal[0] if internal else self.population.id_of(
+            int(np.argmin(self.population.buckets)))
+
+    def _alert(self, payload: dict[str, Any]) -> None:
+        """Nothing: no alert rule is evaluated on staging."""
 
     def _seed_staging(self) -> tuple[str, str]:
         """The staging project as it stands before the drill: the previous release live,
@@ -102,50 +91,65 @@ class StagingRun:
 
     # --- the drill --------------------------------------------------------------------
 
-    def run(self) -> SectionedResult:
+    def _start(self) -> None:
         self.journal.add("drill_started", scenario=self.s.name, seed=self.seed, drill="staging",
                          project=self.spec.project, domain=self.spec.domain,
                          verify_user=self.user, flag_mode=self.s.flag.mode)
-        done = self.env.process(self._drill())
-        self.env.run(until=self.env.any_of([done, self.env.timeout(self.s.horizon)]))
-        if not done.triggered:
+        self.done = self.env.process(self._drill())
+
+    def _end(self) -> simpy.Event:
+        """The drill's last step, or the horizon if it comes first."""
+        return self.env.any_of([self.done, self.env.timeout(self.s.horizon)])
+
+    def _finish(self) -> None:
+        if not self.done.triggered:
             self.journal.add("horizon_reached", reason="the drill did not finish in time")
-        outcome, reasons = self._outcome(done.triggered)
+        self.verdict = self._outcome(self.done.triggered)
+        outcome, reasons = self.verdict
         self.journal.add("drill_ended", outcome=outcome, reasons=reasons)
+
+    def _result(self) -> SectionedResult:
         return SectionedResult(self.s, self.seed, self.journal, TrafficStats(1),
                                self._metrics(), self._facts(), [],
-                               {"staging": self._section(outcome, reasons)})
+                               {"staging": self._section(*self.verdict)})
 
     def _drill(self) -> Generator[simpy.Event, Any, None]:
+        """The runbook's seven steps; a failed deploy or flag switch-on ends the drill."""
+        current, previous = self.s.world.current, self.s.world.previous
         api, pid, poll = self.world.vercel_api(), self.project_id, self.s.responder.poll_interval
-        w = self.s.world
-        steps: list[tuple[str, Procedure]] = [
-            ("deploy to staging", vercel_deploy(api, self.spec.project, w.current.version,
-                                                w.current.has_redesign, poll)),
-            ("enable the feature flag", vercel_set_env(api, pid, INTERNAL_ENV_FLAG, "true",
-                                                       poll))]
-        for number, (name, procedure) in enumerate(steps, start=1):
-            if not (yield from self._step(number, name, procedure)):
-                return
-        yield from self._verify(3, "new", w.current.version)
+        if not (yield from self._step(1, "deploy to staging", vercel_deploy(
+                api, self.spec.project, current.version, current.has_redesign, poll))):
+            return
+        if not (yield from self._step(2, "enable the feature flag", vercel_set_env(
+                api, pid, INTERNAL_ENV_FLAG, "true", poll))):
+            return
+        yield from self._verify(3, "new", current.version)
+        yield from self._timed("flag", self._step(4, "disable the feature flag", vercel_set_env(
+            api, pid, INTERNAL_ENV_FLAG, "false", poll)))
+        yield from self._verify(5, "old", current.version)
+        yield from self._timed("deployment", self._step(6, "vercel rollback",
+                                                        self._rollback(api, pid)))
+        yield from self._verify(7, "old", previous.version)
+
+    def _rollback(self, api: VercelAPI, project_id: str) -> Procedure:
+        """Step 6: back to the pre-release deployment, or Vercel's instant rollback."""
+        if self.spec.rollback_to == "pre-release":
+            return vercel_rollback_to(api, project_id, self.pre_release_url)
+        return vercel_instant_rollback(api, project_id)
+
+    def _timed(self, way: str, step: Generator[simpy.Event, Any, bool]
+               ) -> Generator[simpy.Event, Any, None]:
+        """Run a way back's step; when it completed, record how long it took."""
         start = self.env.now
-        if (yield from self._step(4, "disable the feature flag", vercel_set_env(
-                api, pid, INTERNAL_ENV_FLAG, "false", poll))):
-            self.times["flag"] = round(self.env.now - start, 3)
-        yield from self._verify(5, "old", w.current.version)
-        start = self.env.now
-        rollback = vercel_rollback_to(api, pid, self.pre_release_url) \
-            if self.spec.rollback_to == "pre-release" else vercel_instant_rollback(api, pid)
-        if (yield from self._step(6, "vercel rollback", rollback)):
-            self.times["deployment"] = round(self.env.now - start, 3)
-        yield from self._verify(7, "old", w.previous.version)
+        if (yield from step):
+            self.times[way] = round(self.env.now - start, 3)
 
     def _step(self, number: int, name: str,
               procedure: Procedure) -> Generator[simpy.Event, Any, bool]:
         """Run one step's procedure; journal it with its duration and result."""
         start = self.env.now
         try:
-            done = yield from drive(self.env, procedure, self._duration)
+            done = yield from self.responder.drive(procedure)
         except RollbackFailed as exc:
             self._record(number, name, start, False, f"{exc.where}: {exc.message}")
             return False
@@ -157,7 +161,7 @@ class StagingRun:
         """Open /contacts on staging as the verification user: the expected page and
         version, or a failed step saying what was served."""
         start = self.env.now
-        yield self.env.timeout(self._duration(Manual(
+        yield self.env.timeout(self.responder.step_duration(Manual(
             f"navigate to {self.spec.domain}/contacts")))
         response = self.world.http.get(f"{CONTACTS}/contacts", params={"user_id": self.user})
         body = response.json() if response.is_success else {}
@@ -166,14 +170,6 @@ class StagingRun:
                   f"HTTP {response.status_code}") + f"; expected the {variant} page of {version}"
         self._record(number, f"verify the {variant} page", start, ok, detail)
         return ok
-
-    def _duration(self, step: Any) -> float:
-        if not isinstance(step, Manual):
-            return float(step.seconds)
-        r = self.s.responder
-        seconds = r.step_time.sample(self.rng) if r.mode == "human" else 0.0
-        self.journal.add("manual_step", what=step.what, seconds=round(seconds, 3))
-        return seconds
 
     def _record(self, number: int, name: str, start: float, ok: bool, detail: str) -> None:
         entry = {"step": number, "name": name, "started_s": round(float(start), 3),
@@ -214,9 +210,8 @@ class StagingRun:
         return Metrics(measures)
 
     def _facts(self) -> dict[str, Any]:
-        return {"detection_bound_s": 0.0,
-                "control_plane_calls": self.world.transport.calls if self.world.transport
-                else 0, "fault_onset_s": None, "horizon_s": self.s.horizon,
+        return {"detection_bound_s": 0.0, "control_plane_calls": self._control_plane_calls(),
+                "fault_onset_s": None, "horizon_s": self.s.horizon,
                 "ended_s": round(float(self.env.now), 3)}
 
     def _section(self, outcome: str, reasons: list[str]) -> dict[str, Any]:
