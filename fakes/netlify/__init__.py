@@ -6,11 +6,3 @@ build start, publishing with restore, rollback and locked deploys, and the REST 
 ``models`` its records, ``env`` its env var bookkeeping); ``router.build_app`` puts
 Netlify's HTTP API in front of it.
 """
-
-from fakes.netlify.backend import NetlifyBackend
-from fakes.netlify.lifecycle import DeployState, PublishStatus
-from fakes.netlify.models import Build, Deploy, EnvValue, EnvVar, Site
-from fakes.netlify.router import build_app, build_router
-
-__all__ = ["Build", "Deploy", "DeployState", "EnvValue", "EnvVar", "NetlifyBackend",
-           "PublishStatus", "Site", "build_app", "build_router"]

@@ -6,8 +6,3 @@ Module map: ``envelope`` (wire format), ``sessions`` (release health), ``issues`
 ``releases``, ``search`` (query syntax), ``alerts`` (rules and trigger logic),
 ``incidents`` (evaluations, incidents, webhooks), ``errors``.
 """
-
-from fakes.sentry.alerts import Evaluation, WebhookDelivery, verify_signature
-from fakes.sentry.backend import SentryBackend
-
-__all__ = ["Evaluation", "SentryBackend", "WebhookDelivery", "verify_signature"]

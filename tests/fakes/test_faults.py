@@ -9,8 +9,9 @@ import httpx
 
 from fakes.common.clock import ManualClock
 from fakes.common.faults import FaultInjector, FaultRule, install
-from fakes.vercel import VercelBackend, build_app
+from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import VercelError
+from fakes.vercel.router import build_app
 
 AUTH = {"Authorization": "Bearer drill_token"}
 

@@ -16,8 +16,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker import DockerBackend, build_app
+from fakes.docker.backend import DockerBackend
 from fakes.docker.models import Container
+from fakes.docker.router import build_app
 
 BANDWIDTH = 10e6
 LAYER_LATENCY = 0.5

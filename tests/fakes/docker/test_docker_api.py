@@ -218,8 +218,7 @@ def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, w
     """``fakes.common.faults.install`` works on this app: a rule on ``pull_image`` fails
     pulls in Docker's shape, and ``/_fake/timings`` sets the bandwidth."""
     from fakes.common.faults import FaultInjector, FaultRule, install
-    from fakes.docker import build_app
-    from fakes.docker.router import timings
+    from fakes.docker.router import build_app, timings
 
     app = build_app(backend)
     install(app, FaultInjector(clock, rules=[FaultRule("pull_image", error_rate=1.0,
@@ -242,7 +241,7 @@ def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, w
 def test_the_app_reads_its_backend_per_request_so_a_stand_in_can_be_rebound(clock, backend,
                                                                              web):
     """Drills build each app once over a stand-in and rebind it: nothing is read at build."""
-    from fakes.docker import build_app
+    from fakes.docker.router import build_app
 
     class StandIn:
         target = None

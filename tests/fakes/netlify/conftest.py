@@ -15,7 +15,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.netlify import Deploy, NetlifyBackend, Site, build_app
+from fakes.netlify.backend import NetlifyBackend
+from fakes.netlify.models import Deploy, Site
+from fakes.netlify.router import build_app
 from tests.npm_tools import ensure_npm_package, why_not
 
 TOKEN = "drill_token"

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.pagerduty import DEFAULT_ROUTING_KEY, PagerDutyBackend, build_app
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+from fakes.pagerduty.router import build_app
 from fakes.pagerduty.tls import make_self_signed_cert
 from tests.servers import serve_in_thread
 

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.slack import SlackBackend, build_app
+from fakes.slack.backend import SlackBackend
+from fakes.slack.router import build_app
 
 
 @pytest.fixture

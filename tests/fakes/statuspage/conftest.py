@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.statuspage import StatuspageBackend, build_app
+from fakes.statuspage.backend import StatuspageBackend
+from fakes.statuspage.router import build_app
 
 API_KEY = "drill_statuspage_key"
 

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.vercel import VercelBackend, build_app
+from fakes.vercel.backend import VercelBackend
 from fakes.vercel.models import Deployment, Project
+from fakes.vercel.router import build_app
 
 TOKEN = "drill_token"
 QUEUE = 10.0
