@@ -26,7 +26,8 @@ import httpx
 import uvicorn
 
 from fakes.common.clock import WallClock
-from fakes.common.faults import FaultInjector, install
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector
 from sim.rng import Streams
 from sim.scenario.model import Scenario
 from sim.world.fakes import NETLIFY_TOKEN, VERCEL_TOKEN, Backends, seed_backends, seed_netlify

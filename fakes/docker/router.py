@@ -82,7 +82,7 @@ Timing = tuple[Callable[[], float], Callable[[float], None]]
 
 
 def timings(backend: DockerBackend) -> dict[str, Timing]:
-    """The backend's timings by name, for ``fakes.common.faults.install``'s control plane."""
+    """The backend's timings by name, for ``fakes.common.fault_router.install``'s control plane."""
     return {name: _timing(backend, name) for name in DockerBackend.TIMINGS}
 
 

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 
 from fakes.common.clock import Clock
-from fakes.common.faults import FaultInjector, install
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector
 from fakes.contacts.backend import ContactsBackend, LiveBuild
 from fakes.contacts.router import build_app as build_contacts_app
 from fakes.posthog.backend import PostHogBackend

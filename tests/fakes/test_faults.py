@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from fakes.common.clock import ManualClock
-from fakes.common.faults import FaultInjector, FaultRule, install
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector, FaultRule
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import VercelError
 from fakes.vercel.router import build_app

@@ -215,9 +215,10 @@ def test_control_plane_state_and_reset(api, web):
 
 
 def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, web):
-    """``fakes.common.faults.install`` works on this app: a rule on ``pull_image`` fails
+    """``fakes.common.fault_router.install`` works on this app: a rule on ``pull_image`` fails
     pulls in Docker's shape, and ``/_fake/timings`` sets the bandwidth."""
-    from fakes.common.faults import FaultInjector, FaultRule, install
+    from fakes.common.fault_router import install
+    from fakes.common.faults import FaultInjector, FaultRule
     from fakes.docker.router import build_app, timings
 
     app = build_app(backend)
