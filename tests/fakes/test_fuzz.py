@@ -26,7 +26,6 @@ found: one operationId per operation, and undecodable bodies refused in vendor s
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -64,6 +63,7 @@ from fakes.statuspage.router import build_app as statuspage_app
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app as vercel_app
 from rollout.release.flags import FlagEnv, FlagMode
+from tests.fakes.clients import InProcessClient
 
 # Examples per operation. Without credentials most requests stop at the auth check, so
 # fewer of them still show that rejections are well-formed without doubling the run time.
@@ -275,13 +275,8 @@ WITH_CREDENTIALS = ["vercel", "netlify", "posthog", "sentry", "pulse", "statuspa
 
 def call(fake: Fake, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """One request to the fake's app in-process, with its credentials."""
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app),
-                                     base_url="http://fake.test",
-                                     headers=fake.credentials or {}) as client:
-            return await client.request(method, url, **kwargs)
-
-    return asyncio.run(go())
+    client = InProcessClient(fake.app, "http://fake.test", headers=fake.credentials)
+    return client.request(method, url, **kwargs)
 
 
 @pytest.mark.parametrize("name", list(FAKES))

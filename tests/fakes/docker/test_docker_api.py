@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
-
 from fakes.docker.backend import compose_config
+from tests.fakes.clients import InProcessClient
 
 V = "/v1.43"
 PROJECT = {"label": ["com.docker.compose.project=logos-vision"]}
@@ -226,14 +225,12 @@ def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, w
                                                        status=500, message="registry down")]),
             timings=timings(backend))
 
-    async def main():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://docker.test") as c:
-            pulled = await c.post(V + "/images/create", params={"fromImage": "x:y"})
-            set_ = await c.post("/_fake/timings", json={"bandwidth": 1e6})
-            return pulled, set_, await c.get(V + "/_ping")
+    async def script(c):
+        pulled = await c.post(V + "/images/create", params={"fromImage": "x:y"})
+        set_ = await c.post("/_fake/timings", json={"bandwidth": 1e6})
+        return pulled, set_, await c.get(V + "/_ping")
 
-    pulled, set_, ping = asyncio.run(main())
+    pulled, set_, ping = InProcessClient(app, "http://docker.test").run(script)
     assert (pulled.status_code, pulled.json()) == (500, {"message": "registry down"})
     assert set_.json()["bandwidth"] == 1e6 and backend.bandwidth == 1e6
     assert ping.status_code == 200
@@ -253,12 +250,8 @@ def test_the_app_reads_its_backend_per_request_so_a_stand_in_can_be_rebound(cloc
     app = build_app(StandIn())  # type: ignore[arg-type]
     StandIn.target = backend
 
-    async def main():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://docker.test") as c:
-            return (await c.get(V + "/containers/json")).json()
-
-    assert [c["Names"] for c in asyncio.run(main())] == [["/logos-vision-web-1"]]
+    containers = InProcessClient(app, "http://docker.test").get(V + "/containers/json").json()
+    assert [c["Names"] for c in containers] == [["/logos-vision-web-1"]]
 
 
 def test_the_openapi_schema_builds_for_every_route(api):
