@@ -34,8 +34,9 @@ from fakes.common.app import make_app, read_body, route_both
 from fakes.common.clock import to_ms
 from fakes.common.control import control_router
 from fakes.common.errors import FakeError
-from fakes.posthog.backend import FlagResult, PostHogBackend
+from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.errors import NotFound, ParseError, PostHogError, ValidationError
+from fakes.posthog.models import FlagResult
 
 CAPTURE_PATHS = ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/")
 PROJECT_PREFIXES = ("/api/projects", "/api/environments")
