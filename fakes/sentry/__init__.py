@@ -4,5 +4,6 @@
 ``record_*`` methods directly); ``router.build_app`` puts Sentry's HTTP API in front of it.
 Module map: ``envelope`` (wire format), ``sessions`` (release health), ``issues``,
 ``releases``, ``search`` (query syntax), ``alerts`` (rules and trigger logic),
-``incidents`` (evaluations, incidents, webhooks), ``errors``.
+``measures`` (a rule's aggregate over its window), ``incidents`` (evaluations,
+incidents, webhooks), ``errors``.
 """
