@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker.backend import DockerBackend, compose_config
+from fakes.docker.backend import DockerBackend
+from fakes.docker.compose import compose_config
 from fakes.docker.router import build_app
 from rollout.rollback.docker import DockerEngine, docker_compose_rollback
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from fakes.docker.backend import compose_config
+from fakes.docker.compose import compose_config
 from tests.fakes.clients import InProcessClient
 
 V = "/v1.43"

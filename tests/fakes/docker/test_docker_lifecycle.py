@@ -8,7 +8,8 @@ import re
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker.backend import DockerBackend, compose_config
+from fakes.docker.backend import DockerBackend
+from fakes.docker.compose import compose_config
 from fakes.docker.errors import Conflict, NotFound, NotModified, ServerError
 from fakes.docker.lifecycle import TRANSITIONS, Phase
 
