@@ -29,7 +29,8 @@ import uvicorn
 
 from fakes.common.clock import WallClock
 from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
-from fakes.common.faults import FaultInjector, install
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector
 from fakes.vendors import VENDORS
 from sim.rng import Streams
 from sim.scenario.model import Scenario

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from fakes.common.app import make_app
+from fakes.common.control import state_router
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.contacts.backend import ContactsBackend
 
@@ -30,10 +31,7 @@ def build_router(backend: ContactsBackend) -> APIRouter:
     @router.get("/health")
     async def get_health() -> dict[str, Any]:
         return backend.get_health()
-
-    @router.get("/_fake/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
+    router.include_router(state_router(backend))
 
     return router
 

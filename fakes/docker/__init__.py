@@ -2,14 +2,8 @@
 ``DOCKER_HOST``, and the image registry it pulls ``logos-vision-crm`` from.
 
 ``backend.DockerBackend`` is the state machine (``lifecycle`` its transition table,
-``models`` its records, ``registry`` the remote images); ``router.build_app`` puts the
-Engine API in front of it, ``payloads`` shapes its JSON.
+``models`` its records, ``lookup`` how references resolve, ``pulls`` pull timing and the
+image store, ``compose`` compose's labels and which container is served, ``registry``
+the remote images); ``router.build_app`` puts the Engine API in front of it,
+``payloads`` shapes its JSON.
 """
-
-from fakes.docker.backend import DockerBackend, compose_config
-from fakes.docker.lifecycle import Phase
-from fakes.docker.registry import Registry, logos_vision_registry
-from fakes.docker.router import build_app, build_router
-
-__all__ = ["DockerBackend", "Phase", "Registry", "build_app", "build_router", "compose_config",
-           "logos_vision_registry"]

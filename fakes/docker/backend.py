@@ -16,37 +16,36 @@ API in front of it). Timed work is derived from the clock, never slept:
 
 Every public method first calls ``_advance()``, which applies every transition due by now
 in time order (the table is in ``lifecycle.py``). What users are served is the image of
-the running, healthy container of the ``served_project``'s ``served_service``:
-``serving()``, O(1) when nothing is due, since the simulation asks every tick.
+the running, healthy container of the ``served_project``'s ``served_service``
+(``compose.served``): ``serving()``, O(1) when nothing is due, since the simulation asks
+every tick. Pull timing is in ``pulls.py``, reference lookups in ``lookup.py``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from fakes.common.clock import Clock
 from fakes.docker import payloads
-from fakes.docker.errors import (
-    Conflict,
-    DockerError,
-    Forbidden,
-    NotModified,
-    ServerError,
-    no_such_container,
-    no_such_image,
-    no_such_network,
+from fakes.docker.compose import PROJECT_LABEL, compose_config, served
+from fakes.docker.errors import Conflict, DockerError, Forbidden, NotModified
+from fakes.docker.lifecycle import Due, Phase, Schedule, can_fire, first_health_check
+from fakes.docker.lookup import (
+    check_name,
+    check_network,
+    check_ports,
+    find_container,
+    find_image,
+    find_network,
 )
-from fakes.docker.lifecycle import Due, Phase, Schedule, can_fire, next_phase
 from fakes.docker.models import (
     Container,
     ContainerEvent,
     LocalImage,
-    Manifest,
     Network,
     Pull,
     container_matches,
@@ -56,17 +55,14 @@ from fakes.docker.models import (
     parse_ref,
     sha256_hex,
 )
+from fakes.docker.pulls import PullTimings, plan_pull, store_image
 from fakes.docker.registry import Registry, logos_vision_registry
 
 ENGINE_VERSION = "24.0.7"
 API_VERSION = "1.43"
 MIN_API_VERSION = "1.12"
 STOP_TIMEOUT = 10.0
-PROJECT_LABEL = "com.docker.compose.project"
-SERVICE_LABEL = "com.docker.compose.service"
 BUILTIN_NETWORKS = (("bridge", "bridge"), ("host", "host"), ("none", "null"))
-_HEX = re.compile(r"[0-9a-f]+")
-_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
 class DockerBackend:
@@ -155,7 +151,7 @@ class DockerBackend:
         repository, tag = parse_ref(ref)
         manifest = self.registry.manifest(repository, tag)
         self.layers.update(layer.digest for layer in manifest.layers)
-        return self._store(manifest, repository, tag)
+        return store_image(self.images, manifest, repository, tag, self.clock.now())
 
     def seed_service(self, ref: str, *, project: str | None = None, service: str | None = None,
                      healthy_at: float = -3600.0, ports: Mapping[str, str] | None = None
@@ -168,7 +164,7 @@ class DockerBackend:
             self.create_network(network, labels={PROJECT_LABEL: project})
         config = compose_config(ref, project, service, network, ports)
         c = self.create_container(f"{project}-{service}-1", config)
-        started = healthy_at - self._first_check_after(self.boot_time)
+        started = healthy_at - first_health_check(self.boot_time, self.health_interval)
         c.created = started - 1.0
         c.phase, c.run, c.health = Phase.HEALTHY, 1, "healthy"
         c.started_at, c.healthy_at = started, healthy_at
@@ -219,10 +215,10 @@ class DockerBackend:
         ref = config.get("Image")
         if not isinstance(ref, str) or not ref:
             raise DockerError("Config.Image is required")
-        image = self._image(ref)
+        image = find_image(self.images, ref)
         host_config = dict(config.get("HostConfig") or {})
-        self._check_network(host_config)
-        name = self._check_name(name)
+        check_network(host_config, self.networks)
+        name = check_name(name, self.containers, len(self.containers) + len(self.removed))
         cid = sha256_hex(f"container:{next(self._ids)}")
         c = Container(cid, name, ref, image.id, image.manifest, dict(config), host_config,
                       self.clock.now())
@@ -233,7 +229,7 @@ class DockerBackend:
     def inspect_container(self, ref: str) -> Container:
         """A container by id, unique id prefix or name; raises NotFound."""
         self._advance()
-        return self._container(ref)
+        return find_container(self.containers, ref)
 
     def start_container(self, ref: str) -> Container:
         """Start it: running now, healthy at the first passing health check.
@@ -242,13 +238,13 @@ class DockerBackend:
         publishes is already allocated by a running container).
         """
         self._advance()
-        c = self._container(ref)
+        c = find_container(self.containers, ref)
         if c.phase.running:
             raise NotModified("container already started")
-        self._check_ports(c)
+        check_ports(c, self.containers.values())
         now = self.clock.now()
         self._move(c, "start", now)
-        self._schedule.add(now + self._first_check_after(self.boot_time),
+        self._schedule.add(now + first_health_check(self.boot_time, self.health_interval),
                            "pass_health_check", c.id, c.run)
         return c
 
@@ -258,7 +254,7 @@ class DockerBackend:
         Raises NotFound, NotModified (not running).
         """
         self._advance()
-        c = self._container(ref)
+        c = find_container(self.containers, ref)
         if not c.phase.running or c.phase is Phase.STOPPING:
             raise NotModified("container already stopped")
         limit = STOP_TIMEOUT if timeout is None else math.inf if timeout < 0 else float(timeout)
@@ -273,7 +269,7 @@ class DockerBackend:
     def remove_container(self, ref: str, force: bool = False) -> Container:
         """Remove it (``force`` kills a running one first); raises NotFound, Conflict."""
         self._advance()
-        c = self._container(ref)
+        c = find_container(self.containers, ref)
         if c.phase.running and not force:
             raise Conflict(f"You cannot remove a running container {c.id}. Stop the "
                            "container before attempting removal or force remove")
@@ -303,7 +299,9 @@ class DockerBackend:
         if ref in self._pulling:
             return self._pulling[ref]
         manifest = self.registry.manifest(repository, tag)
-        pull = self._plan_pull(repository, tag, manifest)
+        pull = plan_pull(len(self.pulls) + 1, repository, tag, manifest, self.clock.now(),
+                         self.layers, self.images, PullTimings(
+                             self.bandwidth, self.layer_latency, self.manifest_latency))
         self.pulls.append(pull)
         self._pulling[ref] = pull
         self._schedule.add(pull.done_at, "finish_pull", ref)
@@ -321,7 +319,7 @@ class DockerBackend:
         """A local image by ``repo:tag``, id or id prefix; raises NotFound (404) until a
         pull of it has completed."""
         self._advance()
-        return self._image(ref)
+        return find_image(self.images, ref)
 
     # ---- networks ------------------------------------------------------------------
 
@@ -345,7 +343,7 @@ class DockerBackend:
     def remove_network(self, ref: str) -> Network:
         """Remove a network no running container uses; raises NotFound or Forbidden."""
         self._advance()
-        network = self._network(ref)
+        network = find_network(self.networks, ref)
         if network.builtin:
             raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
         if any(c.network in (network.name, network.id) and c.phase.running
@@ -375,110 +373,20 @@ class DockerBackend:
             self._move(c, due.event, due.at)
 
     def _move(self, c: Container, event: str, at: float) -> None:
-        """Fire ``event`` on ``c`` at ``at`` per the table; raises KeyError if not allowed."""
-        c.phase = next_phase(c.phase, event)
-        c.events.append(ContainerEvent(at, c.phase))
-        if event == "start":
-            c.run += 1
-            c.started_at, c.healthy_at, c.finished_at, c.exit_code = at, None, None, 0
-            c.health = "starting"
-        elif event == "pass_health_check":
-            c.healthy_at, c.health = at, "healthy"
-        elif event in ("exit", "kill"):
-            c.finished_at, c.health = at, "unhealthy"  # Docker's status once checks stop
+        """Fire ``event`` on ``c`` (``Container.fire``), then recompute what is served."""
+        c.fire(event, at)
         self._refresh_served()
 
     def _refresh_served(self) -> None:
-        live = [c for c in self.containers.values()
-                if c.phase in (Phase.HEALTHY, Phase.STOPPING) and c.health == "healthy"
-                and c.labels.get(PROJECT_LABEL) == self.served_project
-                and c.labels.get(SERVICE_LABEL) == self.served_service]
-        if not live:
-            self._served = None
-            return
-        c = max(live, key=lambda x: (x.healthy_at or 0.0, x.created, x.id))
-        labels = c.manifest.labels
-        self._served = {"image": c.image, "version": labels.get("version", ""),
-                        "hasRedesign": labels.get("hasRedesign") == "true"}
-
-    def _first_check_after(self, ready: float) -> float:
-        """Seconds from start to the first health check at or after the app is ready."""
-        interval = self.health_interval
-        if interval <= 0:
-            return max(0.0, ready)
-        return max(1, math.ceil(ready / interval - 1e-9)) * interval
-
-    # ---- pulls ---------------------------------------------------------------------
-
-    def _plan_pull(self, repository: str, tag: str, manifest: Manifest) -> Pull:
-        if self.bandwidth <= 0:  # the control plane's way to cut the host off the registry
-            raise ServerError('Get "https://registry-1.docker.io/v2/": net/http: request '
-                              "canceled while waiting for connection (Client.Timeout exceeded "
-                              "while awaiting headers)")
-        now = self.clock.now()
-        t = now + self.manifest_latency
-        done: list[tuple[str, float]] = []
-        for layer in manifest.layers:
-            if layer.digest not in self.layers:
-                t += self.layer_latency + layer.size / self.bandwidth
-                done.append((layer.digest, t))
-        current = self.images.get(manifest.image_id)
-        up_to_date = current is not None and familiar(repository, tag) in current.tags
-        return Pull(len(self.pulls) + 1, repository, tag, manifest, now, t, tuple(done),
-                    up_to_date)
+        self._served = served(self.containers.values(), self.served_project,
+                              self.served_service)
 
     def _finish_pull(self, pull: Pull, at: float) -> None:
         self.layers.update(digest for digest, _ in pull.layer_done)
-        self._store(pull.manifest, pull.repository, pull.tag, at)
+        store_image(self.images, pull.manifest, pull.repository, pull.tag, at)
         pull.complete = True
 
-    def _store(self, manifest: Manifest, repository: str, tag: str,
-               at: float | None = None) -> LocalImage:
-        """Put ``manifest`` in the store under ``repository:tag``, moving the tag off any
-        other image (which then may be left dangling, ``<none>:<none>``)."""
-        ref = familiar(repository, tag)
-        for other in self.images.values():
-            if ref in other.tags and other.id != manifest.image_id:
-                other.tags.remove(ref)
-        image = self.images.setdefault(manifest.image_id, LocalImage(
-            manifest, [], self.clock.now() if at is None else at))
-        if ref not in image.tags:
-            image.tags.append(ref)
-        return image
-
-    # ---- lookups -------------------------------------------------------------------
-
-    def _container(self, ref: str) -> Container:
-        key = ref.lstrip("/")
-        if key in self.containers:
-            return self.containers[key]
-        by_name = [c for c in self.containers.values() if c.name == key]
-        found = by_name or [c for c in self.containers.values() if key and c.id.startswith(key)]
-        if len(found) != 1:
-            raise no_such_container(ref)
-        return found[0]
-
-    def _image(self, ref: str) -> LocalImage:
-        """By reference first (``repo:tag``), then by id or unique id prefix."""
-        try:
-            wanted = familiar(*parse_ref(ref))
-        except DockerError:
-            wanted = None
-        for image in self.images.values():
-            if wanted in image.tags:
-                return image
-        key = ref.removeprefix("sha256:")
-        found = [i for i in self.images.values()
-                 if key and _HEX.fullmatch(key) and i.id[7:].startswith(key)]
-        if len(found) != 1:
-            raise no_such_image(ref)
-        return found[0]
-
-    def _network(self, ref: str) -> Network:
-        for n in self.networks.values():
-            if ref in (n.id, n.name) or (len(ref) >= 3 and n.id.startswith(ref)):
-                return n
-        raise no_such_network(ref)
+    # ---- networks, internal ---------------------------------------------------------
 
     def _network_names(self) -> set[str]:
         return {n.name for n in self.networks.values()}
@@ -489,52 +397,3 @@ class DockerBackend:
         network = Network(nid, name, driver, labels, self.clock.now(), builtin)
         self.networks[nid] = network
         return network
-
-    # ---- checks --------------------------------------------------------------------
-
-    def _check_name(self, name: str | None) -> str:
-        if not name:
-            return f"drill_container_{len(self.containers) + len(self.removed) + 1}"
-        name = name.lstrip("/")
-        if len(name) < 2 or name[0] in "_.-" or not set(name) <= _NAME_CHARS:
-            raise DockerError(f"Invalid container name ({name}), only "
-                              "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
-        for other in self.containers.values():
-            if other.name == name:
-                raise Conflict(f'Conflict. The container name "/{name}" is already in use by '
-                               f'container "{other.id}". You have to remove (or rename) that '
-                               "container to be able to reuse that name.")
-        return name
-
-    def _check_network(self, host_config: Mapping[str, Any]) -> None:
-        mode = host_config.get("NetworkMode")
-        if mode and mode != "default" and not str(mode).startswith("container:"):
-            self._network(str(mode))
-
-    def _check_ports(self, c: Container) -> None:
-        taken = set().union(*(o.host_ports() for o in self.containers.values()
-                              if o.phase.running and o.id != c.id))
-        clash = sorted(c.host_ports() & taken)
-        if clash:
-            where = clash[0].rsplit("/", 1)[0]
-            raise ServerError(f"driver failed programming external connectivity on endpoint "
-                              f"{c.name} ({c.id}): Bind for {where} failed: port is already "
-                              "allocated")
-
-
-def compose_config(ref: str, project: str, service: str, network: str,
-                   ports: Mapping[str, str] | None = None, number: int = 1) -> dict[str, Any]:
-    """The create body ``docker compose up`` sends for one service container."""
-    ports = {"3000/tcp": "3000"} if ports is None else dict(ports)
-    return {
-        "Image": ref,
-        "Labels": {PROJECT_LABEL: project, SERVICE_LABEL: service,
-                   "com.docker.compose.container-number": str(number),
-                   "com.docker.compose.oneoff": "False",
-                   "com.docker.compose.version": "2.24.6"},
-        "ExposedPorts": {port: {} for port in ports},
-        "HostConfig": {"NetworkMode": network,
-                       "PortBindings": {port: [{"HostIp": "", "HostPort": host}]
-                                        for port, host in ports.items()},
-                       "RestartPolicy": {"Name": "unless-stopped"}},
-    }

@@ -10,6 +10,7 @@ it is due and ``Schedule`` hands back the due ones in time order when the backen
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 
 from fakes.common.schedule import Due, Schedule  # noqa: F401  (re-exported)
@@ -61,3 +62,11 @@ def can_fire(phase: Phase, event: str) -> bool:
 def next_phase(phase: Phase, event: str) -> Phase:
     """The phase ``event`` leads to; raises KeyError when the table does not allow it."""
     return TRANSITIONS[(phase, event)]
+
+
+def first_health_check(ready: float, interval: float) -> float:
+    """Seconds from a start to the first health check at or after the app is ready
+    (``ready`` seconds in), with checks every ``interval`` from the start on."""
+    if interval <= 0:
+        return max(0.0, ready)
+    return max(1, math.ceil(ready / interval - 1e-9)) * interval

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from fakes.docker.errors import DockerError
-from fakes.docker.lifecycle import Phase
+from fakes.docker.lifecycle import Phase, next_phase
 
 _DEFAULT_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/",
                      "index.docker.io/", "library/")
@@ -160,6 +160,21 @@ class Container:
     @property
     def network(self) -> str:
         return str(self.host_config.get("NetworkMode") or "bridge")
+
+    def fire(self, event: str, at: float) -> None:
+        """Apply ``event`` at ``at`` per ``lifecycle``'s table (its times, health and run
+        count with it); raises KeyError when the table does not allow it."""
+        self.phase = next_phase(self.phase, event)
+        self.events.append(ContainerEvent(at, self.phase))
+        if event == "start":
+            self.run += 1
+            self.started_at, self.healthy_at, self.finished_at, self.exit_code = \
+                at, None, None, 0
+            self.health = "starting"
+        elif event == "pass_health_check":
+            self.healthy_at, self.health = at, "healthy"
+        elif event in ("exit", "kill"):
+            self.finished_at, self.health = at, "unhealthy"  # Docker's status once checks stop
 
     def host_ports(self) -> set[str]:
         """The ``host_ip:port/proto`` bindings this container publishes."""

@@ -30,11 +30,12 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_json
+from fakes.common.control import control_router
 from fakes.docker import payloads
 from fakes.docker.backend import API_VERSION, MIN_API_VERSION, DockerBackend
 from fakes.docker.errors import DockerError, NotFound
@@ -82,7 +83,7 @@ Timing = tuple[Callable[[], float], Callable[[float], None]]
 
 
 def timings(backend: DockerBackend) -> dict[str, Timing]:
-    """The backend's timings by name, for ``fakes.common.faults.install``'s control plane."""
+    """The backend's timings by name, for ``fakes.common.fault_router.install``'s control plane."""
     return {name: _timing(backend, name) for name in DockerBackend.TIMINGS}
 
 
@@ -109,7 +110,7 @@ def build_router(backend: DockerBackend, follow: bool = False) -> APIRouter:
     _network_routes(api, backend)
     router = APIRouter()
     router.include_router(api)
-    router.include_router(_control_router(backend))
+    router.include_router(control_router(backend))
     return router
 
 
@@ -266,18 +267,3 @@ def _network_routes(api: APIRouter, backend: DockerBackend) -> None:
     async def remove_network(ref: str) -> Response:
         backend.remove_network(ref)
         return Response(status_code=204)
-
-
-def _control_router(backend: DockerBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> JSONResponse:
-        return JSONResponse(backend.state())
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True}
-
-    return control

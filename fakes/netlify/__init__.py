@@ -3,14 +3,7 @@ build start, publishing with restore, rollback and locked deploys, and the REST 
 (``/api/v1``) that netlify-cli and @netlify/api call.
 
 ``backend.NetlifyBackend`` is the state machine (``lifecycle`` its transition tables,
-``models`` its records, ``env`` its env var bookkeeping); ``router.build_app`` puts
-Netlify's HTTP API in front of it.
+``models`` its records, ``directory`` how they are found, ``builds`` a deploy's build
+steps, ``publishing`` what a site serves, ``env`` its env var bookkeeping);
+``router.build_app`` puts Netlify's HTTP API in front of it.
 """
-
-from fakes.netlify.backend import NetlifyBackend
-from fakes.netlify.lifecycle import DeployState, PublishStatus
-from fakes.netlify.models import Build, Deploy, EnvValue, EnvVar, Site
-from fakes.netlify.router import build_app, build_router
-
-__all__ = ["Build", "Deploy", "DeployState", "EnvValue", "EnvVar", "NetlifyBackend",
-           "PublishStatus", "Site", "build_app", "build_router"]

@@ -6,7 +6,9 @@ queue time q and build time d (both drawn from injected samplers), is ``enqueued
 ``building`` at t+q and ``ready`` (or ``error``) at t+q+d. Every public method first
 calls ``_advance()``, which applies every transition due by now in time order, so the
 published deploy changes at the exact virtual time even when nobody looked in between.
-The records live in ``models.py``, the env var bookkeeping in ``env.py``.
+The records live in ``models.py`` and are found through ``directory.py``; a deploy's
+build steps are in ``builds.py``, what a site publishes in ``publishing.py``, the env
+var bookkeeping in ``env.py``.
 
 Truths the drill rests on:
 
@@ -27,29 +29,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import Any
 
+from fakes.common.builds import build_timeline
 from fakes.common.clock import Clock
+from fakes.netlify import publishing
+from fakes.netlify.builds import BUILD_FAILED, CANCELED, move, new_deploy
+from fakes.netlify.directory import Directory, paginate, parse_state
 from fakes.netlify.env import EnvStore
 from fakes.netlify.errors import NotFound, Unauthorized, Unprocessable
-from fakes.netlify.lifecycle import (
-    FINAL_STATES,
-    DeployState,
-    Due,
-    Schedule,
-    can_fire,
-    next_publish_status,
-    next_state,
-)
+from fakes.netlify.lifecycle import DeployState, Due, Schedule, can_fire
 from fakes.netlify.models import (
-    DOMAIN,
     Account,
     Build,
     Deploy,
-    DeployEvent,
     EnvVar,
-    PublishChange,
-    PublishRequest,
     Site,
     User,
     check_context,
@@ -57,10 +51,6 @@ from fakes.netlify.models import (
     hex_id,
     uuid_id,
 )
-
-BUILD_FAILED = "Build script returned non-zero exit code: 2"
-CANCELED = "Canceled build"
-T = TypeVar("T")
 
 
 class NetlifyBackend:
@@ -94,13 +84,8 @@ class NetlifyBackend:
         self._counters: Counter[str] = Counter()
         self._schedule = Schedule()
         self.user = User(hex_id("user:1"), "drill@example.com", "Drill Runner", 0.0)
-        self.accounts: dict[str, Account] = {}
-        self.sites: dict[str, Site] = {}
-        self.deploys: dict[str, Deploy] = {}
-        self.builds: dict[str, Build] = {}
+        self.directory = Directory()
         self.env_vars = EnvStore(lambda: uuid_id(self._next("env-value")))
-        self._site_names: dict[str, str] = {}
-        self._order: dict[str, int] = {}  # creation order, to break ties in time
         self.create_account("drill", "Drill")
 
     def state(self) -> dict[str, Any]:
@@ -109,11 +94,11 @@ class NetlifyBackend:
         return {
             "now": self.clock.now(),
             "user": asdict(self.user),
-            "accounts": [asdict(a) for a in self.accounts.values()],
+            "accounts": [asdict(a) for a in self.directory.accounts.values()],
             "sites": [asdict(s) | {"published_since": finite(s.published_since),
                                    "auto_publishing": s.auto_publishing}
-                      for s in self.sites.values()],
-            "deploys": [asdict(d) for d in self.deploys.values()],
+                      for s in self.directory.sites.values()],
+            "deploys": [asdict(d) for d in self.directory.deploys.values()],
             "env": [asdict(v) for v in self.env_vars.all()],
             "pending": [{"at": d.at, "event": d.event, "subject": d.subject}
                         for d in self._schedule.pending()],
@@ -138,20 +123,20 @@ class NetlifyBackend:
     def create_account(self, slug: str, name: str | None = None) -> Account:
         """A new account (team); raises Unprocessable when the slug is taken."""
         self._advance()
-        if any(a.slug == slug for a in self.accounts.values()):
+        if any(a.slug == slug for a in self.directory.accounts.values()):
             raise Unprocessable(f"Account {slug} already exists")
         account = Account(hex_id(self._next("account")), slug, name or slug, self.clock.now())
-        self.accounts[account.id] = account
+        self.directory.accounts[account.id] = account
         return account
 
     def list_accounts_for_user(self) -> list[Account]:
         self._advance()
-        return list(self.accounts.values())
+        return list(self.directory.accounts.values())
 
     def get_account(self, account_id: str) -> Account:
         """An account by id or slug; raises NotFound."""
         self._advance()
-        return self._account(account_id)
+        return self.directory.account(account_id)
 
     # ---- sites ---------------------------------------------------------------------
 
@@ -159,26 +144,25 @@ class NetlifyBackend:
                     repo_branch: str = "main") -> Site:
         """A new site in an account; raises NotFound (account) or Unprocessable (name)."""
         self._advance()
-        account = self._account(account_slug)
-        if not name or name in self._site_names:
+        account = self.directory.account(account_slug)
+        if not name or self.directory.name_taken(name):
             raise Unprocessable(f"Site name {name!r} is taken or empty")
         now = self.clock.now()
         site = Site(uuid_id(self._next("site")), name, account.id, now, now, repo_branch)
-        self.sites[site.id] = site
-        self._site_names[name] = site.id
+        self.directory.add_site(site)
         return site
 
     def get_site(self, site_id: str) -> Site:
         """A site by id or name; raises NotFound."""
         self._advance()
-        return self._site(site_id)
+        return self.directory.site(site_id)
 
     def list_sites(self, name: str | None = None, page: int = 1,
                    per_page: int = 100) -> list[Site]:
         """Sites oldest first, those whose name contains ``name`` when given."""
         self._advance()
-        picked = [s for s in self.sites.values() if name is None or name in s.name]
-        return _page(picked, page, per_page)
+        picked = [s for s in self.directory.sites.values() if name is None or name in s.name]
+        return paginate(picked, page, per_page)
 
     # ---- env vars ------------------------------------------------------------------
 
@@ -187,31 +171,28 @@ class NetlifyBackend:
         """Variables a site sees (or the account's shared ones), optionally only those
         with a value for ``context_name`` (or ``all``) and in ``scope``; raises NotFound."""
         self._advance()
-        account, site = self._env_scope(account_id, site_id)
-        return [v for v in self.env_vars.visible(account, site)
-                if (scope is None or scope in v.scopes)
-                and (context_name is None
-                     or any(x.context in (context_name, "all") for x in v.values))]
+        return self.env_vars.visible(*self.directory.env_scope(account_id, site_id),
+                                     context_name=context_name, scope=scope)
 
     def create_env_vars(self, account_id: str, env_vars: Iterable[Any], *,
                         site_id: str | None = None) -> list[EnvVar]:
         """Add variables given in Netlify's JSON shape (``key, scopes, values, is_secret``),
         all or none; raises NotFound or Unprocessable (bad field, key already set)."""
         self._advance()
-        return self.env_vars.create(*self._env_scope(account_id, site_id), env_vars,
-                               self.clock.now())
+        return self.env_vars.create(*self.directory.env_scope(account_id, site_id), env_vars,
+                                    self.clock.now())
 
     def get_env_var(self, account_id: str, key: str, *,
                     site_id: str | None = None) -> EnvVar:
         self._advance()
-        return self.env_vars.lookup(*self._env_scope(account_id, site_id), key)
+        return self.env_vars.lookup(*self.directory.env_scope(account_id, site_id), key)
 
     def update_env_var(self, account_id: str, key: str, env_var: Any, *,
                        site_id: str | None = None) -> EnvVar:
         """Replace a whole variable (PUT); raises NotFound or Unprocessable."""
         self._advance()
-        return self.env_vars.replace(*self._env_scope(account_id, site_id), key, env_var,
-                                self.clock.now())
+        return self.env_vars.replace(*self.directory.env_scope(account_id, site_id), key,
+                                     env_var, self.clock.now())
 
     def set_env_var_value(self, account_id: str, key: str, *, value: Any,
                           context: Any = "all", context_parameter: Any = None,
@@ -223,26 +204,26 @@ class NetlifyBackend:
         running and finished builds keep theirs.
         """
         self._advance()
-        var = self.env_vars.own(*self._env_scope(account_id, site_id), key)
+        var = self.env_vars.own(*self.directory.env_scope(account_id, site_id), key)
         return self.env_vars.set_value(var, value, context, context_parameter, self.clock.now())
 
     def delete_env_var(self, account_id: str, key: str, *, site_id: str | None = None) -> None:
         """Remove a variable; raises NotFound."""
         self._advance()
-        self.env_vars.delete(*self._env_scope(account_id, site_id), key)
+        self.env_vars.delete(*self.directory.env_scope(account_id, site_id), key)
 
     def delete_env_var_value(self, account_id: str, key: str, value_id: str, *,
                              site_id: str | None = None) -> None:
         """Remove one value of a variable; raises NotFound."""
         self._advance()
-        var = self.env_vars.own(*self._env_scope(account_id, site_id), key)
+        var = self.env_vars.own(*self.directory.env_scope(account_id, site_id), key)
         self.env_vars.delete_value(var, value_id, self.clock.now())
 
     def site_env(self, site_id: str, context: str = "production",
                  branch: str | None = None) -> dict[str, str]:
         """Key → value of the variables a build of ``context`` would bake in now."""
         self._advance()
-        site = self._site(site_id)
+        site = self.directory.site(site_id)
         return self.env_vars.resolved(site.account_id, site.id, context, branch)
 
     # ---- deploys and builds --------------------------------------------------------
@@ -258,9 +239,14 @@ class NetlifyBackend:
         without drawing from the samplers. Raises NotFound or Unprocessable.
         """
         self._advance()
-        site = self._site(site_id)
-        dep = self._new_deploy(site, check_context(context), branch, commit_ref, title,
-                               dict(meta or {}), not publish, ready_at)
+        site = self.directory.site(site_id)
+        context = check_context(context)
+        timeline = build_timeline(self.clock.now(), ready_at, self.queue_time,
+                                  self.build_time, self.build_fails)
+        dep, build = new_deploy(site, hex_id(self._next("deploy")), hex_id(self._next("build")),
+                                context, branch, commit_ref, title, dict(meta or {}),
+                                not publish, timeline)
+        self.directory.add_deploy(site, dep, build)
         self._schedule.add(dep.created, "enqueue", dep.id)
         self._schedule.add(dep.building_at, "start_build", dep.id)
         self._schedule.add(dep.ready_at, "fail_build" if dep.fails else "finish_build", dep.id)
@@ -271,36 +257,33 @@ class NetlifyBackend:
                           title: str | None = None) -> Build:
         """"Trigger deploy": build the site's branch (production) or another (branch-deploy)."""
         self._advance()
-        site = self._site(site_id)
+        site = self.directory.site(site_id)
         branch = branch or site.repo_branch
         context = "production" if branch == site.repo_branch else "branch-deploy"
-        # The build checks out the branch head: the source (commit, meta) of its latest deploy.
-        head = next((d for d in self._newest_first(site.deploy_ids) if d.branch == branch), None)
+        head = self.directory.branch_head(site, branch)
         dep = self.create_deploy(site.id, context=context, branch=branch, title=title,
                                  commit_ref=head.commit_ref if head else None,
                                  meta=dict(head.meta) if head and head.meta else None)
-        return self.builds[dep.build_id]
+        return self.directory.builds[dep.build_id]
 
     def get_site_build(self, build_id: str) -> Build:
         self._advance()
-        if build_id not in self.builds:
-            raise NotFound(f"Build {build_id} not found")
-        return self.builds[build_id]
+        return self.directory.build(build_id)
 
     def list_site_builds(self, site_id: str, page: int = 1, per_page: int = 100) -> list[Build]:
         """Builds newest first."""
         self._advance()
-        deploys = self._newest_first(self._site(site_id).deploy_ids)
-        return _page([self.builds[d.build_id] for d in deploys], page, per_page)
+        deploys = self.directory.newest_first(self.directory.site(site_id).deploy_ids)
+        return paginate([self.directory.builds[d.build_id] for d in deploys], page, per_page)
 
     def get_deploy(self, deploy_id: str) -> Deploy:
         self._advance()
-        return self._deploy(deploy_id)
+        return self.directory.deploy(deploy_id)
 
     def get_site_deploy(self, site_id: str, deploy_id: str) -> Deploy:
         """A deploy of that site; raises NotFound (also for another site's deploy)."""
         self._advance()
-        return self._deploy_of(self._site(site_id), deploy_id)
+        return self.directory.deploy_of(self.directory.site(site_id), deploy_id)
 
     def list_site_deploys(self, site_id: str, *, page: int = 1, per_page: int = 100,
                           production: bool | None = None, state: str | None = None,
@@ -309,23 +292,23 @@ class NetlifyBackend:
         """Deploys newest first. ``production``/``deploy_previews`` filter on the context,
         ``latest_published`` keeps only the deploy served now; raises Unprocessable (state)."""
         self._advance()
-        site = self._site(site_id)
-        wanted = _parse_state(state)
-        picked = [d for d in self._newest_first(site.deploy_ids)
+        site = self.directory.site(site_id)
+        wanted = parse_state(state)
+        picked = [d for d in self.directory.newest_first(site.deploy_ids)
                   if (production is None or d.is_production == production)
                   and (deploy_previews is None
                        or (d.context == "deploy-preview") == deploy_previews)
                   and (wanted is None or d.state is wanted)
                   and (branch is None or d.branch == branch)
                   and (not latest_published or d.id == site.published_deploy_id)]
-        return _page(picked, page, per_page)
+        return paginate(picked, page, per_page)
 
     def cancel_site_deploy(self, deploy_id: str) -> Deploy:
         """Cancel an unfinished deploy (it ends in ``error``); raises NotFound or
         Unprocessable (already ready or failed)."""
         self._advance()
-        dep = self._deploy(deploy_id)
-        self._move(dep, "cancel", self.clock.now())  # raises first when it already ended
+        dep = self.directory.deploy(deploy_id)
+        move(dep, "cancel", self.clock.now())  # raises first when it already ended
         dep.error_message = CANCELED
         return dep
 
@@ -335,10 +318,10 @@ class NetlifyBackend:
         The simulation calls this every tick: O(1) unless a transition has fallen due.
         """
         self._advance()
-        site = self.sites.get(site_id) or self._site(site_id)
+        site = self.directory.sites.get(site_id) or self.directory.site(site_id)
         if site.published_deploy_id is None:
             raise NotFound(f"Site {site.name} has no published deploy")
-        return self.deploys[site.published_deploy_id]
+        return self.directory.deploys[site.published_deploy_id]
 
     # ---- publishing ------------------------------------------------------------------
 
@@ -346,12 +329,10 @@ class NetlifyBackend:
         """Publish a ready deploy of the site ("Publish deploy"), ``publish_propagation``
         seconds from now, no build. Raises NotFound or Unprocessable (not ready)."""
         self._advance()
-        site = self._site(site_id)
-        dep = self._deploy_of(site, deploy_id)
-        if dep.state is not DeployState.READY:
-            raise Unprocessable(f"Deploy {dep.id} is {dep.state}: only ready deploys "
-                                "can be published")
-        self._request_publish(site, dep, "restore")
+        site = self.directory.site(site_id)
+        dep = publishing.check_ready(self.directory.deploy_of(site, deploy_id), "published")
+        publishing.request_publish(site, dep, "restore", self.clock.now(), self.publish_propagation,
+                        self._schedule)
         self._advance()
         return dep
 
@@ -359,13 +340,10 @@ class NetlifyBackend:
         """Re-publish the deploy published before the current one, ``publish_propagation``
         seconds from now. Raises NotFound or Unprocessable (nothing to roll back to)."""
         self._advance()
-        site = self._site(site_id)
-        previous = next((c.deploy_id for c in reversed(site.publish_history)
-                         if c.deploy_id != site.published_deploy_id), None)
-        if previous is None:
-            raise Unprocessable(f"Site {site.name} has no previously published deploy "
-                                "to roll back to")
-        self._request_publish(site, self.deploys[previous], "rollback")
+        site = self.directory.site(site_id)
+        previous = self.directory.deploys[publishing.previously_published(site)]
+        publishing.request_publish(site, previous, "rollback", self.clock.now(),
+                        self.publish_propagation, self._schedule)
         self._advance()
 
     def lock_deploy(self, deploy_id: str) -> Deploy:
@@ -374,22 +352,17 @@ class NetlifyBackend:
         Raises NotFound or Unprocessable (not ready).
         """
         self._advance()
-        dep = self._deploy(deploy_id)
-        if dep.state is not DeployState.READY:
-            raise Unprocessable(f"Deploy {dep.id} is {dep.state}: only ready deploys "
-                                "can be locked")
-        self._hand_lock(self.sites[dep.site_id], dep, self.clock.now())
+        dep = publishing.check_ready(self.directory.deploy(deploy_id), "locked")
+        publishing.hand_lock(self.directory.sites[dep.site_id], dep, self.clock.now(),
+                  self.directory.deploys)
         return dep
 
     def unlock_deploy(self, deploy_id: str) -> Deploy:
         """Resume auto publishing if this deploy held the lock; later ready production
         deploys publish again, ones already ready do not. Raises NotFound."""
         self._advance()
-        dep = self._deploy(deploy_id)
-        site = self.sites[dep.site_id]
-        if site.locked_deploy_id == dep.id:
-            site.locked_deploy_id = None
-        dep.locked, dep.updated = False, self.clock.now()
+        dep = self.directory.deploy(deploy_id)
+        publishing.unlock(self.directory.sites[dep.site_id], dep, self.clock.now())
         return dep
 
     # ---- transitions -----------------------------------------------------------------
@@ -405,152 +378,23 @@ class NetlifyBackend:
 
     def _apply(self, due: Due) -> None:
         if due.event == "publish":
-            self._land(self.sites[due.subject], due)
+            publishing.land(self.directory.sites[due.subject], due, self.directory.deploys)
             return
-        dep = self.deploys[due.subject]
+        dep = self.directory.deploys[due.subject]
         if not can_fire(dep.state, due.event):
             return  # canceled before this transition fell due
         if due.event == "start_build":
             # Vite inlines import.meta.env.VITE_* now: later env edits miss this build.
-            site = self.sites[dep.site_id]
+            site = self.directory.sites[dep.site_id]
             dep.env = self.env_vars.resolved(site.account_id, site.id, dep.context, dep.branch)
         if due.event == "fail_build":
             dep.error_message = BUILD_FAILED
-        self._move(dep, due.event, due.at)
+        move(dep, due.event, due.at)
         if dep.state is DeployState.READY:
-            self._auto_publish(dep, due.at)
-
-    def _move(self, dep: Deploy, event: str, at: float) -> None:
-        dep.state = next_state(dep.state, event)
-        dep.updated = at
-        if dep.state in FINAL_STATES:
-            dep.ended_at = at
-        dep.events.append(DeployEvent(at, dep.state, event.replace("_", " ")))
-
-    def _auto_publish(self, dep: Deploy, at: float) -> None:
-        site = self.sites[dep.site_id]
-        # Seeded deploys may be created out of order; a later publish already won.
-        if (dep.is_production and not dep.draft and site.auto_publishing
-                and at >= site.published_since):
-            self._publish(site, dep, at, "auto")
-
-    def _request_publish(self, site: Site, dep: Deploy, kind: str) -> None:
-        now = self.clock.now()
-        if site.pending is not None:  # the later request wins
-            site.pending.status = next_publish_status(site.pending.status, "supersede")
-        lands_at = now + self.publish_propagation
-        seq = self._schedule.add(lands_at, "publish", site.id)
-        site.pending = PublishRequest(seq, kind, dep.id, site.published_deploy_id, now,
-                                      lands_at)
-        site.publish_requests.append(site.pending)
-
-    def _land(self, site: Site, due: Due) -> None:
-        req = site.pending
-        if req is None or req.seq != due.seq:
-            return  # superseded by a later request
-        req.status = next_publish_status(req.status, "publish")
-        site.pending = None
-        self._publish(site, self.deploys[req.deploy_id], due.at, req.kind)
-
-    def _publish(self, site: Site, dep: Deploy, at: float, reason: str) -> None:
-        site.published_deploy_id, site.published_since, site.updated = dep.id, at, at
-        dep.published_at = dep.updated = at
-        site.publish_history.append(PublishChange(at, dep.id, reason))
-        if not site.auto_publishing:
-            self._hand_lock(site, dep, at)  # a locked site stays pinned to what it serves
-
-    def _hand_lock(self, site: Site, dep: Deploy, at: float) -> None:
-        holder = self.deploys.get(site.locked_deploy_id or "")
-        if holder is not None and holder is not dep:
-            holder.locked, holder.updated = False, at
-        site.locked_deploy_id = dep.id
-        dep.locked, dep.updated = True, at
-
-    # ---- lookups and construction ------------------------------------------------------
-
-    def _account(self, account_id: str) -> Account:
-        account = self.accounts.get(account_id) or next(
-            (a for a in self.accounts.values() if a.slug == account_id), None)
-        if account is None:
-            raise NotFound(f"Account {account_id} not found")
-        return account
-
-    def _site(self, site_id: str) -> Site:
-        """A site by id, name or ``name.netlify.app`` host (Netlify takes all three)."""
-        name = site_id.removesuffix(f".{DOMAIN}")
-        sid = site_id if site_id in self.sites else self._site_names.get(name)
-        if sid is None:
-            raise NotFound(f"Site {site_id} not found")
-        return self.sites[sid]
-
-    def _deploy(self, deploy_id: str) -> Deploy:
-        if deploy_id not in self.deploys:
-            raise NotFound(f"Deploy {deploy_id} not found")
-        return self.deploys[deploy_id]
-
-    def _deploy_of(self, site: Site, deploy_id: str) -> Deploy:
-        dep = self._deploy(deploy_id)
-        if dep.site_id != site.id:
-            raise NotFound(f"Deploy {deploy_id} not found on site {site.name}")
-        return dep
-
-    def _env_scope(self, account_id: str, site_id: str | None) -> tuple[str, str | None]:
-        """(account id, site id) for the env store; raises NotFound."""
-        account = self._account(account_id)
-        if site_id is None:
-            return account.id, None
-        site = self._site(site_id)
-        if site.account_id != account.id:
-            raise NotFound(f"Site {site_id} not found in account {account.slug}")
-        return account.id, site.id
-
-    def _newest_first(self, deploy_ids: Iterable[str]) -> list[Deploy]:
-        deploys = [self.deploys[i] for i in deploy_ids]
-        deploys.sort(key=lambda d: (d.created, self._order[d.id]), reverse=True)
-        return deploys
-
-    def _new_deploy(self, site: Site, context: str, branch: str, commit_ref: str | None,
-                    title: str | None, meta: dict[str, Any], draft: bool,
-                    ready_at: float | None) -> Deploy:
-        created, building, ready, fails = self._timeline(ready_at)
-        dep_id, build_id = hex_id(self._next("deploy")), hex_id(self._next("build"))
-        dep = Deploy(dep_id, site.id, build_id, site.name, context, branch, commit_ref, title,
-                     meta, draft, created, building, ready, fails, updated=created)
-        dep.events.append(DeployEvent(created, DeployState.NEW, "created"))
-        self.deploys[dep_id] = dep
-        self.builds[build_id] = Build(build_id, dep_id, commit_ref, created)
-        self._order[dep_id] = len(self._order)
-        site.deploy_ids.append(dep_id)
-        return dep
-
-    def _timeline(self, ready_at: float | None) -> tuple[float, float, float, bool]:
-        """(created, building, ready, fails) of a new build, or of a seeded ready one."""
-        now = self.clock.now()
-        if ready_at is not None:  # seeded: no draws, so seeding leaves the samplers alone
-            start = min(now, float(ready_at))
-            return start, start, float(ready_at), False
-        # Samplers may be unbounded distributions; a negative duration means "instant".
-        building = now + max(0.0, float(self.queue_time()))
-        ready = building + max(0.0, float(self.build_time()))
-        return now, building, ready, bool(self.build_fails())
+            publishing.auto_publish(self.directory.sites[dep.site_id], dep, due.at,
+                                    self.directory.deploys)
 
     def _next(self, kind: str) -> str:
         # Counter-derived, never random: the same run mints the same ids.
         self._counters[kind] += 1
         return f"{kind}:{self._counters[kind]}"
-
-
-def _page(items: list[T], page: int, per_page: int) -> list[T]:
-    """Netlify's page/per_page pagination (1-based pages, at most 100 per page)."""
-    per_page = min(max(1, per_page), 100)
-    start = (max(1, page) - 1) * per_page
-    return items[start:start + per_page]
-
-
-def _parse_state(state: str | None) -> DeployState | None:
-    if state is None:
-        return None
-    try:
-        return DeployState(state)
-    except ValueError:
-        raise Unprocessable(f"unknown deploy state {state!r}") from None

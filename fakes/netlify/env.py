@@ -35,13 +35,19 @@ class EnvStore:
         self._new_id = new_id
         self._vars: dict[Scope, dict[str, EnvVar]] = {}
 
-    def visible(self, account_id: str, site_id: str | None) -> list[EnvVar]:
-        """What a site sees (shared, then its own, its own winning), or the shared ones."""
+    def visible(self, account_id: str, site_id: str | None, *,
+                context_name: str | None = None, scope: str | None = None) -> list[EnvVar]:
+        """What a site sees (shared, then its own, its own winning), or the shared ones;
+        only those with a value for ``context_name`` (or ``all``) and in ``scope`` when
+        given."""
         shared = self._vars.get((account_id, None), {})
         if site_id is None:
-            return list(shared.values())
-        merged = dict(shared) | self._vars.get((account_id, site_id), {})
-        return list(merged.values())
+            seen = list(shared.values())
+        else:
+            seen = list((dict(shared) | self._vars.get((account_id, site_id), {})).values())
+        return [v for v in seen if (scope is None or scope in v.scopes)
+                and (context_name is None
+                     or any(x.context in (context_name, "all") for x in v.values))]
 
     def lookup(self, account_id: str, site_id: str | None, key: str) -> EnvVar:
         """The variable ``key`` as a site (or the account) sees it; raises NotFound."""

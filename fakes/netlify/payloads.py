@@ -25,7 +25,7 @@ def _iso(backend: NetlifyBackend, t: float | None) -> str | None:
 def user(backend: NetlifyBackend) -> dict[str, Any]:
     u = backend.user
     return {"id": u.id, "uid": None, "full_name": u.full_name, "avatar_url": None,
-            "email": u.email, "affiliate_id": "", "site_count": len(backend.sites),
+            "email": u.email, "affiliate_id": "", "site_count": len(backend.directory.sites),
             "created_at": _iso(backend, u.created), "last_login": _iso(backend, u.created),
             "login_providers": ["email"], "onboarding_progress": {"slides": "done"}}
 
@@ -42,7 +42,7 @@ def account(backend: NetlifyBackend, a: Account) -> dict[str, Any]:
 
 def deploy(backend: NetlifyBackend, d: Deploy) -> dict[str, Any]:
     """A deploy as ``getDeploy``, ``listSiteDeploys`` and ``restoreSiteDeploy`` send it."""
-    site = backend.sites[d.site_id]
+    site = backend.directory.sites[d.site_id]
     permalink = f"https://{d.id}--{site.host}"
     return {
         "id": d.id, "site_id": d.site_id, "build_id": d.build_id, "user_id": backend.user.id,
@@ -69,8 +69,8 @@ def deploy(backend: NetlifyBackend, d: Deploy) -> dict[str, Any]:
 
 def site(backend: NetlifyBackend, s: Site) -> dict[str, Any]:
     """A site as ``getSite`` and ``listSites`` send it, with its published deploy."""
-    a = backend.accounts[s.account_id]
-    published = backend.deploys.get(s.published_deploy_id or "")
+    a = backend.directory.accounts[s.account_id]
+    published = backend.directory.deploys.get(s.published_deploy_id or "")
     return {
         "id": s.id, "site_id": s.id, "state": "current", "plan": "nf_team_pro",
         "name": s.name, "custom_domain": None, "domain_aliases": [],
@@ -94,7 +94,7 @@ def site(backend: NetlifyBackend, s: Site) -> dict[str, Any]:
 
 
 def build(backend: NetlifyBackend, b: Build) -> dict[str, Any]:
-    d = backend.deploys[b.deploy_id]
+    d = backend.directory.deploys[b.deploy_id]
     return {"id": b.id, "deploy_id": b.deploy_id, "sha": b.sha,
             "done": d.state in FINAL_STATES, "error": d.error_message,
             "created_at": _iso(backend, b.created)}

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_json
+from fakes.common.control import control_router
 from fakes.netlify import payloads
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import BadRequest, NetlifyError, NotFound, Unprocessable
@@ -46,7 +47,7 @@ def build_router(backend: NetlifyBackend) -> APIRouter:
     """The API routes (token required) plus the ``/_fake`` control plane."""
     router = APIRouter()
     router.include_router(_api_router(backend))
-    router.include_router(_control_router(backend))
+    router.include_router(control_router(backend))
     return router
 
 
@@ -219,21 +220,6 @@ def _env_routes(api: APIRouter, backend: NetlifyBackend) -> None:
                                    site_id: str | None = None) -> Response:
         backend.delete_env_var_value(account_id, key, value_id, site_id=site_id)
         return Response(status_code=204)
-
-
-def _control_router(backend: NetlifyBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> Json:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> Json:
-        backend.reset()
-        return {"reset": True}
-
-    return control
 
 
 async def _deploy_body(request: Request) -> Json:

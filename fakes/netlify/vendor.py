@@ -41,7 +41,7 @@ def create(start: Start) -> NetlifyBackend:
 
 def site_id(netlify: NetlifyBackend) -> str:
     """The id of the app's site (a read of the backend's state: no clock advance)."""
-    return next(s.id for s in netlify.sites.values() if s.name == PROJECT_NAME)
+    return next(s.id for s in netlify.directory.sites.values() if s.name == PROJECT_NAME)
 
 
 def app(backend: NetlifyBackend, live: bool) -> FastAPI:

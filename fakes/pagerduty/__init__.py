@@ -6,13 +6,3 @@ the records); ``router.build_app`` puts ``POST /v2/enqueue`` and ``/v2/change/en
 in front of it; ``tls.make_self_signed_cert`` lets it be served over https, which the
 real ``pagerduty`` client insists on.
 """
-
-from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
-from fakes.pagerduty.escalation import RUNBOOK_POLICY, EscalationLevel, EscalationPolicy
-from fakes.pagerduty.lifecycle import IncidentStatus
-from fakes.pagerduty.models import Incident, Notification, Service
-from fakes.pagerduty.router import build_app, build_router
-
-__all__ = ["DEFAULT_ROUTING_KEY", "RUNBOOK_POLICY", "EscalationLevel", "EscalationPolicy",
-           "Incident", "IncidentStatus", "Notification", "PagerDutyBackend", "Service",
-           "build_app", "build_router"]

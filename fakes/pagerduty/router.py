@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from fakes.common.app import make_app, read_json, route_both
+from fakes.common.control import control_router
 from fakes.pagerduty.backend import PagerDutyBackend
 from fakes.pagerduty.errors import InvalidEvent, PagerDutyError
 
@@ -48,16 +49,7 @@ def build_router(backend: PagerDutyBackend) -> APIRouter:
 
 
 def _control_router(backend: PagerDutyBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True}
+    control = control_router(backend)
 
     @control.get("/incidents")
     async def incidents(status: str | None = None) -> list[dict[str, Any]]:

@@ -14,18 +14,16 @@ face; the method names are the same). What it keeps:
 - **Events** (``capture``): payloads kept (the newest ``max_stored_events``) and counted
   per event name; ``record_events`` is the simulation's fast path, counts only.
 
-Errors raised are ``fakes.posthog.errors`` classes.
+The records live in ``models.py``. Errors raised are ``fakes.posthog.errors`` classes.
 """
 
 from __future__ import annotations
 
-import copy
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from fakes.common.clock import Clock, from_iso, to_iso
+from fakes.common.clock import Clock, from_iso
 from fakes.posthog.errors import (
     AuthenticationFailed,
     HardDeleteForbidden,
@@ -37,91 +35,12 @@ from fakes.posthog.errors import (
 from fakes.posthog.evaluation import match_flag, reason_description
 from fakes.posthog.filters import (
     PATCH_CHECKS,
-    is_simple,
-    simple_rollout,
     valid_bool,
     valid_key,
     valid_str,
     validate_filters,
 )
-
-
-@dataclass
-class FeatureFlag:
-    """One flag as PostHog stores it; ``filters`` is the JSON the API speaks."""
-
-    id: int
-    key: str
-    name: str
-    active: bool
-    filters: dict[str, Any]
-    created_at: float
-    updated_at: float
-    deleted: bool = False
-    ensure_experience_continuity: bool = False
-    version: int = 1
-    team_id: int = 1
-
-    def definition(self) -> dict[str, Any]:
-        """The dict ``/flags/definitions`` serves and ``match_flag`` reads (a copy)."""
-        return {
-            "id": self.id, "team_id": self.team_id, "key": self.key, "name": self.name,
-            "active": self.active, "deleted": self.deleted,
-            "ensure_experience_continuity": self.ensure_experience_continuity,
-            "filters": copy.deepcopy(self.filters), "version": self.version,
-            "has_encrypted_payloads": False, "evaluation_runtime": "all",
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """Same as ``definition()``: the flag as SDKs and ``evaluation`` read it."""
-        return self.definition()
-
-    def to_json(self, clock: Clock) -> dict[str, Any]:
-        """The management API's representation, timestamps in ISO-8601."""
-        return {**self.definition(), "created_at": to_iso(clock, self.created_at),
-                "updated_at": to_iso(clock, self.updated_at), "created_by": None,
-                "tags": [], "is_simple_flag": is_simple(self.filters),
-                "rollout_percentage": simple_rollout(self.filters)}
-
-
-@dataclass(frozen=True)
-class FlagResult:
-    """One flag's answer for one user, as ``/flags`` reports it."""
-
-    key: str
-    enabled: bool
-    variant: str | None
-    reason_code: str
-    condition_index: int | None
-    description: str
-    flag_id: int
-    version: int
-    payload: Any = None
-
-    @property
-    def value(self) -> bool | str:
-        """The variant if any, else ``enabled``: what ``/decide`` and the SDKs return."""
-        return self.variant if self.variant is not None else self.enabled
-
-
-@dataclass(frozen=True)
-class CapturedEvent:
-    """One event as ingested; ``received_at`` is virtual seconds."""
-
-    event: str
-    distinct_id: str
-    properties: dict[str, Any]
-    timestamp: str | None
-    uuid: str | None
-    received_at: float
-
-
-@dataclass
-class _Counters:
-    flag_requests: int = 0
-    definitions_requests: int = 0
-    definitions_not_modified: int = 0
-    events: Counter[str] = field(default_factory=Counter)
+from fakes.posthog.models import CapturedEvent, Counters, FeatureFlag, FlagResult
 
 
 class PostHogBackend:
@@ -146,7 +65,7 @@ class PostHogBackend:
         self._flags: dict[int, FeatureFlag] = {}
         self._next_id = 1
         self._events: deque[CapturedEvent] = deque(maxlen=self.max_stored_events)
-        self._counters = _Counters()
+        self._counters = Counters()
         self._last_event_at: dict[str, float] = {}
         self._bump_definitions()
 

@@ -32,9 +32,11 @@ from fastapi.responses import JSONResponse, Response
 
 from fakes.common.app import make_app, read_body, route_both
 from fakes.common.clock import to_ms
+from fakes.common.control import control_router
 from fakes.common.errors import FakeError
-from fakes.posthog.backend import FlagResult, PostHogBackend
+from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.errors import NotFound, ParseError, PostHogError, ValidationError
+from fakes.posthog.models import FlagResult
 
 CAPTURE_PATHS = ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/")
 PROJECT_PREFIXES = ("/api/projects", "/api/environments")
@@ -125,7 +127,7 @@ def build_router(backend: PostHogBackend) -> APIRouter:
     _definition_routes(router, backend)
     for prefix in PROJECT_PREFIXES:
         _management_routes(router, backend, prefix)
-    _control_routes(router, backend)
+    router.include_router(control_router(backend, reset_reply=lambda: {"ok": True}))
     return router
 
 
@@ -270,14 +272,3 @@ def _management_routes(router: APIRouter, backend: PostHogBackend, prefix: str) 
     async def delete_feature_flag(request: Request, project_id: str, flag_id: str) -> None:
         authorize(request, project_id)
         backend.delete_feature_flag(flag_id_of(flag_id))
-
-
-def _control_routes(router: APIRouter, backend: PostHogBackend) -> None:
-    @router.get("/_fake/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @router.post("/_fake/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"ok": True}

@@ -6,12 +6,3 @@ listings, API keys, per-key token buckets), and failure modes a drill injects.
 failure modes, ``paging`` the cursor, ``ratelimit`` the buckets); ``router.build_app``
 puts Pulse's HTTP API, documented in ``router``, in front of it.
 """
-
-from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
-from fakes.pulse.faults import KINDS, Fault
-from fakes.pulse.models import Contact, InjectedFault, Reply
-from fakes.pulse.ratelimit import RateLimit
-from fakes.pulse.router import build_app, build_router
-
-__all__ = ["DEFAULT_API_KEY", "KINDS", "Contact", "Fault", "InjectedFault", "PulseBackend",
-           "RateLimit", "Reply", "build_app", "build_router"]

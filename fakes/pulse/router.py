@@ -62,6 +62,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_json, route_both
+from fakes.common.control import control_router
 from fakes.pulse import payloads
 from fakes.pulse.backend import PulseBackend
 from fakes.pulse.errors import InvalidRequest, PulseError, PulseTimeout
@@ -132,16 +133,7 @@ def _api_router(backend: PulseBackend) -> APIRouter:
 
 
 def _control_router(backend: PulseBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True}
+    control = control_router(backend)
 
     @control.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:

@@ -4,10 +4,6 @@
 ``record_*`` methods directly); ``router.build_app`` puts Sentry's HTTP API in front of it.
 Module map: ``envelope`` (wire format), ``sessions`` (release health), ``issues``,
 ``releases``, ``search`` (query syntax), ``alerts`` (rules and trigger logic),
-``incidents`` (evaluations, incidents, webhooks), ``errors``.
+``measures`` (a rule's aggregate over its window), ``incidents`` (evaluations,
+incidents, webhooks), ``errors``.
 """
-
-from fakes.sentry.alerts import Evaluation, WebhookDelivery, verify_signature
-from fakes.sentry.backend import SentryBackend
-
-__all__ = ["Evaluation", "SentryBackend", "WebhookDelivery", "verify_signature"]

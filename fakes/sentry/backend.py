@@ -4,9 +4,10 @@ Data plane: ``record_session_aggregates`` and ``record_error_events`` add counts
 per-(release, environment) per-minute buckets (the simulation calls them directly, once
 per tick); ``ingest_envelope`` parses what a real SDK posts and feeds the same methods.
 Queries: ``sessions_stats`` (release health), ``list_issues``, releases and deploys.
-Alerting: metric alert rules evaluated by ``evaluate_alert_rules``, a periodic job the
-host runs every ``evaluation_interval`` seconds (``periodic_jobs``); changes of incident
-status queue signed webhooks, handed over by ``drain_webhooks``.
+Alerting: metric alert rules (their aggregate computed by ``measures``) evaluated by
+``evaluate_alert_rules``, a periodic job the host runs every ``evaluation_interval``
+seconds (``periodic_jobs``); changes of incident status queue signed webhooks, handed
+over by ``drain_webhooks``.
 
 Data are recorded when they are received, so an evaluation simply uses what is stored:
 buckets whose minute lies in the rule's window ``(now - timeWindow, now]``.
@@ -34,17 +35,12 @@ from fakes.sentry.envelope import (
 from fakes.sentry.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from fakes.sentry.incidents import AlertBook
 from fakes.sentry.issues import SORTS, Issue, serialize_issue
-from fakes.sentry.releases import Release, ReleaseBook, serialize_release
+from fakes.sentry.measures import measure
+from fakes.sentry.releases import Release, ReleaseBook, release_facts, serialize_release
 from fakes.sentry.search import parse_search
 
 Key = tuple[str, str]  # (release, environment)
 _SEVERITY = (sessions.HEALTHY, sessions.ERRORED, sessions.ABNORMAL, sessions.CRASHED)
-
-
-def _window_sum(minutes: dict[int, int], lo: int, hi: int) -> int:
-    if hi - lo + 1 <= len(minutes):
-        return sum(minutes.get(m, 0) for m in range(lo, hi + 1))
-    return sum(n for m, n in minutes.items() if lo <= m <= hi)
 
 
 def _environments(environment: str | Sequence[str] | None) -> list[str]:
@@ -237,33 +233,9 @@ class SentryBackend:
 
     # --- alerting -----------------------------------------------------------------------
 
-    def _rule_keys(self, rule: AlertRule, store: dict[Key, Any]) -> list[Key]:
-        return [k for k in store if (rule.environment is None or k[1] == rule.environment)
-                and rule.search.match_key(*k)]
-
     def _measure(self, rule: AlertRule) -> float | None:
-        """The rule's aggregate over ``(now - timeWindow, now]``; None when there is no
-        data (no sessions in the window; no matching error data ever)."""
-        now = self.clock.now()
-        lo = math.floor((now - rule.time_window * 60) / 60) + 1
-        hi = math.floor(now / 60)
-        if rule.agg.source == "errors":
-            keys = self._rule_keys(rule, self._errors) if rule.search.matches_error_events() \
-                else []
-            if not keys:
-                return None
-            return float(sum(_window_sum(self._errors[k], lo, hi) for k in keys))
-        totals = [0, 0, 0, 0]
-        for key in self._rule_keys(rule, self._sessions):
-            for col, n in enumerate(sessions.window_totals(self._sessions[key], lo, hi)):
-                totals[col] += n
-        total = sum(totals)
-        if total == 0:
-            return None
-        bad = totals[sessions.CRASHED] if rule.agg.numerator == "crashed" \
-            else total - totals[sessions.HEALTHY]
-        percent = 100.0 * bad / total
-        return round(100.0 - percent if rule.agg.free else percent, 3)
+        """The rule's aggregate now (``measures.measure``); the alert book's callback."""
+        return measure(rule, self.clock.now(), self._errors, self._sessions)
 
     def create_alert_rule(self, payload: Any) -> dict[str, Any]:
         """Store a metric alert rule; raises ValidationError (400) for a bad payload."""
@@ -394,16 +366,7 @@ class SentryBackend:
         return self._releases.create_deploy(version, payload)
 
     def _serialize_release(self, release: Release) -> dict[str, Any]:
-        version = release.version
-        first = [t for i in self._issues.values() for k, t in i.first_seen.items()
-                 if k[0] == version]
-        last = [t for i in self._issues.values() for k, t in i.last_seen.items()
-                if k[0] == version]
-        new_groups = sum(1 for i in self._issues.values()
-                         if min(i.first_seen, key=i.first_seen.__getitem__)[0] == version)
-        facts = {"firstEvent": min(first, default=None), "lastEvent": max(last, default=None),
-                 "newGroups": new_groups,
-                 "hasHealthData": any(k[0] == version for k in self._sessions)}
+        facts = release_facts(release.version, self._issues.values(), self._sessions)
         return serialize_release(release, facts, {**self._project(), "id": self.project_id},
                                  self._iso)
 

@@ -7,12 +7,13 @@ release-health data) are computed by the backend and passed in when serializing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from fakes.common.clock import Clock, from_iso, to_iso
 from fakes.sentry.errors import NotFound, ValidationError
+from fakes.sentry.issues import Issue
 
 
 @dataclass
@@ -122,3 +123,17 @@ def serialize_release(release: Release, facts: dict[str, Any], project: dict[str
         "projects": [{**project, "newGroups": facts["newGroups"], "platforms": ["javascript"],
                       "hasHealthData": facts["hasHealthData"]}],
     }
+
+
+def release_facts(version: str, issues: Iterable[Issue],
+                  session_keys: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """What the data say about a release: its first and last event, the issues first
+    seen in it, and whether any session named it (``serialize_release``'s ``facts``)."""
+    issues = list(issues)
+    first = [t for i in issues for k, t in i.first_seen.items() if k[0] == version]
+    last = [t for i in issues for k, t in i.last_seen.items() if k[0] == version]
+    new_groups = sum(1 for i in issues
+                     if min(i.first_seen, key=i.first_seen.__getitem__)[0] == version)
+    return {"firstEvent": min(first, default=None), "lastEvent": max(last, default=None),
+            "newGroups": new_groups,
+            "hasHealthData": any(k[0] == version for k in session_keys)}

@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from fakes.common.app import make_app, read_body, route_both
+from fakes.common.control import control_router
 from fakes.common.errors import FakeError
 from fakes.sentry.backend import SentryBackend
 from fakes.sentry.envelope import parse_auth
@@ -169,14 +170,8 @@ def build_router(backend: SentryBackend) -> APIRouter:
         api(request, org)
         return _page(request, backend.alert_incidents())
 
-    @both("/_fake/state", ["GET"])
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @both("/_fake/reset", ["POST"])
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"ok": True}
+    router.include_router(control_router(backend, reset_reply=lambda: {"ok": True},
+                                         both_slashes=True))
 
     @both("/_fake/evaluate", ["POST"])
     async def evaluate_alert_rules() -> list[dict[str, Any]]:

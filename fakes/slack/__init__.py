@@ -4,9 +4,3 @@
 puts the webhook endpoint ``POST /services/T…/B…/secret`` in front of it, answering
 ``ok`` or Slack's plain-text error codes.
 """
-
-from fakes.slack.backend import DEFAULT_CHANNEL, Channel, Message, SlackBackend, Webhook
-from fakes.slack.router import build_app, build_router
-
-__all__ = ["DEFAULT_CHANNEL", "Channel", "Message", "SlackBackend", "Webhook", "build_app",
-           "build_router"]

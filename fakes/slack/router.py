@@ -20,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_body, read_json, route_both
+from fakes.common.control import control_router
 from fakes.common.errors import FakeError
 from fakes.slack.backend import SlackBackend
 from fakes.slack.errors import InvalidPayload, NoService, SlackError
@@ -80,16 +81,8 @@ def _payload(raw: bytes, content_type: str | None) -> Any:
 
 
 def _control_router(backend: SlackBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True, "default_webhook": backend.default_webhook}
+    control = control_router(
+        backend, reset_reply=lambda: {"reset": True, "default_webhook": backend.default_webhook})
 
     @control.post("/webhooks", status_code=201)
     async def create_webhook(request: Request) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fakes.common.app import error_response, make_app, read_json
+from fakes.common.control import control_router
 from fakes.statuspage import payloads
 from fakes.statuspage.backend import StatuspageBackend
 from fakes.statuspage.errors import BadRequest, NotFound, StatuspageError
@@ -69,7 +70,8 @@ def build_router(backend: StatuspageBackend) -> APIRouter:
     _incident_routes(api, backend)
     router = APIRouter()
     router.include_router(api)
-    router.include_router(_control_router(backend))
+    router.include_router(control_router(
+        backend, reset_reply=lambda: {"reset": True, "default_page_id": backend.default_page_id}))
     return router
 
 
@@ -151,21 +153,6 @@ def _incident_routes(api: APIRouter, backend: StatuspageBackend) -> None:
     @api.delete(PAGE + "/incidents/{incident_id}")
     async def delete_incident(page_id: str, incident_id: str) -> dict[str, Any]:
         return payloads.incident(backend, backend.delete_incident(page_id, incident_id))
-
-
-def _control_router(backend: StatuspageBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True, "default_page_id": backend.default_page_id}
-
-    return control
 
 
 def _wrapped(body: Any, key: str) -> dict[str, Any]:

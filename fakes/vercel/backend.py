@@ -5,8 +5,9 @@ face). Deployments follow the transition table in ``lifecycle.py``: one created 
 with queue time q and build time d (both drawn from injected samplers), is BUILDING at
 t+q and READY (or ERROR) at t+q+d. Every public method first calls ``_advance()``, which
 applies every transition due by now in time order, so the production alias moves at the
-exact virtual time even when nobody looked in between. The records themselves live in
-``models.py``.
+exact virtual time even when nobody looked in between. The records live in
+``models.py`` and are found through ``directory.py``; env var rules are in ``env.py``,
+the production alias's moves in ``alias.py``, build timelines in ``fakes.common.builds``.
 
 Truths the drill rests on:
 
@@ -26,10 +27,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
+from fakes.common.builds import build_timeline
 from fakes.common.clock import Clock, to_ms
-from fakes.vercel.errors import BadRequest, Conflict, EnvAlreadyExists, NotAuthorized, NotFound
+from fakes.vercel.alias import auto_assign, request_alias, swap_alias
+from fakes.vercel.directory import Directory
+from fakes.vercel.env import ENV_TARGETS, add_env, edit_env, env_for, find_env
+from fakes.vercel.errors import BadRequest, Conflict, NotAuthorized, NotFound
 from fakes.vercel.lifecycle import (
-    ALIAS_TRANSITIONS,
     Due,
     JobStatus,
     ReadyState,
@@ -38,19 +42,14 @@ from fakes.vercel.lifecycle import (
     next_state,
 )
 from fakes.vercel.models import (
-    ENV_TARGETS,
-    AliasChange,
     Deployment,
     DeploymentEvent,
     EnvVar,
     Project,
     Team,
     User,
-    check_env,
     check_target,
     digest,
-    env_clash,
-    env_for,
     finite,
     merge_meta,
     parse_states,
@@ -91,11 +90,15 @@ class VercelBackend:
         self.user = User("user_drill", "drill", "drill@example.com", "Drill Runner",
                          "team_drill", 0.0)
         self.team = Team("team_drill", "drill", "Drill", 0.0)
-        self.projects: dict[str, Project] = {}
-        self.deployments: dict[str, Deployment] = {}
-        self._project_names: dict[str, str] = {}
-        self._urls: dict[str, str] = {}
-        self._order: dict[str, int] = {}  # creation order, to break ties in time
+        self.directory = Directory()
+
+    @property
+    def projects(self) -> dict[str, Project]:
+        return self.directory.projects
+
+    @property
+    def deployments(self) -> dict[str, Deployment]:
+        return self.directory.deployments
 
     def state(self) -> dict[str, Any]:
         """Everything, JSON-ready, for ``/_fake/state`` and for debugging a drill."""
@@ -140,23 +143,22 @@ class VercelBackend:
         """A new project, its ``env`` set for every target; raises Conflict on a taken name."""
         self._advance()
         pid = project_id or self._new_id("prj_")
-        if name in self._project_names or pid in self.projects:
+        if self.directory.name_taken(name, pid):
             raise Conflict(f"Project {name!r} already exists")
         now = self.clock.now()
-        self.projects[pid] = Project(pid, name, now, now)
-        self._project_names[name] = pid
+        self.directory.add_project(Project(pid, name, now, now))
         for key, value in (env or {}).items():
             self.create_project_env(pid, key, value)
         return self.projects[pid]
 
     def get_project(self, id_or_name: str) -> Project:
         self._advance()
-        return self._project(id_or_name)
+        return self.directory.project(id_or_name)
 
     def list_project_envs(self, project_id: str, target: str | None = None) -> list[EnvVar]:
         """The project's variables, oldest first, optionally only those feeding ``target``."""
         self._advance()
-        envs = self._project(project_id).env_vars.values()
+        envs = self.directory.project(project_id).env_vars.values()
         return [e for e in envs if target is None or target in e.target]
 
     def create_project_env(self, project_id: str, key: str, value: str, *,
@@ -167,44 +169,27 @@ class VercelBackend:
         Raises EnvAlreadyExists without ``upsert``, BadRequest on an invalid field.
         """
         self._advance()
-        project = self._project(project_id)
-        targets = check_env(key, value, type, target)
-        existing = env_clash(project, key, targets)
-        if existing is not None and not upsert:
-            raise EnvAlreadyExists(key, existing.id, sorted(set(targets) & set(existing.target))[0])
-        if existing is not None:
-            return self._update_env(project, existing, value=value, type=type, target=targets)
-        now = self.clock.now()
-        env = EnvVar(self._new_id("env_"), key, value, type, targets, now, now)
-        project.env_vars[env.id] = env
-        project.updated = now
-        return env
+        return add_env(self.directory.project(project_id), key, value, type, target, upsert,
+                       lambda: self._new_id("env_"), self.clock.now())
 
     def get_project_env(self, project_id: str, env_id: str) -> EnvVar:
         self._advance()
-        return self._env(self._project(project_id), env_id)
+        return find_env(self.directory.project(project_id), env_id)
 
     def edit_project_env(self, project_id: str, env_id: str, *, key: str | None = None,
                          value: str | None = None, type: str | None = None,
                          target: Iterable[str] | None = None) -> EnvVar:
         """Change some fields of a variable; raises NotFound, BadRequest, EnvAlreadyExists."""
         self._advance()
-        project = self._project(project_id)
-        env = self._env(project, env_id)
-        new_key = env.key if key is None else key
-        targets = check_env(new_key, env.value if value is None else value,
-                             type or env.type, env.target if target is None else target)
-        clash = env_clash(project, new_key, targets, ignore=env.id)
-        if clash is not None:
-            raise EnvAlreadyExists(new_key, clash.id, targets[0])
-        return self._update_env(project, env, key=new_key, value=value, type=type,
-                                target=targets)
+        project = self.directory.project(project_id)
+        return edit_env(project, find_env(project, env_id), self.clock.now(), key, value,
+                        type, target)
 
     def remove_project_env(self, project_id: str, env_id: str) -> EnvVar:
         """Delete a variable and return it; raises NotFound."""
         self._advance()
-        project = self._project(project_id)
-        env = self._env(project, env_id)
+        project = self.directory.project(project_id)
+        env = find_env(project, env_id)
         del project.env_vars[env.id]
         project.updated = self.clock.now()
         return env
@@ -212,12 +197,12 @@ class VercelBackend:
     def project_env(self, project_id: str, target: str = "production") -> dict[str, str]:
         """Key → value of the variables a build for ``target`` would bake in now."""
         self._advance()
-        return env_for(self._project(project_id), target)
+        return env_for(self.directory.project(project_id), target)
 
     def custom_environments(self, project_id: str) -> list[dict[str, Any]]:
         """Custom environments of a project: this fake has none."""
         self._advance()
-        self._project(project_id)
+        self.directory.project(project_id)
         return []
 
     # ---- deployments ---------------------------------------------------------------
@@ -233,8 +218,8 @@ class VercelBackend:
         redeploy (the source's project). Raises NotFound or BadRequest.
         """
         self._advance()
-        source = self._deployment(source_deployment_id) if source_deployment_id else None
-        project = self._deploy_project(project_id, source)
+        source = self.directory.deployment(source_deployment_id) if source_deployment_id else None
+        project = self.directory.deploy_project(project_id, source)
         dep = self._new_deployment(project, check_target(target),
                                    merge_meta(source, meta), source, ready_at)
         self._schedule.add(dep.building_at, "start_build", dep.id)
@@ -245,7 +230,7 @@ class VercelBackend:
     def get_deployment(self, id_or_url: str) -> Deployment:
         """A deployment by id, by host, or by a project's production domain; raises NotFound."""
         self._advance()
-        return self._deployment(id_or_url)
+        return self.directory.deployment(id_or_url)
 
     def list_deployments(self, project_id: str | None = None, target: str | None = None,
                          state: str | Iterable[str] | None = None, limit: int = 20,
@@ -258,7 +243,7 @@ class VercelBackend:
         Raises NotFound (project) or BadRequest (state).
         """
         self._advance()
-        pool = (self.deployments[i] for i in self._project(project_id).deployment_ids) \
+        pool = (self.deployments[i] for i in self.directory.project(project_id).deployment_ids) \
             if project_id else self.deployments.values()
         states = parse_states(state)
         picked = [d for d in pool
@@ -267,25 +252,24 @@ class VercelBackend:
                   and (until is None or self._ms(d.created) < until)
                   and (rollback_candidate is None
                        or d.is_rollback_candidate == rollback_candidate)]
-        picked.sort(key=lambda d: (d.created, self._order[d.id]), reverse=True)
-        return picked[:min(max(1, limit), 100)]
+        return self.directory.newest_first(picked)[:min(max(1, limit), 100)]
 
     def cancel_deployment(self, deployment_id: str) -> Deployment:
         """Cancel a QUEUED or BUILDING deployment; raises NotFound or BadRequest."""
         self._advance()
-        dep = self._deployment(deployment_id)
+        dep = self.directory.deployment(deployment_id)
         self._move(dep, "cancel", self.clock.now())
         return dep
 
     def deployment_events(self, deployment_id: str) -> list[DeploymentEvent]:
         """The states a deployment went through so far, oldest first; raises NotFound."""
         self._advance()
-        return list(self._deployment(deployment_id).events)
+        return list(self.directory.deployment(deployment_id).events)
 
     def deployment_builds(self, deployment_id: str) -> list[dict[str, Any]]:
         """Build units of a deployment: none are modelled; raises NotFound."""
         self._advance()
-        self._deployment(deployment_id)
+        self.directory.deployment(deployment_id)
         return []
 
     def production_deployment(self, project_id: str) -> Deployment:
@@ -294,7 +278,7 @@ class VercelBackend:
         The simulation calls this every tick: O(1) unless a transition has fallen due.
         """
         self._advance()
-        project = self.projects.get(project_id) or self._project(project_id)
+        project = self.projects.get(project_id) or self.directory.project(project_id)
         if project.production_deployment_id is None:
             raise NotFound(f"Project {project.name} has no production deployment")
         return self.deployments[project.production_deployment_id]
@@ -311,12 +295,13 @@ class VercelBackend:
         current, or another alias request still in progress).
         """
         self._advance()
-        project = self._project(project_id)
-        dep = self._deployment_of(project, deployment_id)
+        project = self.directory.project(project_id)
+        dep = self.directory.deployment_of(project, deployment_id)
         if not dep.is_rollback_candidate:
             raise BadRequest(f"Deployment {dep.id} ({dep.state}) is not eligible for rollback: "
                              "only READY production deployments that served production are")
-        self._request_alias(project, dep, "rollback")
+        request_alias(project, dep, "rollback", self.clock, self.alias_propagation,
+                      self._schedule)
         project.auto_assign_production = False
         project.rollback_description = description or None
         self._advance()
@@ -325,17 +310,18 @@ class VercelBackend:
         """Point production at a READY production deployment; re-enables auto-assignment
         when the swap lands. Raises NotFound, BadRequest or Conflict like a rollback."""
         self._advance()
-        project = self._project(project_id)
-        dep = self._deployment_of(project, deployment_id)
+        project = self.directory.project(project_id)
+        dep = self.directory.deployment_of(project, deployment_id)
         if not (dep.is_production and dep.state is ReadyState.READY):
             raise BadRequest(f"Deployment {dep.id} is not a READY production deployment")
-        self._request_alias(project, dep, "promote")
+        request_alias(project, dep, "promote", self.clock, self.alias_propagation,
+                      self._schedule)
         self._advance()
 
     def rollback_aliases(self, project_id: str, failed_only: bool = False) -> list[dict[str, Any]]:
         """Per-alias status of the last alias request (swaps never fail in this fake)."""
         self._advance()
-        project = self._project(project_id)
+        project = self.directory.project(project_id)
         req = project.last_alias_request
         if failed_only or req is None:
             return []
@@ -356,7 +342,7 @@ class VercelBackend:
 
     def _apply(self, due: Due) -> None:
         if due.event == "swap_alias":
-            self._swap_alias(self.projects[due.subject], due.at)
+            swap_alias(self.projects[due.subject], self.deployments, due.at)
             return
         dep = self.deployments[due.subject]
         if not can_fire(dep.state, due.event):
@@ -366,7 +352,7 @@ class VercelBackend:
             dep.env = env_for(self.projects[dep.project_id], dep.target or "preview")
         self._move(dep, due.event, due.at)
         if dep.state is ReadyState.READY:
-            self._auto_assign(dep, due.at)
+            auto_assign(self.projects[dep.project_id], dep, due.at)
 
     def _move(self, dep: Deployment, event: str, at: float) -> None:
         dep.state = next_state(dep.state, event)
@@ -374,123 +360,19 @@ class VercelBackend:
             dep.ended_at = at
         dep.events.append(DeploymentEvent(at, dep.state, f"{event.replace('_', ' ')}"))
 
-    def _auto_assign(self, dep: Deployment, at: float) -> None:
-        project = self.projects[dep.project_id]
-        if not dep.is_production:
-            dep.alias_assigned_at = at  # a preview gets its own branch alias at READY
-            return
-        # Seeded deployments may be created out of order; a later swap already won.
-        if project.auto_assign_production and at >= project.production_assigned_at:
-            self._assign(project, dep, at, "auto")
-
-    def _request_alias(self, project: Project, dep: Deployment, kind: str) -> None:
-        req = project.last_alias_request
-        if req is not None and req["jobStatus"] == JobStatus.IN_PROGRESS:
-            raise Conflict(f"An alias request to {req['toDeploymentId']} is still in progress")
-        if dep.id == project.production_deployment_id:
-            raise Conflict(f"The provided deploymentId ({dep.id}) is already the current "
-                           "production deployment.")
-        now = self.clock.now()
-        project.last_alias_request = {
-            "jobStatus": JobStatus.IN_PROGRESS.value, "requestedAt": self._ms(now),
-            "toDeploymentId": dep.id, "fromDeploymentId": project.production_deployment_id,
-            "type": kind}
-        self._schedule.add(now + self.alias_propagation, "swap_alias", project.id)
-
-    def _swap_alias(self, project: Project, at: float) -> None:
-        req = project.last_alias_request
-        if req is None or (JobStatus(req["jobStatus"]), "swap_alias") not in ALIAS_TRANSITIONS:
-            return
-        req["jobStatus"] = ALIAS_TRANSITIONS[(JobStatus(req["jobStatus"]), "swap_alias")].value
-        self._assign(project, self.deployments[req["toDeploymentId"]], at, req["type"])
-        if req["type"] == "promote":
-            project.auto_assign_production = True
-
-    def _assign(self, project: Project, dep: Deployment, at: float, reason: str) -> None:
-        project.production_deployment_id = dep.id
-        project.production_assigned_at = at
-        if dep.alias_assigned_at is None:
-            dep.alias_assigned_at = at
-        project.alias_history.append(AliasChange(at, dep.id, reason))
-
-    # ---- lookups and construction ------------------------------------------------------
-
-    def _project(self, id_or_name: str) -> Project:
-        pid = id_or_name if id_or_name in self.projects else self._project_names.get(id_or_name)
-        if pid is None:
-            raise NotFound(f"Project not found: {id_or_name}")
-        return self.projects[pid]
-
-    def _deployment(self, id_or_url: str) -> Deployment:
-        key = id_or_url.removeprefix("https://").removeprefix("http://").rstrip("/")
-        dep_id = key if key in self.deployments else self._urls.get(key)
-        if dep_id is None:
-            dep_id = self._production_by_domain(key)
-        if dep_id is None:
-            raise NotFound(f"Deployment not found: {id_or_url}")
-        return self.deployments[dep_id]
-
-    def _production_by_domain(self, host: str) -> str | None:
-        name = host.removesuffix(".vercel.app")
-        pid = self._project_names.get(name) if name != host else None
-        return self.projects[pid].production_deployment_id if pid else None
-
-    def _deployment_of(self, project: Project, deployment_id: str) -> Deployment:
-        dep = self._deployment(deployment_id)
-        if dep.project_id != project.id:
-            raise BadRequest(f"Deployment {dep.id} does not belong to project {project.name}")
-        return dep
-
-    def _env(self, project: Project, env_id: str) -> EnvVar:
-        env = project.env_vars.get(env_id)
-        if env is None:  # the CLI and many scripts address a variable by its key
-            env = next((e for e in project.env_vars.values() if e.key == env_id), None)
-        if env is None:
-            raise NotFound(f"Environment Variable {env_id} not found")
-        return env
-
-    def _update_env(self, project: Project, env: EnvVar, **changes: Any) -> EnvVar:
-        for name, value in changes.items():
-            if value is not None:
-                setattr(env, name, value)
-        env.updated = project.updated = self.clock.now()
-        return env
-
-    def _deploy_project(self, project_id: str | None, source: Deployment | None) -> Project:
-        if project_id:
-            project = self._project(project_id)
-        elif source is not None:
-            project = self.projects[source.project_id]
-        else:
-            raise BadRequest("A deployment needs a project (name) or a deploymentId")
-        if source is not None and source.project_id != project.id:
-            raise BadRequest(f"Deployment {source.id} does not belong to project {project.name}")
-        return project
+    # ---- construction ------------------------------------------------------------------
 
     def _new_deployment(self, project: Project, target: str | None, meta: dict[str, Any],
                         source: Deployment | None, ready_at: float | None) -> Deployment:
-        created, building, ready, fails = self._timeline(ready_at)
+        created, building, ready, fails = build_timeline(
+            self.clock.now(), ready_at, self.queue_time, self.build_time, self.build_fails)
         dep_id = self._new_id("dpl_")
         url = f"{project.name}-{digest('url' + dep_id, 9).lower()}.vercel.app"
         dep = Deployment(dep_id, project.id, project.name, url, target, meta, created,
                          building, ready, fails, source.id if source else None)
         dep.events.append(DeploymentEvent(dep.created, ReadyState.QUEUED, "queued"))
-        self.deployments[dep_id] = dep
-        self._order[dep_id] = len(self._order)
-        self._urls[url] = dep_id
-        project.deployment_ids.append(dep_id)
+        self.directory.add_deployment(project, dep)
         return dep
-
-    def _timeline(self, ready_at: float | None) -> tuple[float, float, float, bool]:
-        """(created, building, ready, fails) of a new build, or of a seeded READY one."""
-        now = self.clock.now()
-        if ready_at is not None:  # seeded: no draws, so seeding leaves the samplers alone
-            start = min(now, float(ready_at))
-            return start, start, float(ready_at), False
-        # Samplers may be unbounded distributions; a negative duration means "instant".
-        building = now + max(0.0, float(self.queue_time()))
-        ready = building + max(0.0, float(self.build_time()))
-        return now, building, ready, bool(self.build_fails())
 
     def _new_id(self, prefix: str) -> str:
         # Counter-derived, never random: the same run mints the same ids.

@@ -17,8 +17,6 @@ from typing import Any
 from fakes.vercel.errors import BadRequest
 from fakes.vercel.lifecycle import ReadyState
 
-ENV_TARGETS = ("production", "preview", "development")
-ENV_TYPES = ("system", "secret", "encrypted", "plain", "sensitive")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
@@ -143,30 +141,6 @@ def digest(text: str, length: int) -> str:
 
 def finite(t: float) -> float | None:
     return t if math.isfinite(t) else None
-
-
-def env_for(project: Project, target: str) -> dict[str, str]:
-    return {e.key: e.value for e in project.env_vars.values() if target in e.target}
-
-
-def env_clash(project: Project, key: str, targets: list[str],
-               ignore: str | None = None) -> EnvVar | None:
-    return next((e for e in project.env_vars.values()
-                 if e.key == key and e.id != ignore and set(e.target) & set(targets)), None)
-
-
-def check_env(key: Any, value: Any, type: Any, target: Any) -> list[str]:
-    """The target list, normalised; raises BadRequest on an invalid field."""
-    if not isinstance(key, str) or not key:
-        raise BadRequest("key must be a non-empty string")
-    if not isinstance(value, str):
-        raise BadRequest(f"value of {key} must be a string")
-    if type not in ENV_TYPES:
-        raise BadRequest(f"type must be one of {', '.join(ENV_TYPES)}")
-    targets = [target] if isinstance(target, str) else list(target)
-    if not targets or any(t not in ENV_TARGETS for t in targets):
-        raise BadRequest(f"target must be a non-empty list of {', '.join(ENV_TARGETS)}")
-    return sorted(set(targets), key=ENV_TARGETS.index)
 
 
 def check_target(target: str | None) -> str | None:

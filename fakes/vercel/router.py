@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_json
+from fakes.common.control import control_router
 from fakes.vercel import payloads
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import BadRequest, NotFound, VercelError
@@ -44,7 +45,7 @@ def build_router(backend: VercelBackend) -> APIRouter:
     """The API routes (token required) plus the ``/_fake`` control plane."""
     router = APIRouter()
     router.include_router(_api_router(backend))
-    router.include_router(_control_router(backend))
+    router.include_router(control_router(backend))
     return router
 
 
@@ -193,21 +194,6 @@ def _deployment_routes(api: APIRouter, backend: VercelBackend) -> None:
         dep = backend.get_deployment(deployment_id)
         return [payloads.event(backend, dep, ev, n)
                 for n, ev in enumerate(backend.deployment_events(deployment_id))]
-
-
-def _control_router(backend: VercelBackend) -> APIRouter:
-    control = APIRouter(prefix="/_fake")
-
-    @control.get("/state")
-    async def state() -> dict[str, Any]:
-        return backend.state()
-
-    @control.post("/reset")
-    async def reset() -> dict[str, Any]:
-        backend.reset()
-        return {"reset": True}
-
-    return control
 
 
 def _require(body: dict[str, Any], *names: str) -> None:

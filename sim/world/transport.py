@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from fakes.common.faults import FaultInjector, install
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector
 
 AppSpec = tuple[Callable[[Any], Any], object, FaultInjector | None]  # (build, backend, faults)
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 
 from fakes.common.clock import ManualClock
-from fakes.common.faults import FaultInjector, FaultRule, install
-from fakes.vercel import VercelBackend, build_app
+from fakes.common.fault_router import install
+from fakes.common.faults import FaultInjector, FaultRule
+from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import VercelError
+from fakes.vercel.router import build_app
+from tests.fakes.clients import InProcessClient
 
 AUTH = {"Authorization": "Bearer drill_token"}
 
@@ -27,12 +29,7 @@ def vercel_app(clock: ManualClock, seed: int = 0) -> tuple[Any, FaultInjector, V
 
 
 def call(app: Any, method: str, path: str, **kw: Any) -> httpx.Response:
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                     base_url="http://vercel.test") as client:
-            return await client.request(method, path, **kw)
-
-    return asyncio.run(go())
+    return InProcessClient(app, "http://vercel.test").request(method, path, **kw)
 
 
 def test_rule_on_one_operation_fails_only_that_operation_in_vendor_shape() -> None:

@@ -26,7 +26,6 @@ found: one operationId per operation, and undecodable bodies refused in vendor s
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import re
@@ -47,23 +46,24 @@ from schemathesis import GenerationMode
 from fakes.common.clock import ManualClock
 from fakes.contacts.backend import ContactsBackend, LiveBuild
 from fakes.contacts.router import build_app as contacts_app
-from fakes.netlify import NetlifyBackend
-from fakes.netlify import build_app as netlify_app
-from fakes.pagerduty import DEFAULT_ROUTING_KEY, PagerDutyBackend
-from fakes.pagerduty import build_app as pagerduty_app
+from fakes.netlify.backend import NetlifyBackend
+from fakes.netlify.router import build_app as netlify_app
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+from fakes.pagerduty.router import build_app as pagerduty_app
 from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.router import build_app as posthog_app
-from fakes.pulse import DEFAULT_API_KEY, PulseBackend
-from fakes.pulse import build_app as pulse_app
+from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
+from fakes.pulse.router import build_app as pulse_app
 from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app as sentry_app
-from fakes.slack import SlackBackend
-from fakes.slack import build_app as slack_app
-from fakes.statuspage import StatuspageBackend
-from fakes.statuspage import build_app as statuspage_app
-from fakes.vercel import VercelBackend
-from fakes.vercel import build_app as vercel_app
+from fakes.slack.backend import SlackBackend
+from fakes.slack.router import build_app as slack_app
+from fakes.statuspage.backend import StatuspageBackend
+from fakes.statuspage.router import build_app as statuspage_app
+from fakes.vercel.backend import VercelBackend
+from fakes.vercel.router import build_app as vercel_app
 from rollout.release.flags import FlagEnv, FlagMode
+from tests.fakes.clients import InProcessClient
 
 # Examples per operation. Without credentials most requests stop at the auth check, so
 # fewer of them still show that rejections are well-formed without doubling the run time.
@@ -275,13 +275,8 @@ WITH_CREDENTIALS = ["vercel", "netlify", "posthog", "sentry", "pulse", "statuspa
 
 def call(fake: Fake, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """One request to the fake's app in-process, with its credentials."""
-    async def go() -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app),
-                                     base_url="http://fake.test",
-                                     headers=fake.credentials or {}) as client:
-            return await client.request(method, url, **kwargs)
-
-    return asyncio.run(go())
+    client = InProcessClient(fake.app, "http://fake.test", headers=fake.credentials)
+    return client.request(method, url, **kwargs)
 
 
 @pytest.mark.parametrize("name", list(FAKES))

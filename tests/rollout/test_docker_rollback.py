@@ -16,7 +16,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker import DockerBackend, build_app, compose_config
+from fakes.docker.backend import DockerBackend
+from fakes.docker.compose import compose_config
+from fakes.docker.router import build_app
 from rollout.clients.docker import DockerEngine
 from rollout.rollback.docker import docker_compose_rollback
 from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait

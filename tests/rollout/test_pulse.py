@@ -14,7 +14,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.pulse import DEFAULT_API_KEY, PulseBackend, RateLimit, build_app
+from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
+from fakes.pulse.ratelimit import RateLimit
+from fakes.pulse.router import build_app
 from rollout.app.pulse.client import PulseContactService
 from rollout.app.pulse.mapping import (
     DEFAULT_MAPPING,

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.vercel import VercelBackend, build_app
+from fakes.vercel.backend import VercelBackend
+from fakes.vercel.router import build_app
 from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import Git
 from sim.world.apprepo import AppRepo, create_app_repo

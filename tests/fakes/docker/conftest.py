@@ -8,16 +8,16 @@ a clean shutdown takes 2 s.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker import DockerBackend, build_app
+from fakes.docker.backend import DockerBackend
 from fakes.docker.models import Container
+from fakes.docker.router import build_app
+from tests.fakes.clients import InProcessClient, Script
 
 BANDWIDTH = 10e6
 LAYER_LATENCY = 0.5
@@ -46,20 +46,10 @@ def web(backend: DockerBackend) -> Container:
     return backend.seed_service("logos-vision-crm:current")
 
 
-Script = Callable[[httpx.AsyncClient], Awaitable[Any]]
-
-
 @pytest.fixture
 def api(backend: DockerBackend) -> Callable[..., Any]:
     """Run ``script(client)`` against the fake Engine (``follow`` as in ``build_app``)."""
     def run(script: Script, follow: bool = False) -> Any:
-        app = build_app(backend, follow=follow)
-
-        async def main() -> Any:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url=BASE) as client:
-                return await script(client)
-
-        return asyncio.run(main())
+        return InProcessClient(build_app(backend, follow=follow), BASE).run(script)
 
     return run

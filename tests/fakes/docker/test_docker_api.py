@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-import httpx
-
-from fakes.docker.backend import compose_config
+from fakes.docker.compose import compose_config
+from tests.fakes.clients import InProcessClient
 
 V = "/v1.43"
 PROJECT = {"label": ["com.docker.compose.project=logos-vision"]}
@@ -215,25 +214,23 @@ def test_control_plane_state_and_reset(api, web):
 
 
 def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, web):
-    """``fakes.common.faults.install`` works on this app: a rule on ``pull_image`` fails
+    """``fakes.common.fault_router.install`` works on this app: a rule on ``pull_image`` fails
     pulls in Docker's shape, and ``/_fake/timings`` sets the bandwidth."""
-    from fakes.common.faults import FaultInjector, FaultRule, install
-    from fakes.docker import build_app
-    from fakes.docker.router import timings
+    from fakes.common.fault_router import install
+    from fakes.common.faults import FaultInjector, FaultRule
+    from fakes.docker.router import build_app, timings
 
     app = build_app(backend)
     install(app, FaultInjector(clock, rules=[FaultRule("pull_image", error_rate=1.0,
                                                        status=500, message="registry down")]),
             timings=timings(backend))
 
-    async def main():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://docker.test") as c:
-            pulled = await c.post(V + "/images/create", params={"fromImage": "x:y"})
-            set_ = await c.post("/_fake/timings", json={"bandwidth": 1e6})
-            return pulled, set_, await c.get(V + "/_ping")
+    async def script(c):
+        pulled = await c.post(V + "/images/create", params={"fromImage": "x:y"})
+        set_ = await c.post("/_fake/timings", json={"bandwidth": 1e6})
+        return pulled, set_, await c.get(V + "/_ping")
 
-    pulled, set_, ping = asyncio.run(main())
+    pulled, set_, ping = InProcessClient(app, "http://docker.test").run(script)
     assert (pulled.status_code, pulled.json()) == (500, {"message": "registry down"})
     assert set_.json()["bandwidth"] == 1e6 and backend.bandwidth == 1e6
     assert ping.status_code == 200
@@ -242,7 +239,7 @@ def test_fault_injection_and_timings_plug_in_by_operation_name(clock, backend, w
 def test_the_app_reads_its_backend_per_request_so_a_stand_in_can_be_rebound(clock, backend,
                                                                              web):
     """Drills build each app once over a stand-in and rebind it: nothing is read at build."""
-    from fakes.docker import build_app
+    from fakes.docker.router import build_app
 
     class StandIn:
         target = None
@@ -253,12 +250,8 @@ def test_the_app_reads_its_backend_per_request_so_a_stand_in_can_be_rebound(cloc
     app = build_app(StandIn())  # type: ignore[arg-type]
     StandIn.target = backend
 
-    async def main():
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://docker.test") as c:
-            return (await c.get(V + "/containers/json")).json()
-
-    assert [c["Names"] for c in asyncio.run(main())] == [["/logos-vision-web-1"]]
+    containers = InProcessClient(app, "http://docker.test").get(V + "/containers/json").json()
+    assert [c["Names"] for c in containers] == [["/logos-vision-web-1"]]
 
 
 def test_the_openapi_schema_builds_for_every_route(api):

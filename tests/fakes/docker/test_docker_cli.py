@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from fakes.common.clock import WallClock
-from fakes.docker import DockerBackend, build_app
+from fakes.docker.backend import DockerBackend
+from fakes.docker.router import build_app
 from tests.servers import serve_in_thread
 
 DOCKER = shutil.which("docker")

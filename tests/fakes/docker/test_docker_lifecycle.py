@@ -8,9 +8,10 @@ import re
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.docker import DockerBackend, Phase, compose_config
+from fakes.docker.backend import DockerBackend
+from fakes.docker.compose import compose_config
 from fakes.docker.errors import Conflict, NotFound, NotModified, ServerError
-from fakes.docker.lifecycle import TRANSITIONS
+from fakes.docker.lifecycle import TRANSITIONS, Phase
 
 PREVIOUS = "logos-vision-crm:previous"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.docker import DockerBackend
+from fakes.docker.backend import DockerBackend
 from fakes.docker.errors import ManifestUnknown, NotFound
 from fakes.docker.payloads import pull_messages
 from fakes.docker.registry import layer, manifest

@@ -4,18 +4,19 @@ installed with npm for the tests that run the real client."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.netlify import Deploy, NetlifyBackend, Site, build_app
+from fakes.netlify.backend import NetlifyBackend
+from fakes.netlify.models import Deploy, Site
+from fakes.netlify.router import build_app
+from tests.fakes.clients import InProcessClient, Script
 from tests.npm_tools import ensure_npm_package, why_not
 
 TOKEN = "drill_token"
@@ -58,24 +59,11 @@ def world(backend: NetlifyBackend) -> World:
     return World(site, v1, v2)
 
 
-Script = Callable[[httpx.AsyncClient], Awaitable[Any]]
-
-
 @pytest.fixture
 def api(backend: NetlifyBackend) -> Callable[[Script], Any]:
     """Run ``script(client)`` against the fake's app; the client sends the good token."""
-    app = build_app(backend)
-
-    def run(script: Script) -> Any:
-        async def main() -> Any:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://netlify.test",
-                                         headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-                return await script(c)
-
-        return asyncio.run(main())
-
-    return run
+    return InProcessClient(build_app(backend), "http://netlify.test",
+                           headers={"Authorization": f"Bearer {TOKEN}"}).run
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from fakes.netlify import build_app
+from fakes.netlify.router import build_app
 from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.node

@@ -8,8 +8,9 @@ import time
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.netlify import DeployState, NetlifyBackend
+from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import NotFound, Unprocessable
+from fakes.netlify.lifecycle import DeployState
 
 
 def test_states_change_at_exactly_t_plus_q_and_t_plus_q_plus_d(clock, backend, world):

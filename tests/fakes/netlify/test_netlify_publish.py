@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.netlify import NetlifyBackend, PublishStatus
+from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import NotFound, Unprocessable
+from fakes.netlify.lifecycle import PublishStatus
 
 
 def test_restore_publishes_only_after_propagation(clock, backend, world):

@@ -7,17 +7,17 @@ the fake with a self-signed certificate (``tests.servers.serve_in_thread(app, tl
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.pagerduty import DEFAULT_ROUTING_KEY, PagerDutyBackend, build_app
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+from fakes.pagerduty.router import build_app
 from fakes.pagerduty.tls import make_self_signed_cert
+from tests.fakes.clients import InProcessClient
 from tests.servers import serve_in_thread
 
 ROUTING_KEY = DEFAULT_ROUTING_KEY
@@ -36,18 +36,7 @@ def backend(clock: ManualClock) -> PagerDutyBackend:
 @pytest.fixture
 def http(backend: PagerDutyBackend) -> Callable[..., httpx.Response]:
     """``http(method, url, **kwargs)``: one request through httpx.ASGITransport."""
-    app = build_app(backend)
-
-    def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://events.pagerduty.test") as client:
-                return await client.request(method, url, **kwargs)
-
-        return asyncio.run(go())
-
-    return call
+    return InProcessClient(build_app(backend), "https://events.pagerduty.test").request
 
 
 @pytest.fixture(scope="session")

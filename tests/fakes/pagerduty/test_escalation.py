@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.pagerduty import (
-    DEFAULT_ROUTING_KEY,
-    RUNBOOK_POLICY,
-    EscalationLevel,
-    EscalationPolicy,
-    IncidentStatus,
-)
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY
 from fakes.pagerduty.errors import NotFound
+from fakes.pagerduty.escalation import RUNBOOK_POLICY, EscalationLevel, EscalationPolicy
+from fakes.pagerduty.lifecycle import IncidentStatus
 
 
 def trigger(backend, dedup_key="contacts-errors"):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.pagerduty import DEFAULT_ROUTING_KEY, IncidentStatus, PagerDutyBackend
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+from fakes.pagerduty.lifecycle import IncidentStatus
 
 KEY = DEFAULT_ROUTING_KEY
 PAYLOAD = {"summary": "Contacts error rate 12% > 5%", "source": "sentry:contacts-web",

@@ -14,7 +14,8 @@ import ssl
 
 import pytest
 
-from fakes.pagerduty import DEFAULT_ROUTING_KEY, IncidentStatus
+from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY
+from fakes.pagerduty.lifecycle import IncidentStatus
 
 pagerduty = pytest.importorskip("pagerduty")
 

@@ -4,7 +4,6 @@ HTTP client (httpx over ASGI, no server), and a helper that pages through a list
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -12,37 +11,28 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.pulse import DEFAULT_API_KEY, PulseBackend, RateLimit, build_app
+from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
+from fakes.pulse.ratelimit import RateLimit
+from fakes.pulse.router import build_app
+from tests.fakes.clients import InProcessClient
 
 SEED = 7
 SIZE = 240
 Records = list[dict[str, Any]]
 
 
-class Api:
+class Api(InProcessClient):
     """Calls the fake's app; the good key goes as a bearer token unless ``key=`` says
     otherwise (``key=None``: no key at all)."""
 
     def __init__(self, backend: PulseBackend) -> None:
-        self.app = build_app(backend)
+        super().__init__(build_app(backend), "http://pulse.test")
 
     def request(self, method: str, url: str, key: str | None = DEFAULT_API_KEY,
                 **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         headers |= kwargs.pop("headers", {})
-
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as c:
-                return await c.request(method, url, headers=headers, **kwargs)
-
-        return asyncio.run(go())
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
+        return super().request(method, url, headers=headers, **kwargs)
 
 
 @pytest.fixture

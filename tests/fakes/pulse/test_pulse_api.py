@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.pulse import DEFAULT_API_KEY
+from fakes.pulse.backend import DEFAULT_API_KEY
 from fakes.pulse.errors import PulseError
 
 

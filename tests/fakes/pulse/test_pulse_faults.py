@@ -9,8 +9,8 @@ import time
 import pytest
 
 from fakes.common.clock import to_iso
-from fakes.pulse import DEFAULT_API_KEY as KEY
 from fakes.pulse import router
+from fakes.pulse.backend import DEFAULT_API_KEY as KEY
 from fakes.pulse.errors import ApiError, PulseTimeout
 
 

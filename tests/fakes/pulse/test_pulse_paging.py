@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from fakes.common.clock import to_iso
-from fakes.pulse import PulseBackend
+from fakes.pulse.backend import PulseBackend
 
 FIELDS = {"id", "object", "first_name", "last_name", "email", "phone", "company", "title",
           "tags", "owner_id", "created_at", "updated_at", "lifecycle_stage", "custom_fields"}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from fakes.common.clock import ManualClock
 from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app
+from tests.fakes.clients import InProcessClient
 
 HOOK_URL = "http://responder.test/hooks/sentry"
 
@@ -29,15 +28,4 @@ def backend(clock: ManualClock) -> SentryBackend:
 @pytest.fixture
 def http(backend: SentryBackend) -> Callable[..., httpx.Response]:
     """``http(method, url, **kwargs)``: one request through httpx.ASGITransport."""
-    app = build_app(backend)
-
-    def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="http://sentry.test") as client:
-                return await client.request(method, url, **kwargs)
-
-        return asyncio.run(go())
-
-    return call
+    return InProcessClient(build_app(backend), "http://sentry.test").request

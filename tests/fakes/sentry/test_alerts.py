@@ -9,7 +9,7 @@ import json
 import pytest
 
 from fakes.common.clock import to_iso
-from fakes.sentry import verify_signature
+from fakes.sentry.alerts import verify_signature
 from fakes.sentry.errors import ValidationError
 
 HOOK_URL = "http://responder.test/hooks/sentry"  # as in conftest.py

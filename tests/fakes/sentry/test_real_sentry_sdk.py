@@ -20,7 +20,8 @@ import sentry_sdk
 from sentry_sdk.utils import event_from_exception
 
 from fakes.common.clock import WallClock
-from fakes.sentry import SentryBackend, verify_signature
+from fakes.sentry.alerts import verify_signature
+from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app
 from tests.servers import serve_in_thread
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.slack import SlackBackend, build_app
+from fakes.slack.backend import SlackBackend
+from fakes.slack.router import build_app
 from tests.servers import serve_in_thread
 
 webhook = pytest.importorskip("slack_sdk.webhook")

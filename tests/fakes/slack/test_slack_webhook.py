@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.slack import SlackBackend
+from fakes.slack.backend import SlackBackend
 
 ROLLBACK_TEXT = "🚨 ROLLBACK INITIATED - Contacts Redesign\n**Severity:** Critical"
 

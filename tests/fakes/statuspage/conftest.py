@@ -3,7 +3,6 @@ client that sends the account's key as Statuspage expects (``Authorization: OAut
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +10,9 @@ import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.statuspage import StatuspageBackend, build_app
+from fakes.statuspage.backend import StatuspageBackend
+from fakes.statuspage.router import build_app
+from tests.fakes.clients import InProcessClient
 
 API_KEY = "drill_statuspage_key"
 
@@ -41,17 +42,10 @@ def components(backend: StatuspageBackend, page_id: str) -> dict[str, str]:
 def http(backend: StatuspageBackend) -> Callable[..., httpx.Response]:
     """``http(method, url, **kwargs)``: one request through httpx.ASGITransport, with the
     good key unless ``headers`` says otherwise."""
-    app = build_app(backend)
+    client = InProcessClient(build_app(backend), "https://api.statuspage.test")
 
     def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("headers", {"Authorization": f"OAuth {API_KEY}"})
-
-        async def go() -> httpx.Response:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport,
-                                         base_url="https://api.statuspage.test") as client:
-                return await client.request(method, url, **kwargs)
-
-        return asyncio.run(go())
+        return client.request(method, url, **kwargs)
 
     return call

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.statuspage import StatuspageBackend
+from fakes.statuspage.backend import StatuspageBackend
 
 TITLE = "Contacts Feature Temporarily Unavailable"
 BODY = ("We've temporarily disabled the new Contacts interface while we investigate a "

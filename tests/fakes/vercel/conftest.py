@@ -3,17 +3,17 @@ an in-process HTTP client (httpx over ASGI) to script API calls with."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
 from fakes.common.clock import ManualClock
-from fakes.vercel import VercelBackend, build_app
+from fakes.vercel.backend import VercelBackend
 from fakes.vercel.models import Deployment, Project
+from fakes.vercel.router import build_app
+from tests.fakes.clients import InProcessClient, Script
 
 TOKEN = "drill_token"
 QUEUE = 10.0
@@ -52,21 +52,8 @@ def world(backend: VercelBackend) -> World:
     return World(project, v1, v2)
 
 
-Script = Callable[[httpx.AsyncClient], Awaitable[Any]]
-
-
 @pytest.fixture
 def api(backend: VercelBackend) -> Callable[[Script], Any]:
     """Run ``script(client)`` against the fake's app; the client sends the good token."""
-    app = build_app(backend)
-
-    def run(script: Script) -> Any:
-        async def main() -> Any:
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://vercel.test",
-                                         headers={"Authorization": f"Bearer {TOKEN}"}) as c:
-                return await script(c)
-
-        return asyncio.run(main())
-
-    return run
+    return InProcessClient(build_app(backend), "http://vercel.test",
+                           headers={"Authorization": f"Bearer {TOKEN}"}).run

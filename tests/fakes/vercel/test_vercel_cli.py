@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from fakes.common.clock import WallClock
-from fakes.vercel import VercelBackend, build_app
+from fakes.vercel.backend import VercelBackend
+from fakes.vercel.router import build_app
 from tests.npm_tools import ensure_npm_package, why_not
 from tests.servers import serve_in_thread
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from fakes.common.clock import ManualClock, to_ms
-from fakes.vercel import ReadyState, VercelBackend
+from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import BadRequest, NotFound
+from fakes.vercel.lifecycle import ReadyState
 
 
 def test_states_change_at_exactly_t_plus_q_and_t_plus_q_plus_d(clock, backend, world):

@@ -45,7 +45,7 @@ def test_after_a_rollback_new_production_builds_wait_for_a_promote(clock, backen
 
 def test_zero_propagation_swaps_at_once(clock, world):
     """alias_propagation=0 means the swap lands within the request."""
-    from fakes.vercel import VercelBackend
+    from fakes.vercel.backend import VercelBackend
 
     backend = VercelBackend(clock, alias_propagation=0.0)
     project = backend.create_project("p")
