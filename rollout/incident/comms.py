@@ -1,25 +1,20 @@
-"""Incident communications: the runbook's messages as code, and the clients that send them.
+"""Incident communications: the runbook's messages as pure functions.
 
-Messages (pure functions): the Slack "ROLLBACK INITIATED" notification exactly as the
-runbook's Rollback Communication Template writes it, follow-up and escalation messages
-in the same style, the Status Page texts of the "User-Facing Communication" template
-(investigating → identified → monitoring → resolved), and PagerDuty Events API v2 bodies.
+The Slack "ROLLBACK INITIATED" notification exactly as the runbook's Rollback
+Communication Template writes it, follow-up and escalation messages in the same style,
+the Status Page texts of the "User-Facing Communication" template (investigating →
+identified → monitoring → resolved), and PagerDuty Events API v2 bodies.
 
-Clients (httpx, synchronous, like ``rollout.clients.http``): a Slack incoming webhook, the
-Statuspage REST API v1 and the PagerDuty Events API v2. Each raises ``VendorError`` on a
-non-2xx answer. The same code talks to the real services or, in a drill, to the fakes.
+The clients that send them live in ``rollout.clients`` (``slack``, ``statuspage``,
+``pagerduty``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from rollout.clients.http import VendorError, check_response
 from rollout.incident.decision import Severity
 
 FEATURE = "Contacts Redesign"
@@ -193,73 +188,3 @@ def pagerduty_resolve(routing_key: str, dedup_key: str) -> dict[str, Any]:
 def iso_utc(time: datetime) -> str:
     moment = time.astimezone(UTC) if time.tzinfo else time.replace(tzinfo=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# ---- clients ---------------------------------------------------------------------------
-
-@dataclass
-class SlackWebhook:
-    """A Slack incoming webhook (the URL is the secret)."""
-
-    http: httpx.Client
-    url: str
-
-    def post(self, text: str, **fields: Any) -> None:
-        """Post ``text``; raises VendorError with Slack's plain-text error code."""
-        response = self.http.post(self.url, json={"text": text, **fields})
-        if not response.is_success:
-            raise VendorError("slack", "POST", response.request.url.path,
-                              response.status_code, response.text.strip())
-
-
-@dataclass
-class StatuspageAPI:
-    """Statuspage's REST API v1 (``Authorization: OAuth <key>``); ``base_url`` is the API
-    root, ``/v1`` added when missing."""
-
-    http: httpx.Client
-    base_url: str
-    api_key: str
-
-    def call(self, method: str, path: str, json: Any = None) -> Any:
-        root = self.base_url.rstrip("/")
-        root = root if root.endswith("/v1") else root + "/v1"
-        response = self.http.request(method, root + path, json=json,
-                                     headers={"Authorization": f"OAuth {self.api_key}"})
-        return check_response("statuspage", response)
-
-    def list_components(self, page_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/pages/{page_id}/components"))
-
-    def create_incident(self, page_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.call("POST", f"/pages/{page_id}/incidents", json=body))
-
-    def update_incident(self, page_id: str, incident_id: str,
-                        body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.call("PATCH", f"/pages/{page_id}/incidents/{incident_id}", json=body))
-
-
-@dataclass
-class PagerDutyEvents:
-    """PagerDuty's Events API v2: ``POST /v2/enqueue``, the routing key in the body."""
-
-    http: httpx.Client
-    base_url: str
-    routing_key: str
-
-    def send(self, event: dict[str, Any]) -> str:
-        """Send an event; returns its dedup_key; raises VendorError."""
-        response = self.http.post(self.base_url.rstrip("/") + "/v2/enqueue", json=event)
-        body = check_response("pagerduty", response)
-        return str((body or {}).get("dedup_key") or event.get("dedup_key") or "")
-
-    def trigger(self, dedup_key: str, summary: str, source: str, severity: str,
-                timestamp: datetime | str, **details: Any) -> str:
-        return self.send(pagerduty_trigger(self.routing_key, dedup_key, summary, source,
-                                           severity, timestamp, **details))
-
-    def acknowledge(self, dedup_key: str) -> str:
-        return self.send(pagerduty_acknowledge(self.routing_key, dedup_key))
-
-    def resolve(self, dedup_key: str) -> str:
-        return self.send(pagerduty_resolve(self.routing_key, dedup_key))

@@ -34,6 +34,9 @@ from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
 from fakes.slack.backend import SlackBackend
 from fakes.statuspage.backend import StatuspageBackend
 from rollout.clients.http import VendorError
+from rollout.clients.pagerduty import PagerDutyEvents
+from rollout.clients.slack import SlackWebhook
+from rollout.clients.statuspage import StatuspageAPI
 from rollout.incident import comms
 from rollout.incident.decision import Decision, Severity
 from rollout.incident.escalation import (
@@ -101,12 +104,12 @@ class IncidentCommander:
             raise KeyError(f"incident endpoints lack {', '.join(missing)}")
         self.env, self.journal, self.http, self.clock, self.rng = env, journal, http, clock, rng
         self.spec = spec or IncidentSpec()
-        self.slack = comms.SlackWebhook(http, endpoints["slack_webhook_url"])
-        self.statuspage = comms.StatuspageAPI(http, endpoints["statuspage_base"],
-                                              endpoints["statuspage_api_key"])
+        self.slack = SlackWebhook(http, endpoints["slack_webhook_url"])
+        self.statuspage = StatuspageAPI(http, endpoints["statuspage_base"],
+                                        endpoints["statuspage_api_key"])
         self.page_id = endpoints["statuspage_page_id"]
-        self.pagerduty = comms.PagerDutyEvents(http, endpoints["pagerduty_base"],
-                                               endpoints["pagerduty_routing_key"])
+        self.pagerduty = PagerDutyEvents(http, endpoints["pagerduty_base"],
+                                         endpoints["pagerduty_routing_key"])
         self._pd_control = endpoints["pagerduty_base"].rstrip("/") + "/_fake"
         self.opened, self.resolved = env.event(), env.event()
         self._poke = env.event()
