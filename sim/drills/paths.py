@@ -19,7 +19,7 @@ from rollout.rollback.platforms import (
     vercel_instant_rollback,
 )
 from rollout.rollback.steps import Procedure
-from sim.scenario.model import Responder
+from sim.scenario.responder import Responder
 from sim.world.fakes import World
 
 Starter = Callable[[World, Responder], Procedure]

@@ -42,7 +42,8 @@ from sim.journal import Journal
 from sim.results.metrics import Measure, Metrics, measure
 from sim.results.run import SectionedResult
 from sim.rng import Streams
-from sim.scenario.model import ErrorSpike, Scenario, required_section
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.model import Scenario, required_section
 from sim.scenario.rollout import Phase
 from sim.world.clock import SimClock
 from sim.world.fakes import build_world

@@ -25,8 +25,10 @@ import numpy as np
 from fakes.posthog.backend import PostHogBackend
 from fakes.sentry.backend import SentryBackend
 from rollout.release.abtest import Z95, Counts, Sample
-from sim.scenario.model import ErrorSpike, Latency, Scenario
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.model import Scenario
 from sim.scenario.rollout import RolloutPlan
+from sim.scenario.traffic import Latency
 from sim.world.population import Population
 from sim.world.traffic import SERIES, TrafficStats
 
