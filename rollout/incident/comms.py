@@ -3,7 +3,8 @@
 The Slack "ROLLBACK INITIATED" notification exactly as the runbook's Rollback
 Communication Template writes it, follow-up and escalation messages in the same style,
 the Status Page texts of the "User-Facing Communication" template (investigating →
-identified → monitoring → resolved), and PagerDuty Events API v2 bodies.
+identified → monitoring → resolved), and PagerDuty Events API v2 bodies. What a rollback
+path's notification says (``RollbackAction``) is given by the caller, one per path.
 
 The clients that send them live in ``rollout.clients`` (``slack``, ``statuspage``,
 ``pagerduty``).
@@ -12,6 +13,7 @@ The clients that send them live in ``rollout.clients`` (``slack``, ``statuspage`
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,24 +64,27 @@ def slack_severity(severity: Severity | str) -> str:
     return "Critical" if severity == Severity.CRITICAL else "Medium"
 
 
-def rollback_actions(path: str | None) -> tuple[list[tuple[bool, str]], str]:
-    """The "Action Taken" lines and the runbook's time to rollback for a rollback path."""
-    done, minutes = _PATH_ACTIONS.get(path or "", (f"Rollback initiated via {path}", 5))
-    return [(True, done)], minutes_text(minutes)
+@dataclass(frozen=True)
+class RollbackAction:
+    """How the Slack notification describes a rollback path: the "Action Taken" line and
+    the runbook's time to rollback in minutes (Option A 2, B 5, C 10, database 20).
+
+    Raises ValueError for an empty line or a time that is not > 0.
+    """
+
+    taken: str
+    eta_minutes: float
+
+    def __post_init__(self) -> None:
+        if not self.taken.strip():
+            raise ValueError("a rollback action says what was initiated")
+        if not self.eta_minutes > 0:
+            raise ValueError(f"a rollback's ETA is > 0 minutes (got {self.eta_minutes!r})")
 
 
-_PATH_ACTIONS: dict[str, tuple[str, float]] = {  # Option A 30 s-2 min, B 2-5, C 5-10 min
-    "posthog-flag-disable": ("Feature flag disable initiated (PostHog contacts_redesign)", 2),
-    "vercel-env-var": ("Feature flag disable initiated (Vercel env var, redeploy)", 2),
-    "netlify-env-var": ("Feature flag disable initiated (Netlify env var, redeploy)", 2),
-    "vercel-rollback": ("Rollback to previous version initiated (vercel rollback)", 5),
-    "netlify-restore": ("Rollback to previous version initiated (Netlify restore)", 5),
-    "netlify-rollback": ("Rollback to previous version initiated (netlify rollback)", 5),
-    "docker-compose": ("Rollback to previous version initiated (docker-compose)", 5),
-    "git-revert": ("Git revert of the deployment commit initiated", 10),
-    "git-force-push-tag": ("Previous version tag force-pushed to main", 10),
-    "database-rollback": ("Database rollback initiated (migrate.sh --rollback)", 20),
-}
+def rollback_actions(action: RollbackAction) -> tuple[list[tuple[bool, str]], str]:
+    """The "Action Taken" lines and the runbook's time to rollback, for the template."""
+    return [(True, action.taken)], minutes_text(action.eta_minutes)
 
 
 def _action_lines(actions: Sequence[tuple[bool, str]], eta: str | float | None) -> list[str]:

@@ -51,6 +51,7 @@ from rollout.incident.escalation import (
     who_to_notify,
 )
 from sim.journal import Journal
+from sim.scenario.paths import path_spec
 
 SLACK = "http://slack.drill"
 STATUSPAGE = "http://statuspage.drill"
@@ -172,7 +173,7 @@ class IncidentCommander:
         if decision.action != "rollback":
             self._update(f"Non-critical: {decision.reason}.")
             return
-        actions, eta = comms.rollback_actions(decision.path)
+        actions, eta = comms.rollback_actions(path_spec(decision.path).comms)
         text = comms.rollback_slack_message(
             comms.slack_severity(decision.severity), self._now(), self._affected(affected_pct),
             issue or f"Sentry alert '{self.title}' fired ({self.severity}).", actions, eta,

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from sim.scenario.paths import Platform
 from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
 
 
@@ -24,7 +25,7 @@ class Release(_Frozen):
 class World(_Frozen):
     """The deployment platform and what is deployed when the drill starts."""
 
-    platform: Literal["vercel", "netlify", "docker"] = "vercel"
+    platform: Platform = "vercel"
     previous: Release = Release(version="1.9.0", has_redesign=False)
     current: Release = Release(version="2.0.0", has_redesign=True)
     build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)

@@ -21,6 +21,7 @@ from sim.errors import ScenarioError
 from sim.scenario.deployment import CISpec, DatabaseSpec, PulseSpec, World
 from sim.scenario.faults import Fault
 from sim.scenario.monitoring import Monitoring
+from sim.scenario.paths import path_spec
 from sim.scenario.responder import IncidentComms, Responder
 from sim.scenario.rollout import RolloutPlan, StagingDrill
 from sim.scenario.targets import Gate, Targets
@@ -68,21 +69,15 @@ class Scenario(_Frozen):
 
 
 def check_path(scenario: Scenario) -> None:
-    """What the responder's rollback path needs: a section, a platform; raises ValueError
-    naming the field."""
+    """What the responder's rollback path needs (its registry entry): a section, a
+    platform; raises ValueError naming the field."""
     path, platform = scenario.responder.path, scenario.world.platform
-    if path == "pulse-sync-response" and scenario.pulse is None:
-        raise ValueError("responder.path: 'pulse-sync-response' needs a pulse section")
-    if path == "database-rollback" and scenario.database is None:
-        raise ValueError("responder.path: 'database-rollback' needs a database section")
-    if path == "docker-compose" and platform != "docker":
-        raise ValueError("responder.path: 'docker-compose' needs world.platform 'docker'")
-    if path.startswith("git-") and platform != "vercel":
-        raise ValueError("responder.path: the git paths deploy through the CI to Vercel; "
-                         "set world.platform to 'vercel'")
-    if path.split("-")[0] in ("vercel", "netlify") and not path.startswith(platform):
-        raise ValueError(f"responder.path: '{path}' needs world.platform "
-                         f"'{path.split('-')[0]}' (the app is deployed on {platform})")
+    spec = path_spec(path)
+    if spec.section is not None and getattr(scenario, spec.section) is None:
+        raise ValueError(f"responder.path: '{path}' needs a {spec.section} section")
+    if spec.platform is not None and spec.platform != platform:
+        raise ValueError(f"responder.path: '{path}' needs world.platform '{spec.platform}' "
+                         f"(the app is deployed on {platform})")
 
 
 def check_clock(scenario: Scenario) -> None:

@@ -1,18 +1,20 @@
 """Who responds and how they communicate: the ``responder`` and ``incident`` sections.
 
-``responder.path`` (and ``fallback_path``) name the rollback path taken.
+``responder.path`` (and ``fallback_path``) name a rollback path of the registry in
+``sim.scenario.paths``; the allowed values come from there.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+from sim.scenario.paths import PATH_NAMES
 from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
 
-RollbackPath = Literal["posthog-flag-disable", "vercel-env-var", "vercel-rollback",
-                       "netlify-env-var", "netlify-restore", "netlify-rollback",
-                       "git-revert", "git-force-push-tag", "docker-compose",
-                       "database-rollback", "pulse-sync-response"]
+if TYPE_CHECKING:
+    RollbackPath = str
+else:  # the registry's names, validated (and listed in errors) as a Literal
+    RollbackPath = Literal[PATH_NAMES]
 
 class Responder(_Frozen):
     """Who answers the alert, how long deciding takes, and which way back they take."""

@@ -92,13 +92,19 @@ def test_decision_severity_maps_to_the_templates_words() -> None:
     assert comms.slack_severity(Severity.NON_CRITICAL) == "Medium"
 
 
-def test_rollback_actions_follow_the_runbooks_times_per_option() -> None:
-    """Rule: the ETA is the runbook's time to rollback: A 2 min, B 5 min, C 10 min."""
-    assert comms.rollback_actions("posthog-flag-disable")[1] == "2 minutes"
-    assert comms.rollback_actions("vercel-rollback")[1] == "5 minutes"
-    assert comms.rollback_actions("git-revert")[1] == "10 minutes"
-    actions, _ = comms.rollback_actions("vercel-rollback")
-    assert actions == [(True, "Rollback to previous version initiated (vercel rollback)")]
+def test_rollback_actions_say_what_was_initiated_and_the_eta() -> None:
+    """Rule: a path's action is one ✅ line and its ETA the runbook's minutes."""
+    action = comms.RollbackAction("Rollback to previous version initiated (vercel rollback)", 5)
+    assert comms.rollback_actions(action) == (
+        [(True, "Rollback to previous version initiated (vercel rollback)")], "5 minutes")
+
+
+@pytest.mark.parametrize(("taken", "minutes"), [("", 5), ("  ", 5), ("Flag off", 0),
+                                                  ("Flag off", -2)])
+def test_rollback_action_without_a_line_or_an_eta_is_refused(taken: str, minutes: float) -> None:
+    """Rule: a path's comms description needs its "Action Taken" line and an ETA > 0."""
+    with pytest.raises(ValueError):
+        comms.RollbackAction(taken, minutes)
 
 
 def test_statuspage_identified_text_is_the_user_facing_template() -> None:

@@ -26,6 +26,7 @@ from sim.drills.commander import (
     nobody_acks,
 )
 from sim.journal import Journal
+from sim.scenario.paths import PATHS
 from sim.world.clock import SimClock
 from sim.world.pager import Pager, build_pager_app
 from sim.world.transport import InProcessTransport
@@ -197,7 +198,7 @@ def test_rollback_initiated_notifies_devops_lead_on_slack(drill: Any) -> None:
     h.at(190, h.commander.on_decision, _rollback("posthog-flag-disable"))
     h.run(until=200)
     first, notice = h.fakes.slack.messages()
-    actions, eta = comms.rollback_actions("posthog-flag-disable")
+    actions, eta = comms.rollback_actions(PATHS["posthog-flag-disable"].comms)
     assert first.at == 190
     assert first.text == comms.rollback_slack_message(
         "Critical", to_datetime(h.clock, 190), 49.87,
