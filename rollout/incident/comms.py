@@ -1,13 +1,13 @@
-"""Incident communications: the runbook's messages as code, and the clients that send them.
+"""Incident communications: the runbook's messages as pure functions.
 
-Messages (pure functions): the Slack "ROLLBACK INITIATED" notification exactly as the
-runbook's Rollback Communication Template writes it, follow-up and escalation messages
-in the same style, the Status Page texts of the "User-Facing Communication" template
-(investigating → identified → monitoring → resolved), and PagerDuty Events API v2 bodies.
+The Slack "ROLLBACK INITIATED" notification exactly as the runbook's Rollback
+Communication Template writes it, follow-up and escalation messages in the same style,
+the Status Page texts of the "User-Facing Communication" template (investigating →
+identified → monitoring → resolved), and PagerDuty Events API v2 bodies. What a rollback
+path's notification says (``RollbackAction``) is given by the caller, one per path.
 
-Clients (httpx, synchronous, like ``rollout.clients.http``): a Slack incoming webhook, the
-Statuspage REST API v1 and the PagerDuty Events API v2. Each raises ``VendorError`` on a
-non-2xx answer. The same code talks to the real services or, in a drill, to the fakes.
+The clients that send them live in ``rollout.clients`` (``slack``, ``statuspage``,
+``pagerduty``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
-from rollout.clients.errors import VendorError, check_response
 from rollout.incident.decision import Severity
 
 FEATURE = "Contacts Redesign"
@@ -67,24 +64,27 @@ def slack_severity(severity: Severity | str) -> str:
     return "Critical" if severity == Severity.CRITICAL else "Medium"
 
 
-def rollback_actions(path: str | None) -> tuple[list[tuple[bool, str]], str]:
-    """The "Action Taken" lines and the runbook's time to rollback for a rollback path."""
-    done, minutes = _PATH_ACTIONS.get(path or "", (f"Rollback initiated via {path}", 5))
-    return [(True, done)], minutes_text(minutes)
+@dataclass(frozen=True)
+class RollbackAction:
+    """How the Slack notification describes a rollback path: the "Action Taken" line and
+    the runbook's time to rollback in minutes (Option A 2, B 5, C 10, database 20).
+
+    Raises ValueError for an empty line or a time that is not > 0.
+    """
+
+    taken: str
+    eta_minutes: float
+
+    def __post_init__(self) -> None:
+        if not self.taken.strip():
+            raise ValueError("a rollback action says what was initiated")
+        if not self.eta_minutes > 0:
+            raise ValueError(f"a rollback's ETA is > 0 minutes (got {self.eta_minutes!r})")
 
 
-_PATH_ACTIONS: dict[str, tuple[str, float]] = {  # Option A 30 s-2 min, B 2-5, C 5-10 min
-    "posthog-flag-disable": ("Feature flag disable initiated (PostHog contacts_redesign)", 2),
-    "vercel-env-var": ("Feature flag disable initiated (Vercel env var, redeploy)", 2),
-    "netlify-env-var": ("Feature flag disable initiated (Netlify env var, redeploy)", 2),
-    "vercel-rollback": ("Rollback to previous version initiated (vercel rollback)", 5),
-    "netlify-restore": ("Rollback to previous version initiated (Netlify restore)", 5),
-    "netlify-rollback": ("Rollback to previous version initiated (netlify rollback)", 5),
-    "docker-compose": ("Rollback to previous version initiated (docker-compose)", 5),
-    "git-revert": ("Git revert of the deployment commit initiated", 10),
-    "git-force-push-tag": ("Previous version tag force-pushed to main", 10),
-    "database-rollback": ("Database rollback initiated (migrate.sh --rollback)", 20),
-}
+def rollback_actions(action: RollbackAction) -> tuple[list[tuple[bool, str]], str]:
+    """The "Action Taken" lines and the runbook's time to rollback, for the template."""
+    return [(True, action.taken)], minutes_text(action.eta_minutes)
 
 
 def _action_lines(actions: Sequence[tuple[bool, str]], eta: str | float | None) -> list[str]:
@@ -193,73 +193,3 @@ def pagerduty_resolve(routing_key: str, dedup_key: str) -> dict[str, Any]:
 def iso_utc(time: datetime) -> str:
     moment = time.astimezone(UTC) if time.tzinfo else time.replace(tzinfo=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-# ---- clients ---------------------------------------------------------------------------
-
-@dataclass
-class SlackWebhook:
-    """A Slack incoming webhook (the URL is the secret)."""
-
-    http: httpx.Client
-    url: str
-
-    def post(self, text: str, **fields: Any) -> None:
-        """Post ``text``; raises VendorError with Slack's plain-text error code."""
-        response = self.http.post(self.url, json={"text": text, **fields})
-        if not response.is_success:
-            raise VendorError("slack", "POST", response.request.url.path,
-                              response.status_code, response.text.strip())
-
-
-@dataclass
-class StatuspageAPI:
-    """Statuspage's REST API v1 (``Authorization: OAuth <key>``); ``base_url`` is the API
-    root, ``/v1`` added when missing."""
-
-    http: httpx.Client
-    base_url: str
-    api_key: str
-
-    def call(self, method: str, path: str, json: Any = None) -> Any:
-        root = self.base_url.rstrip("/")
-        root = root if root.endswith("/v1") else root + "/v1"
-        response = self.http.request(method, root + path, json=json,
-                                     headers={"Authorization": f"OAuth {self.api_key}"})
-        return check_response("statuspage", response)
-
-    def list_components(self, page_id: str) -> list[dict[str, Any]]:
-        return list(self.call("GET", f"/pages/{page_id}/components"))
-
-    def create_incident(self, page_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.call("POST", f"/pages/{page_id}/incidents", json=body))
-
-    def update_incident(self, page_id: str, incident_id: str,
-                        body: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.call("PATCH", f"/pages/{page_id}/incidents/{incident_id}", json=body))
-
-
-@dataclass
-class PagerDutyEvents:
-    """PagerDuty's Events API v2: ``POST /v2/enqueue``, the routing key in the body."""
-
-    http: httpx.Client
-    base_url: str
-    routing_key: str
-
-    def send(self, event: dict[str, Any]) -> str:
-        """Send an event; returns its dedup_key; raises VendorError."""
-        response = self.http.post(self.base_url.rstrip("/") + "/v2/enqueue", json=event)
-        body = check_response("pagerduty", response)
-        return str((body or {}).get("dedup_key") or event.get("dedup_key") or "")
-
-    def trigger(self, dedup_key: str, summary: str, source: str, severity: str,
-                timestamp: datetime | str, **details: Any) -> str:
-        return self.send(pagerduty_trigger(self.routing_key, dedup_key, summary, source,
-                                           severity, timestamp, **details))
-
-    def acknowledge(self, dedup_key: str) -> str:
-        return self.send(pagerduty_acknowledge(self.routing_key, dedup_key))
-
-    def resolve(self, dedup_key: str) -> str:
-        return self.send(pagerduty_resolve(self.routing_key, dedup_key))

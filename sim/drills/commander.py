@@ -31,6 +31,9 @@ import simpy
 
 from fakes.common.clock import Clock, to_datetime
 from rollout.clients.errors import VendorError
+from rollout.clients.pagerduty import PagerDutyEvents
+from rollout.clients.slack import SlackWebhook
+from rollout.clients.statuspage import StatuspageAPI
 from rollout.incident import comms
 from rollout.incident.decision import Decision, Severity
 from rollout.incident.escalation import (
@@ -45,6 +48,7 @@ from rollout.incident.escalation import (
     who_to_notify,
 )
 from sim.journal import Journal
+from sim.scenario.paths import path_spec
 
 ENDPOINT_KEYS = ("slack_webhook_url", "statuspage_base", "statuspage_api_key",
                  "statuspage_page_id", "pagerduty_base", "pagerduty_routing_key")
@@ -95,12 +99,12 @@ class IncidentCommander:
             raise KeyError(f"incident endpoints lack {', '.join(missing)}")
         self.env, self.journal, self.http, self.clock, self.rng = env, journal, http, clock, rng
         self.spec = spec or IncidentSpec()
-        self.slack = comms.SlackWebhook(http, endpoints["slack_webhook_url"])
-        self.statuspage = comms.StatuspageAPI(http, endpoints["statuspage_base"],
-                                              endpoints["statuspage_api_key"])
+        self.slack = SlackWebhook(http, endpoints["slack_webhook_url"])
+        self.statuspage = StatuspageAPI(http, endpoints["statuspage_base"],
+                                        endpoints["statuspage_api_key"])
         self.page_id = endpoints["statuspage_page_id"]
-        self.pagerduty = comms.PagerDutyEvents(http, endpoints["pagerduty_base"],
-                                               endpoints["pagerduty_routing_key"])
+        self.pagerduty = PagerDutyEvents(http, endpoints["pagerduty_base"],
+                                         endpoints["pagerduty_routing_key"])
         self._pd_control = endpoints["pagerduty_base"].rstrip("/") + "/_fake"
         self.opened, self.resolved = env.event(), env.event()
         self._poke = env.event()
@@ -163,7 +167,7 @@ class IncidentCommander:
         if decision.action != "rollback":
             self._update(f"Non-critical: {decision.reason}.")
             return
-        actions, eta = comms.rollback_actions(decision.path)
+        actions, eta = comms.rollback_actions(path_spec(decision.path).comms)
         text = comms.rollback_slack_message(
             comms.slack_severity(decision.severity), self._now(), self._affected(affected_pct),
             issue or f"Sentry alert '{self.title}' fired ({self.severity}).", actions, eta,

@@ -1,14 +1,15 @@
-"""The rollback paths a responder can take, by name: how each is started in a drill.
+"""How each rollback path of the registry is started in a drill.
 
-Each entry builds the ``rollout.rollback.platforms`` procedure for a world; the procedure makes the
-real HTTP calls. Adding a path means a procedure in ``rollout/``, an entry here, its
-name in ``sim.scenario.model.RollbackPath`` and its runbook estimate in
-``rollout.rollback.runbook``.
+A starter builds the path's ``rollout.rollback`` procedure for a world; the procedure
+makes the real HTTP calls. The paths themselves (names, what they need, estimates, comms,
+bounds) are the registry in ``sim.scenario.paths``; ``STARTERS`` is keyed by the same
+names, and importing this module fails when a registered path has no starter or a
+starter no registered path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rollout.rollback.platforms import (
     disable_posthog_flag,
@@ -19,7 +20,8 @@ from rollout.rollback.platforms import (
     vercel_instant_rollback,
 )
 from rollout.rollback.steps import Procedure
-from sim.scenario.model import Responder
+from sim.scenario.paths import PATHS
+from sim.scenario.responder import Responder
 from sim.world.fakes import World
 
 Starter = Callable[[World, Responder], Procedure]
@@ -99,13 +101,7 @@ def _previous_version(world: World, spec: Responder) -> Procedure:
     return vercel_instant_rollback(world.vercel_api(), world.project_id)
 
 
-GIT_PATHS = ("git-revert", "git-force-push-tag")
-PATHS: dict[str, Starter] = {
-    "git-revert": _git_revert,
-    "git-force-push-tag": _git_force_push,
-    "docker-compose": _docker_compose,
-    "database-rollback": _database,
-    "pulse-sync-response": _pulse,
+STARTERS: dict[str, Starter] = {
     "posthog-flag-disable": _posthog_flag,
     "vercel-env-var": _vercel_env_var,
     "vercel-rollback": _vercel_rollback,
@@ -113,9 +109,29 @@ PATHS: dict[str, Starter] = {
                                                             s.poll_interval),
     "netlify-restore": lambda w, s: netlify_restore_previous(w.netlify_api(), w.site_id),
     "netlify-rollback": lambda w, s: netlify_rollback(w.netlify_api(), w.site_id),
+    "git-revert": _git_revert,
+    "git-force-push-tag": _git_force_push,
+    "docker-compose": _docker_compose,
+    "database-rollback": _database,
+    "pulse-sync-response": _pulse,
 }
+GIT_PATHS = tuple(name for name, spec in PATHS.items() if spec.uses_app_repo)
+
+
+def unmatched(registered: Iterable[str], started: Iterable[str]) -> str | None:
+    """What keeps the registry and the starters from agreeing, or None when they do."""
+    names, starters = set(registered), set(started)
+    problems = [f"{label}: {', '.join(sorted(odd))}" for label, odd in (
+        ("registered paths without a starter", names - starters),
+        ("starters for no registered path", starters - names)) if odd]
+    return "; ".join(problems) or None
+
+
+_problem = unmatched(PATHS, STARTERS)
+if _problem:
+    raise ImportError(f"sim.scenario.paths and sim.drills.paths disagree: {_problem}")
 
 
 def start(path: str, world: World, spec: Responder) -> Procedure:
     """The procedure for ``path``; raises KeyError for a path no one registered."""
-    return PATHS[path](world, spec)
+    return STARTERS[path](world, spec)

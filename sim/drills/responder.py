@@ -23,7 +23,7 @@ from rollout.incident.decision import decide
 from rollout.rollback.steps import Procedure, RollbackFailed, Step, Wait
 from sim.drills.paths import start
 from sim.journal import Journal
-from sim.scenario.model import Responder
+from sim.scenario.responder import Responder
 from sim.world.fakes import World
 from sim.world.procedures import drive
 

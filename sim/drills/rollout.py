@@ -44,7 +44,8 @@ from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic
 from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import Metrics, measure
 from sim.results.run import SectionedResult
-from sim.scenario.model import ErrorSpike, Scenario, required_section
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.model import Scenario, required_section
 from sim.scenario.rollout import Phase
 from sim.world.served import ServedState, ServedStateCache
 

@@ -26,8 +26,10 @@ from fakes.posthog.backend import PostHogBackend
 from fakes.sentry.backend import SentryBackend
 from rollout.release.comparisons import Z95
 from rollout.release.samples import Counts, Sample
-from sim.scenario.model import ErrorSpike, Latency, Scenario
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.model import Scenario
 from sim.scenario.rollout import RolloutPlan
+from sim.scenario.traffic import Latency
 from sim.world.population import Population
 from sim.world.traffic import SERIES, TrafficStats
 

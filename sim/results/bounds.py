@@ -19,15 +19,13 @@ from typing import Any
 
 from rollout.release.flags import FlagEnv
 from sim.scenario.model import Scenario
+from sim.scenario.paths import path_spec
 from sim.scenario.units import DistSpec
 from sim.world.monitoring import SentryPipeline
 
 # Below this ratio of steady error rate to threshold the breach is marginal: per-window
 # noise can hold the aggregate under the threshold for several evaluations.
 MARGINAL = 1.5
-# Manual steps each path's procedure in rollout.rollback.platforms yields (sim.drills.paths
-# registers them).
-MANUAL_STEPS = {"posthog-flag-disable": 2, "vercel-env-var": 3, "vercel-rollback": 2}
 
 
 @dataclass(frozen=True)
@@ -143,17 +141,17 @@ def decision(scenario: Scenario) -> Bound:
 def rollback(scenario: Scenario) -> Bound:
     """Manual steps plus the platform's own time, seen at the next tick."""
     r, w = scenario.responder, scenario.world
-    steps = MANUAL_STEPS.get(r.path)
-    if steps is None:
+    model = path_spec(r.path).bound  # the manual steps its procedure yields, and then what
+    if model is None:
         return Bound("time_to_rollback_s", None, None, f"no closed form for path {r.path}")
     step = r.step_time.bounds() if r.mode == "human" else (0.0, 0.0)
-    low, high = steps * step[0], steps * step[1] + scenario.tick
-    how = f"{steps} manual steps"
-    if r.path == "vercel-env-var":
+    low, high = model.steps * step[0], model.steps * step[1] + scenario.tick
+    how = f"{model.steps} manual steps"
+    if model.then == "redeploy":
         low += _low(w.queue_time) + _low(w.build_time)
         high += _high(w.queue_time) + _high(w.build_time)
         how += " + queue + build (the new bundle must be READY)"
-    elif r.path == "vercel-rollback":
+    elif model.then == "alias-swap":
         low += w.alias_propagation
         high += w.alias_propagation
         how += " + alias swap"

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rollout.rollback.runbook import ESTIMATES
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
+from sim.scenario.paths import path_spec
 
 SCHEMA_VERSION = 1
 TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
@@ -21,7 +21,7 @@ TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
 def summary(result: RunResult) -> dict[str, Any]:
     """The summary document; the same run gives the same dict, key for key."""
     m = result.metrics.measures
-    low, high, text = ESTIMATES[result.scenario.responder.path]
+    estimate = path_spec(result.scenario.responder.path).estimate
     stats = result.stats
     return {
         "schema_version": SCHEMA_VERSION,
@@ -35,7 +35,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         "targets": {name: x.target for name, x in m.items()},
         "status": {name: x.status for name, x in m.items()},
         "reasons": {name: x.reason for name, x in m.items() if x.reason},
-        "runbook_estimate_s": {"low": low, "high": high, "text": text},
+        "runbook_estimate_s": {"low": estimate.low_s, "high": estimate.high_s,
+                               "text": estimate.text},
         "timeline": _timeline(result),
         "facts": {**result.facts, "users": result.scenario.population.users,
                   "faulty_pageviews": stats.faulty_pageviews,

@@ -18,12 +18,12 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError
+from sim.scenario.faults import FAULT_KINDS
 from sim.scenario.model import Scenario
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
-_FAULT_CLASSES = ("ErrorSpike", "PostHogOutage", "ApiFault", "PulseFault", "FlagMigration",
-                  "Report", "error_spike", "posthog_outage", "api_fault", "pulse_fault",
-                  "flag_migration", "report")
+# How pydantic names a union member in an error's location: by its tag or its class.
+_FAULT_LOC_NAMES = frozenset([*FAULT_KINDS, *(m.__name__ for m in FAULT_KINDS.values())])
 _INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
 
 
@@ -111,7 +111,7 @@ def _list_item(node: list[Any], part: str, key: str, source: str) -> Any:
 def _explain(exc: ValidationError, source: str) -> ScenarioError:
     error = exc.errors()[0]
     loc = [str(p) for p in error["loc"] if not str(p).startswith("function-")]
-    loc = [p for p in loc if p not in _FAULT_CLASSES]
+    loc = [p for p in loc if p not in _FAULT_LOC_NAMES]
     field = ".".join(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -134,18 +134,7 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
 
 
 def _fault_kinds() -> str:
-    from sim.scenario.model import (
-        ApiFault,
-        ErrorSpike,
-        FlagMigration,
-        PostHogOutage,
-        PulseFault,
-        Report,
-    )
-
-    kinds = [cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
-             for cls in (ErrorSpike, PostHogOutage, ApiFault, PulseFault, FlagMigration, Report)]
-    return ", ".join(kinds)
+    return ", ".join(FAULT_KINDS)
 
 
 def _allowed_fields(loc: list[str]) -> list[str]:

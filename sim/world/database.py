@@ -25,7 +25,7 @@ from rollout.app.ledger import Ledger, LedgerReport
 from rollout.app.migrate import backup, migrate_up
 from rollout.app.migrations import Migration, load_migrations
 from rollout.rollback.database import CostModel, Plan
-from sim.scenario.model import DatabaseSpec
+from sim.scenario.deployment import DatabaseSpec
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")

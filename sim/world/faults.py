@@ -10,20 +10,27 @@ onset is what the run measures detection from.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple, TypeVar
 
 from fakes.common.faults import FaultRule
-from sim.scenario.model import (
+from sim.scenario.faults import (
     ApiFault,
     ErrorSpike,
     FlagMigration,
     PostHogOutage,
     PulseFault,
     Report,
-    Scenario,
 )
+from sim.scenario.model import Scenario
 
 Window = tuple[float, float]
+F = TypeVar("F")
+
+
+def of_kind(faults: Iterable[object], model: type[F]) -> list[F]:
+    """The faults of one kind (one model of ``sim.scenario.faults``), in scenario order."""
+    return [f for f in faults if isinstance(f, model)]
 
 
 class Hits(NamedTuple):
@@ -42,14 +49,14 @@ class FaultSchedule:
     def __init__(self, scenario: Scenario) -> None:
         tick = scenario.tick
         self.default_releases = (scenario.world.current.version,)
-        self.spikes = [(self._window(f.at, f.until, tick), f) for f in scenario.faults
-                       if isinstance(f, ErrorSpike)]
-        self.outages = [self._window(f.at, f.until, tick) for f in scenario.faults
-                        if isinstance(f, PostHogOutage)]
-        self.api_faults = [f for f in scenario.faults if isinstance(f, ApiFault)]
-        self.pulse_faults = [f for f in scenario.faults if isinstance(f, PulseFault)]
-        self.migrations = [f for f in scenario.faults if isinstance(f, FlagMigration)]
-        self.reports = [f for f in scenario.faults if isinstance(f, Report)]
+        faults = scenario.faults
+        self.spikes = [(self._window(f.at, f.until, tick), f)
+                       for f in of_kind(faults, ErrorSpike)]
+        self.outages = [self._window(f.at, f.until, tick) for f in of_kind(faults, PostHogOutage)]
+        self.api_faults = of_kind(faults, ApiFault)
+        self.pulse_faults = of_kind(faults, PulseFault)
+        self.migrations = of_kind(faults, FlagMigration)
+        self.reports = of_kind(faults, Report)
         self.pulse_onset = min((self._grid(f.at, tick) for f in self.pulse_faults), default=None)
 
     def _window(self, at: float, until: float | None, tick: float) -> Window:

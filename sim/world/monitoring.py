@@ -15,7 +15,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from sim.scenario.model import ErrorSpike, Monitoring
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.monitoring import Monitoring
 from sim.world.traffic import TickOutcome
 
 Delivery = tuple[float, int, Callable[[], None]]

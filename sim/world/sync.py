@@ -25,7 +25,8 @@ from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
 from rollout.rollback.steps import Procedure, Step, Wait
 from sim.journal import Journal
-from sim.scenario.model import PulseSpec, Responder
+from sim.scenario.deployment import PulseSpec
+from sim.scenario.responder import Responder
 from sim.world.fakes import World
 from sim.world.procedures import drive
 

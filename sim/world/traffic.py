@@ -15,7 +15,9 @@ from statistics import NormalDist
 
 import numpy as np
 
-from sim.scenario.model import ErrorSpike, Latency, Scenario
+from sim.scenario.faults import ErrorSpike
+from sim.scenario.model import Scenario
+from sim.scenario.traffic import Latency
 from sim.world.faults import Hits
 from sim.world.population import Population
 from sim.world.served import ServedState

@@ -28,6 +28,7 @@ from sim.drills.commander import (
 from sim.journal import Journal
 from sim.rng import Streams
 from sim.scenario.model import Scenario
+from sim.scenario.paths import PATHS
 from sim.world.clock import SimClock
 from sim.world.fakes import CommsFakes
 from sim.world.pager import Pager, build_pager_app
@@ -205,7 +206,7 @@ def test_rollback_initiated_notifies_devops_lead_on_slack(drill: Any) -> None:
     h.at(190, h.commander.on_decision, _rollback("posthog-flag-disable"))
     h.run(until=200)
     first, notice = h.fakes.slack.messages()
-    actions, eta = comms.rollback_actions("posthog-flag-disable")
+    actions, eta = comms.rollback_actions(PATHS["posthog-flag-disable"].comms)
     assert first.at == 190
     assert first.text == comms.rollback_slack_message(
         "Critical", to_datetime(h.clock, 190), 49.87,

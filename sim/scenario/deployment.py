@@ -1,0 +1,87 @@
+"""What runs where when the drill starts: the ``world``, ``ci``, ``database`` and ``pulse``
+sections.
+
+The deployment platform and its releases, the CI a git push triggers, the Contacts
+database and how it is rolled back, and the Pulse CRM the app syncs from.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from sim.scenario.paths import Platform
+from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
+
+
+class Release(_Frozen):
+    """A build of the app: its version and whether it contains the redesigned page."""
+
+    version: str
+    has_redesign: bool = True
+
+
+class World(_Frozen):
+    """The deployment platform and what is deployed when the drill starts."""
+
+    platform: Platform = "vercel"
+    previous: Release = Release(version="1.9.0", has_redesign=False)
+    current: Release = Release(version="2.0.0", has_redesign=True)
+    build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
+    queue_time: Dist = DistSpec(dist="fixed", value=5.0)
+    alias_propagation: Duration = 3.0
+
+
+class CISpec(_Frozen):
+    """The CI a push to main triggers (git paths): runners, checks' build time, and how
+    the remote guards main. Vercel's own build follows it (``world.build_time``)."""
+
+    runners: int = Field(default=1, ge=1, le=64)
+    build_time: Dist = DistSpec(dist="lognormal", median=120.0, sigma=0.3)
+    branch_protection: Literal["none", "reject-all", "deny-force-push"] = "none"
+    follow_up_fix: bool = False
+
+
+COST_FIELDS = ("stop_app_s", "backup_fixed_s", "backup_rows_per_s", "restore_fixed_s",
+               "restore_rows_per_s", "migration_fixed_s", "ddl_statement_s",
+               "drop_column_rows_per_s", "verify_s", "restart_app_s", "integrity_rows_per_s")
+
+
+class DatabaseSpec(_Frozen):
+    """The Contacts database: where it is, how big the scenario says it is, how users
+    write to it, and how the database rollback is done (backup, order, restore)."""
+
+    dsn: str | None = None
+    contacts_rows: int = Field(default=50_000, ge=0)
+    seed_rows: int = Field(default=1_000, ge=1, le=100_000)
+    write_rate: float = Field(default=0.05, ge=0, le=1)
+    create_share: float = Field(default=0.3, ge=0, le=1)
+    backup: bool = True
+    order: Literal["stop-then-backup", "backup-then-stop"] = "stop-then-backup"
+    restore_from_backup: bool = False
+    broken_down_migration: Literal["001", "002", "003"] | None = None
+    cost: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("cost")
+    @classmethod
+    def _known_costs(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(COST_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown cost {', '.join(unknown)}; allowed: "
+                             + ", ".join(COST_FIELDS))
+        if any(v < 0 for v in value.values()):
+            raise ValueError("costs are seconds or rates >= 0")
+        return value
+
+    def __hash__(self) -> int:  # the dict field would make the frozen model unhashable
+        return hash((self.dsn, self.contacts_rows, self.seed_rows, self.write_rate,
+                     tuple(sorted(self.cost.items()))))
+
+
+class PulseSpec(_Frozen):
+    """The Pulse CRM the app syncs contacts from, and the app's sync job."""
+
+    contacts: int = Field(default=300, ge=1, le=100_000)
+    sync_interval: Duration = 300.0
+    page_size: int = Field(default=100, ge=1, le=200)

@@ -1,0 +1,67 @@
+"""Who uses the app and how: the ``population``, ``traffic`` and ``flag`` sections.
+
+How many users (and internal ones), their visits, page views, error rates and page
+load times per variant, and which form of ``shouldShowNewContacts`` decides what
+page each user sees.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sim.scenario.units import _Frozen
+
+
+class Population(_Frozen):
+    """Who uses the app: how many users, how many of them are internal."""
+
+    users: int = Field(default=20_000, ge=1, le=20_000_000)
+    internal_users: int = Field(default=25, ge=0)
+    activity_sigma: float = Field(default=1.0, ge=0, le=4,
+                                  description="spread of per-user activity (lognormal sigma)")
+    sample_names: int = Field(default=5, ge=0, le=100)
+
+
+class Latency(_Frozen):
+    """Page load time of one variant, lognormal, in milliseconds."""
+
+    median_ms: float = Field(default=900.0, gt=0)
+    sigma: float = Field(default=0.5, ge=0, le=3)
+
+
+class Traffic(_Frozen):
+    """Visits to /contacts: a daily cycle, page views per visit, errors and latency."""
+
+    visits_per_user_per_day: float = Field(default=3.0, gt=0)
+    daily_amplitude: float = Field(default=0.6, ge=0, le=1)
+    peak_hour_utc: float = Field(default=15.0, ge=0, lt=24)
+    pageviews_per_visit: float = Field(default=3.0, ge=1)
+    error_rate_old: float = Field(default=0.002, ge=0, le=1)
+    error_rate_new: float = Field(default=0.002, ge=0, le=1)
+    latency_old: Latency = Latency(median_ms=900.0)
+    latency_new: Latency = Latency(median_ms=800.0)
+
+
+class FlagEnvSpec(_Frozen):
+    """The VITE_* variables set on the platform for production builds."""
+
+    VITE_FEATURE_CONTACTS_REDESIGN: str = "true"
+    VITE_ROLLOUT_PERCENTAGE: str | None = "10"
+
+
+class PostHogFlagSpec(_Frozen):
+    """The PostHog flag ``contacts_redesign`` as it is defined when the drill starts."""
+
+    key: str = "contacts_redesign"
+    active: bool = True
+    rollout_percentage: float = Field(default=10.0, ge=0, le=100)
+
+
+class FlagControl(_Frozen):
+    """Which form of ``shouldShowNewContacts`` the deployed app runs, and its inputs."""
+
+    mode: Literal["internal", "percentage", "remote"] = "remote"
+    env: FlagEnvSpec = FlagEnvSpec()
+    posthog: PostHogFlagSpec = PostHogFlagSpec()
