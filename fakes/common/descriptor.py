@@ -13,19 +13,18 @@ the fakes need nothing from the harness that defines scenarios.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import numpy as np
 
 from fakes.common.clock import Clock
-from rollout.release.flags import FlagMode
+from fakes.common.serving import Serving
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from fakes.contacts.backend import LiveBuild
 
 B = TypeVar("B")
 PROJECT_NAME = "contacts-web"  # the app's Vercel project, Netlify site and Sentry project
@@ -129,17 +128,6 @@ class RunbookScenario(Protocol):
     def monitoring(self) -> MonitoringSpec: ...
     @property
     def pulse(self) -> PulseSetupSpec | None: ...
-
-
-class Serving(Protocol):
-    """What production serves now, as the Contacts app reads it (the drill world)."""
-
-    @property
-    def flag_mode(self) -> FlagMode: ...
-    @property
-    def internal_ids(self) -> Collection[str]: ...
-    def live_build(self) -> LiveBuild: ...
-    def remote_flag(self, user_id: str) -> bool | None: ...
 
 
 class Delivery(Protocol):

@@ -9,24 +9,12 @@ backend takes both as callables so it serves exactly what the platform fakes ser
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from typing import Any
 
 from fakes.common.clock import Clock, to_iso
 from fakes.common.errors import FakeError
-from rollout.release.flags import FlagEnv, FlagMode, should_show_new_contacts
-
-
-@dataclass(frozen=True)
-class LiveBuild:
-    """What the production alias serves now."""
-
-    deployment_id: str
-    version: str
-    has_redesign: bool
-    env: FlagEnv
-    down: bool = False  # nothing serves the app: stopped, or between containers
-    flag_mode: FlagMode | None = None  # the form of shouldShowNewContacts this build ships
+from fakes.common.serving import LiveBuild
+from rollout.release.flags import FlagMode, should_show_new_contacts
 
 
 class AppDown(FakeError):

@@ -58,6 +58,11 @@ class Database:
 
     # -- statements -------------------------------------------------------------------
 
+    @property
+    def connection(self) -> Any:
+        """The driver's connection (sqlite3 or psycopg), for what the driver alone does."""
+        return self._conn
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; return the number of rows it changed (-1 when unknown)."""
         try:

@@ -14,13 +14,25 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from rollout.app.sql import BadInput, DatabaseError, identifier, split_sql
 
-if TYPE_CHECKING:
-    from rollout.app.db import Database
+
+class Database(Protocol):
+    """What a backup reads of ``rollout.app.db.Database`` (a PostgreSQL one)."""
+
+    dsn: str
+
+    @property
+    def connection(self) -> Any: ...
+    def execute(self, sql: str, params: Any = ()) -> int: ...
+    def query(self, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
+    def transaction(self) -> AbstractContextManager[Any]: ...
+    def columns(self, table: str) -> list[str]: ...
+    def tables(self) -> list[str]: ...
 
 COPY_DUMP_MARKER = "-- rollout-drill COPY dump"
 _COPY_LINE = re.compile(r"^COPY .+ FROM stdin;$")
@@ -84,7 +96,7 @@ def _pg_create_table(db: Database, table: str) -> str:
 def _copy_rows(db: Database, table: str) -> Iterator[bytes]:
     names = ", ".join(db.columns(table))
     yield f"COPY {table} ({names}) FROM stdin;\n".encode()
-    with db._conn.cursor() as cursor, \
+    with db.connection.cursor() as cursor, \
             cursor.copy(f"COPY {identifier(table)} ({names}) TO STDOUT") as copy:
         for data in copy:
             yield bytes(data)
@@ -148,7 +160,7 @@ def _replay_copy_dump(db: Database, source: Path) -> None:
             db.execute(statement)
         pending = []
         data = _copy_block(lines, source)
-        with db._conn.cursor() as cursor, cursor.copy(line[:-1]) as copy:
+        with db.connection.cursor() as cursor, cursor.copy(line[:-1]) as copy:
             copy.write(data)
     for statement in split_sql("\n".join(pending)):
         db.execute(statement)

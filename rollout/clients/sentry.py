@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
 from rollout.clients.errors import check_response
-from rollout.release.samples import Counts
+
+
+class SessionCounts(NamedTuple):
+    """Release-health sessions in a window: the unhealthy ones (errored, crashed or
+    abnormal) out of all."""
+
+    unhealthy: int
+    total: int
 
 
 @dataclass
@@ -27,7 +34,7 @@ class SentryAPI:
         return check_response("sentry", response)
 
     def session_counts(self, period_s: float, query: str = "",
-                       environment: str | None = None) -> Counts:
+                       environment: str | None = None) -> SessionCounts:
         """Sessions of the last ``period_s`` seconds: errored + crashed + abnormal out of all
         (release health, per-minute interval so the window is exactly the period)."""
         params: dict[str, Any] = {"field": "sum(session)", "groupBy": "session.status",
@@ -39,7 +46,7 @@ class SentryAPI:
         totals = {g["by"].get("session.status"): int(g["totals"]["sum(session)"] or 0)
                   for g in body["groups"]}
         total = sum(totals.values())
-        return Counts(total - totals.get("healthy", 0), total)
+        return SessionCounts(total - totals.get("healthy", 0), total)
 
     def issues(self, query: str, period_s: float, sort: str = "freq") -> list[dict[str, Any]]:
         """Issues with events in the last ``period_s`` seconds matching ``query``."""

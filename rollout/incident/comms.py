@@ -20,7 +20,6 @@ from typing import Any
 from rollout.incident.decision import Severity
 
 FEATURE = "Contacts Redesign"
-PD_SEVERITIES = ("critical", "error", "warning", "info")
 
 # ---- Slack (the runbook's Internal Team Notification) ---------------------------------
 
@@ -158,38 +157,3 @@ def statuspage_incident(status: str, body: str, name: str | None = None,
     optional = {"name": name, "impact_override": impact_override, "components": components}
     fields.update({k: v for k, v in optional.items() if v is not None})
     return {"incident": fields}
-
-
-# ---- PagerDuty Events API v2 bodies ----------------------------------------------------
-
-def pagerduty_trigger(routing_key: str, dedup_key: str, summary: str, source: str,
-                      severity: str, timestamp: datetime | str, *,
-                      component: str | None = None, group: str | None = None,
-                      event_class: str | None = None,
-                      custom_details: dict[str, Any] | None = None,
-                      client: str = "rollout-drill") -> dict[str, Any]:
-    """A complete trigger event, always with ``payload.timestamp``; raises ValueError
-    for a severity the API refuses."""
-    if severity not in PD_SEVERITIES:
-        raise ValueError(f"severity must be one of {', '.join(PD_SEVERITIES)}")
-    stamp = timestamp if isinstance(timestamp, str) else iso_utc(timestamp)
-    payload: dict[str, Any] = {"summary": summary[:1024], "source": source,
-                               "severity": severity, "timestamp": stamp}
-    extra = {"component": component, "group": group, "class": event_class,
-             "custom_details": custom_details}
-    payload.update({k: v for k, v in extra.items() if v is not None})
-    return {"routing_key": routing_key, "event_action": "trigger", "dedup_key": dedup_key,
-            "payload": payload, "client": client}
-
-
-def pagerduty_acknowledge(routing_key: str, dedup_key: str) -> dict[str, Any]:
-    return {"routing_key": routing_key, "event_action": "acknowledge", "dedup_key": dedup_key}
-
-
-def pagerduty_resolve(routing_key: str, dedup_key: str) -> dict[str, Any]:
-    return {"routing_key": routing_key, "event_action": "resolve", "dedup_key": dedup_key}
-
-
-def iso_utc(time: datetime) -> str:
-    moment = time.astimezone(UTC) if time.tzinfo else time.replace(tzinfo=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -7,7 +7,7 @@ answer makes the team do next.
   ``VITE_FEATURE_CONTACTS_REDESIGN``/``VITE_ROLLOUT_PERCENTAGE`` and redeploys (Vite bakes
   them into the bundle: nothing changes until the build is READY and aliased);
   ``set_exposure_posthog`` PATCHes the PostHog flag's release conditions (it reaches each
-  browser at its next page load). Both are procedures (``rollout.rollback.steps``).
+  browser at its next page load). Both are procedures (``rollout.steps``).
 - **Monitoring**: what Sentry says, read through ``rollout.clients.sentry.SentryAPI`` (the
   error rate from release health, the issue list): ``new_critical_issues`` and
   ``incident_issue`` pick out what a person looks for in it.
@@ -28,16 +28,16 @@ from typing import Any
 from rollout.clients.errors import VendorError
 from rollout.clients.posthog import PostHogAPI
 from rollout.clients.vercel import VercelAPI
-from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
-from rollout.release.gates import GateDecision
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed
-from rollout.rollback.vercel import (
+from rollout.deploy.vercel import (
     ensure_live,
     production_env,
     production_target,
     wait_alias,
     wait_ready,
 )
+from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
+from rollout.release.gates import GateDecision
+from rollout.steps import Manual, Procedure, RollbackFailed
 
 NEW_PAGE = "ContactsPageNew"
 OLD_PAGE = "ContactsPageOld"

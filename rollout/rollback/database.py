@@ -1,4 +1,4 @@
-"""The runbook's "Database Rollback" as a procedure (``rollout.rollback.steps`` vocabulary).
+"""The runbook's "Database Rollback" as a procedure (``rollout.steps`` vocabulary).
 
 Stop the application, create an emergency backup, roll back migrations 003, 002, 001,
 verify that no Pulse column is left and the table matches its pre-migration shape,
@@ -32,7 +32,7 @@ from rollout.app.migrate import (
 )
 from rollout.app.migrations import Migration, load_migrations
 from rollout.app.sql import DatabaseError
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
 
 ORDERS = ("stop-then-backup", "backup-then-stop")
 

@@ -34,7 +34,7 @@ from typing import Any
 
 from rollout.clients.docker import DockerEngine
 from rollout.clients.errors import VendorError
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
 
 PROJECT_LABEL = "com.docker.compose.project"
 SERVICE_LABEL = "com.docker.compose.service"

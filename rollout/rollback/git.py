@@ -30,8 +30,8 @@ from typing import Any
 
 from rollout.clients.errors import VendorError
 from rollout.clients.vercel import VercelAPI
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
-from rollout.rollback.vercel import BUILD_FAILED
+from rollout.deploy.vercel import BUILD_FAILED
+from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
 
 # Every invocation: no branch-name guessing, no signing, no line-ending rewriting.
 _CONFIG = ("-c", "init.defaultBranch=main", "-c", "commit.gpgSign=false",

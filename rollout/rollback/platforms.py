@@ -1,5 +1,5 @@
 """The platforms' rollback procedures as code: each a generator of steps
-(``rollout.rollback.steps``).
+(``rollout.steps``).
 
 Each procedure makes the HTTP calls the runbook's commands make, yields ``Manual`` where a
 person works by hand and ``Wait`` where it polls, and returns what it changed. It ends
@@ -16,9 +16,9 @@ from rollout.clients.errors import VendorError
 from rollout.clients.netlify import NetlifyAPI
 from rollout.clients.posthog import PostHogAPI
 from rollout.clients.vercel import VercelAPI
+from rollout.deploy.vercel import production_env, production_target, wait_alias, wait_ready
 from rollout.release.flags import INTERNAL_ENV_FLAG
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Step, Wait
-from rollout.rollback.vercel import production_env, production_target, wait_alias, wait_ready
+from rollout.steps import Manual, Procedure, RollbackFailed, Step, Wait
 
 
 def disable_posthog_flag(api: PostHogAPI, key: str, how: str = "inactive") -> Procedure:

@@ -19,7 +19,7 @@ from rollout.rollback.platforms import (
     vercel_env_var_disable,
     vercel_instant_rollback,
 )
-from rollout.rollback.steps import Procedure
+from rollout.steps import Procedure
 from sim.scenario.paths import PATHS
 from sim.scenario.responder import Responder
 from sim.world.fakes import World

@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from rollout.incident.decision import decide
-from rollout.rollback.steps import Procedure, RollbackFailed, Step, Wait
+from rollout.steps import Procedure, RollbackFailed, Step, Wait
 from sim.drills.paths import start
 from sim.journal import Journal
 from sim.scenario.responder import Responder

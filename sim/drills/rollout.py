@@ -25,6 +25,7 @@ from typing import Any
 
 import simpy
 
+from rollout.deploy.vercel import ensure_live
 from rollout.release.flags import FlagMode
 from rollout.release.plan import (
     Exposure,
@@ -35,8 +36,7 @@ from rollout.release.plan import (
     set_exposure_vercel,
 )
 from rollout.rollback.platforms import vercel_hotfix
-from rollout.rollback.steps import Procedure
-from rollout.rollback.vercel import ensure_live
+from rollout.steps import Procedure
 from sim.drills.paths import start
 from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
 from sim.drills.rollout_repeats import RepeatWatch

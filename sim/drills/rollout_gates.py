@@ -56,9 +56,9 @@ class GateReader:
         if phase.gate == "phase2":
             watch.looks.append(self._look(watch, now))
             return phase2_gate(watch.looks, self._ab_plan(phase))
-        errors = self.sentry.session_counts(min(phase.look_every, now - watch.since),
-                                            query=f"release:{release}",
-                                            environment=self.environment)
+        errors = Counts(*self.sentry.session_counts(min(phase.look_every, now - watch.since),
+                                                    query=f"release:{release}",
+                                                    environment=self.environment))
         _, latency = self.store.window(NEW, max(watch.since, now - phase.look_every), now)
         return phase3_gate(errors, latency if latency.n else None, len(critical),
                            confidence=self.plan.confidence, checks=phase.looks)

@@ -24,12 +24,12 @@ import numpy as np
 import simpy
 
 from fakes.common.descriptor import DAY
-from fakes.contacts.backend import LiveBuild
+from fakes.common.serving import LiveBuild
 from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv
 from rollout.release.plan import vercel_deploy, vercel_rollback_to
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.steps import Manual, Procedure, RollbackFailed
 from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import METRICS, Measure, Metrics
 from sim.results.run import SectionedResult

@@ -25,7 +25,8 @@ import httpx
 from fakes.common.clock import Clock
 from fakes.common.descriptor import Start, Vendor
 from fakes.common.faults import FaultInjector
-from fakes.contacts.backend import ContactsBackend, LiveBuild
+from fakes.common.serving import LiveBuild
+from fakes.contacts.backend import ContactsBackend
 from fakes.contacts.vendor import CONTACTS as CONTACTS_APP
 from fakes.docker.backend import DockerBackend
 from fakes.netlify.backend import NetlifyBackend
@@ -45,7 +46,7 @@ from rollout.clients.netlify import NetlifyAPI
 from rollout.clients.posthog import PostHogAPI
 from rollout.clients.vercel import VercelAPI
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagMode
-from rollout.rollback.steps import Procedure
+from rollout.steps import Procedure
 from sim.rng import Streams
 from sim.scenario.model import Responder, Scenario
 from sim.world.apprepo import AppRepo

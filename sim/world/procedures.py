@@ -1,6 +1,6 @@
 """Running a ``rollout`` procedure in virtual time: the one SimPy driver every host uses.
 
-A procedure (``rollout.rollback.steps``) yields ``Manual`` and ``Wait`` steps and makes its calls
+A procedure (``rollout.steps``) yields ``Manual`` and ``Wait`` steps and makes its calls
 in between; ``drive`` turns each step into a SimPy timeout of the length the caller's
 ``duration`` gives it and returns what the procedure returns. ``RollbackFailed`` (or any
 other error) propagates to the caller, which journals it as it sees fit.
@@ -13,7 +13,7 @@ from typing import Any
 
 import simpy
 
-from rollout.rollback.steps import Step
+from rollout.steps import Step
 
 
 def drive(env: simpy.Environment, procedure: Generator[Step, None, Any],

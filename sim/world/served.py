@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fakes.contacts.backend import LiveBuild
+from fakes.common.serving import LiveBuild
 from rollout.release.flags import REMOTE_UNDEFINED, FlagMode, evaluate_population
 from sim.world.population import Population
 

@@ -23,7 +23,7 @@ from rollout.app.pulse.response import Scenario3Actions, respond_to_sync_issue, 
 from rollout.app.pulse.store import InMemoryContactStore
 from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService
 from rollout.rollback.platforms import vercel_instant_rollback, vercel_set_env
-from rollout.rollback.steps import Procedure, Step, Wait
+from rollout.steps import Procedure, Step, Wait
 from sim.journal import Journal
 from sim.scenario.deployment import PulseSpec
 from sim.scenario.responder import Responder

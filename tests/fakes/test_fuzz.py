@@ -44,7 +44,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis import GenerationMode
 
 from fakes.common.clock import ManualClock
-from fakes.contacts.backend import ContactsBackend, LiveBuild
+from fakes.common.serving import LiveBuild
+from fakes.contacts.backend import ContactsBackend
 from fakes.contacts.router import build_app as contacts_app
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.router import build_app as netlify_app

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rollout.clients import pagerduty
 from rollout.incident import comms
 from rollout.incident.decision import Severity
 
@@ -120,15 +121,15 @@ def test_statuspage_identified_text_is_the_user_facing_template() -> None:
 def test_pagerduty_trigger_is_complete_with_a_timestamp() -> None:
     """Rule: a trigger always carries payload.timestamp (ISO-8601 UTC) and the fields
     the Events API v2 requires."""
-    event = comms.pagerduty_trigger("k" * 32, "dd", "summary", "sentry", "critical",
+    event = pagerduty.trigger_event("k" * 32, "dd", "summary", "sentry", "critical",
                                     datetime(2026, 1, 25, 14, 0, 1, tzinfo=UTC),
                                     custom_details={"a": 1})
     assert event["event_action"] == "trigger" and event["dedup_key"] == "dd"
     assert event["payload"] == {"summary": "summary", "source": "sentry",
                                 "severity": "critical", "timestamp": "2026-01-25T14:00:01.000Z",
                                 "custom_details": {"a": 1}}
-    assert comms.pagerduty_acknowledge("k", "dd") == {
+    assert pagerduty.acknowledge_event("k", "dd") == {
         "routing_key": "k", "event_action": "acknowledge", "dedup_key": "dd"}
-    assert comms.pagerduty_resolve("k", "dd")["event_action"] == "resolve"
+    assert pagerduty.resolve_event("k", "dd")["event_action"] == "resolve"
     with pytest.raises(ValueError, match="severity"):
-        comms.pagerduty_trigger("k", "dd", "s", "src", "fatal", "2026-01-25T14:00:00Z")
+        pagerduty.trigger_event("k", "dd", "s", "src", "fatal", "2026-01-25T14:00:00Z")

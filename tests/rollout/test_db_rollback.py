@@ -14,7 +14,7 @@ from rollout.app.db import Database
 from rollout.app.migrate import backup, leftovers, migrate_up
 from rollout.app.migrations import HERE, load_migrations
 from rollout.rollback.database import CostModel, Plan, database_rollback
-from rollout.rollback.steps import Manual, RollbackFailed, Step, Wait
+from rollout.steps import Manual, RollbackFailed, Step, Wait
 
 SIZES = {"contacts": 200_000, "pulse_sync_log": 1_000_000, "schema_migrations": 3}
 

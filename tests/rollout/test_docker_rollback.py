@@ -21,7 +21,7 @@ from fakes.docker.compose import compose_config
 from fakes.docker.router import build_app
 from rollout.clients.docker import DockerEngine
 from rollout.rollback.docker import docker_compose_rollback
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.world.transport import InProcessTransport
 
 TYPING = 15.0
@@ -169,7 +169,7 @@ def test_the_procedure_runs_over_tcp_against_an_engine_that_blocks_like_dockerd(
     does) on a 100× wall clock, ``run_blocking`` rolls back through ``engine_for``."""
     from fakes.common.clock import WallClock
     from rollout.clients.docker import engine_for
-    from rollout.rollback.steps import run_blocking
+    from rollout.steps import run_blocking
     from tests.servers import serve_in_thread
 
     backend = DockerBackend(WallClock(speed=100.0))

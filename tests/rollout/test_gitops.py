@@ -21,7 +21,7 @@ from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app
 from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import force_push_previous_tag, git_revert
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed
+from rollout.steps import Manual, Procedure, RollbackFailed
 from sim.world.apprepo import PROTECTED, AppRepo, create_app_repo
 from sim.world.ci import CIPipeline
 from sim.world.transport import InProcessTransport

@@ -28,7 +28,7 @@ from rollout.app.pulse.mapping import (
 )
 from rollout.app.pulse.store import InMemoryContactStore
 from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService, env_enabled
-from rollout.rollback.steps import Manual, Step, Wait
+from rollout.steps import Manual, Step, Wait
 from sim.world.transport import InProcessTransport
 
 SEED, SIZE = 7, 240

@@ -19,7 +19,7 @@ from rollout.app.pulse.response import (
     scenario3_triggered,
 )
 from rollout.app.pulse.sync import SYNC_ENV
-from rollout.rollback.steps import Manual, Wait
+from rollout.steps import Manual, Wait
 
 
 def _load_harness() -> Any:

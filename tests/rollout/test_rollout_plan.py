@@ -33,7 +33,7 @@ from rollout.release.plan import (
     vercel_rollback_to,
 )
 from rollout.release.samples import Counts
-from rollout.rollback.steps import Manual, Procedure
+from rollout.steps import Manual, Procedure
 from sim.world.transport import InProcessTransport
 
 BUILD, QUEUE = 120.0, 5.0
@@ -164,7 +164,7 @@ def test_sentry_reads_give_the_window_error_rate_and_new_crash_issues(fakes: Fak
                           value="boom", culprit="ContactsPageNew", level="fatal")
     clock.set(3660.0)
     api = SentryAPI(fakes.http, "http://sentry.drill", "sntrys_test", s.org)
-    assert api.session_counts(1800.0, query="release:2.0.0") == Counts(12, 912)
+    assert Counts(*api.session_counts(1800.0, query="release:2.0.0")) == Counts(12, 912)
     issues = api.issues("is:unresolved level:fatal", 7200.0)
     since = to_datetime(clock, 1200.0)
     assert [c.split()[0] for c in new_critical_issues(issues, since)] == [issues[0]["shortId"]]

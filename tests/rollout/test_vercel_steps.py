@@ -1,4 +1,4 @@
-"""rollout.rollback.vercel: the Vercel lookups and polls shared by the rollback procedures
+"""rollout.deploy.vercel: the Vercel lookups and polls shared by the rollback procedures
 and the rollout, against a scripted Vercel (``httpx.MockTransport``)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from rollout.clients.vercel import VercelAPI
-from rollout.rollback.steps import RollbackFailed, Wait
-from rollout.rollback.vercel import production_env, wait_alias, wait_ready
+from rollout.deploy.vercel import production_env, wait_alias, wait_ready
+from rollout.steps import RollbackFailed, Wait
 
 
 def scripted(answers: Callable[[httpx.Request], Any]) -> VercelAPI:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import simpy
 
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 from sim.drills.responder import ResponderModel
 from sim.journal import Journal
 from sim.scenario.model import Responder

@@ -10,7 +10,7 @@
   *mapping* when records fail validation the same way (the same columns exchanged).
   Corruption is checked first: it is the branch that protects the data.
 - ``respond_to_sync_issue(...)``: the response procedure, a generator of
-  ``rollout.rollback.steps`` steps: disable sync (``VITE_PULSE_SYNC_ENABLED=false``) and wait
+  ``rollout.steps`` steps: disable sync (``VITE_PULSE_SYNC_ENABLED=false``) and wait
   until it is live, read ``getSyncStatus()`` and ``testConnection()``, diagnose, then
   mock data + contact Pulse / fix the mapping + re-enable + one checked sync / full
   rollback + database restore. The actions are callables passed in (an env var change
@@ -28,7 +28,7 @@ from rollout.app.pulse.client import API_KINDS, ConnectionCheck, PulseContactSer
 from rollout.app.pulse.mapping import EntityMapping, Swap
 from rollout.app.pulse.status import SyncStatus
 from rollout.app.pulse.sync import SYNC_ENV, PulseSyncService
-from rollout.rollback.steps import Manual, Procedure, Step, Wait
+from rollout.steps import Manual, Procedure, Step, Wait
 
 FAILURE_RATE = 0.5  # "Sync failures > 50%"
 Action = Callable[[], Any]

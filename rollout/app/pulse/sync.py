@@ -1,6 +1,6 @@
 """The Pulse sync service the app runs: ``PulseSyncService`` (``pulseSyncService``).
 
-``sync()`` is a generator of ``rollout.rollback.steps`` steps (``Wait`` for retries,
+``sync()`` is a generator of ``rollout.steps`` steps (``Wait`` for retries,
 back-off and hung calls) returning a ``SyncRun``: it pages from
 ``updated_since=<watermark>`` (inclusive; a record is skipped when the store already holds
 that ``(id, updated_at)`` or newer), stores the records the mapping accepts, then
@@ -23,7 +23,7 @@ from rollout.app.pulse.client import PulseContactService, Reply
 from rollout.app.pulse.mapping import EntityMapping, Mapped, is_identifier, parse_time
 from rollout.app.pulse.status import Rejection, SyncError, SyncRun, SyncStatus
 from rollout.app.pulse.store import ContactStore
-from rollout.rollback.steps import Step, Wait
+from rollout.steps import Step, Wait
 
 T = TypeVar("T")
 SYNC_ENV = "VITE_PULSE_SYNC_ENABLED"

@@ -3,7 +3,7 @@
 Lookups (``production_env``, ``production_target``) read what ``vercel env ls`` and the
 dashboard show; the polls (``wait_ready`` for a build, ``wait_alias`` for the alias job,
 ``ensure_live`` to promote a build production does not serve) are procedures
-(``rollout.rollback.steps``) that yield ``Wait`` between reads and raise RollbackFailed
+(``rollout.steps``) that yield ``Wait`` between reads and raise RollbackFailed
 when Vercel says the step failed.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from rollout.clients.errors import VendorError
 from rollout.clients.vercel import VercelAPI
-from rollout.rollback.steps import Manual, Procedure, RollbackFailed, Wait
+from rollout.steps import Manual, Procedure, RollbackFailed, Wait
 
 BUILD_FAILED = ("ERROR", "CANCELED")
 
