@@ -1,3 +1,3 @@
-"""The rollback procedures: the step vocabulary, the platforms' procedures and the Vercel
-steps they share, git, Docker and the database rollback.
+"""The rollback procedures: the platforms' procedures (PostHog, Vercel, Netlify), git,
+Docker and the database rollback, and the runbook's targets and estimates as data.
 """

@@ -14,7 +14,8 @@ import pytest
 from fakes.common.clock import ManualClock
 from fakes.vendors import VENDORS
 from sim.rng import Streams
-from sim.scenario.model import ApiFault, Scenario
+from sim.scenario.faults import ApiFault
+from sim.scenario.model import Scenario
 from sim.world.fakes import World, drill_vendors, seed_world
 
 ROOT = Path(__file__).resolve().parents[2]
