@@ -3,7 +3,9 @@
 ``ensure_npm_package("netlify-cli@26", "netlify")`` installs the package once into
 ``tests/.node_modules/<slug>/`` (gitignored) and returns the path of its executable,
 or None when npm is missing or the install fails; ``why_not(spec)`` then says why, so
-the test can ``pytest.skip`` with a clear reason. Later calls with the same spec find
+the test can ``pytest.skip`` with a clear reason. ``ensure_npm_module("posthog-js@1.449.2",
+"posthog-js")`` does the same for a package without an executable (a browser SDK) and
+returns the folder of the installed module. Later calls with the same spec find
 the stamp file and cost nothing; a file lock keeps parallel test processes from
 installing into the same folder at once. Installs prefer npm's cache (``--prefer-offline``),
 so a warm machine installs without going to the registry for every tarball.
@@ -31,12 +33,26 @@ def ensure_npm_package(name_spec: str, bin_name: str, *,
     ``overrides`` goes into the installing package.json (npm's ``overrides``: the vercel
     CLI needs ``{"sandbox": "4.5.0"}`` on this registry).
     """
+    return _ensure(name_spec, Path("node_modules") / ".bin" / bin_name, overrides, timeout)
+
+
+def ensure_npm_module(name_spec: str, module: str, *, timeout: float = 300.0) -> Path | None:
+    """The folder of ``module`` (``posthog-js``, ``@sentry/browser``) after installing
+    ``name_spec`` here, or None (see ``why_not``)."""
+    manifest = _ensure(name_spec, Path("node_modules") / module / "package.json", None,
+                       timeout)
+    return manifest.parent if manifest else None
+
+
+def _ensure(name_spec: str, target: Path, overrides: dict[str, str] | None,
+            timeout: float) -> Path | None:
+    """``target`` (relative to the install folder) once ``name_spec`` is installed."""
     npm = shutil.which("npm")
     if npm is None:
         return _fail(name_spec, "npm is not on PATH")
     folder = ROOT / _slug(name_spec)
     stamp = json.dumps({"spec": name_spec, "overrides": overrides or {}}, sort_keys=True)
-    executable = folder / "node_modules" / ".bin" / bin_name
+    executable = folder / target
     folder.mkdir(parents=True, exist_ok=True)
     with open(ROOT / f"{folder.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes

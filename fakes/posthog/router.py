@@ -14,6 +14,11 @@ serializes. Paths answer with and without a trailing slash. Served:
   list, create, get, patch, delete (405: PostHog deletes softly), ``…/{key}/remote_config``;
   ``/api/environments/…`` is an alias;
 - control plane: ``GET /_fake/state``, ``POST /_fake/reset``.
+
+Browsers call PostHog cross-origin, so the app answers CORS as PostHog does for its
+ingestion and flags endpoints (``posthog/utils.py`` ``cors_response``): the request's own
+origin echoed back with credentials allowed, methods GET, POST and OPTIONS, header
+``X-Requested-With``. Only browsers send ``Origin``, so other clients see no difference.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 
 from fakes.common.app import make_app, read_body, route_both
@@ -135,6 +141,9 @@ def build_app(backend: PostHogBackend) -> FastAPI:
     """A FastAPI app serving ``build_router(backend)`` with PostHog-shaped errors."""
     app = make_app("fake PostHog", ValidationError)
     app.include_router(build_router(backend))
+    app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True,
+                       allow_methods=["GET", "POST", "OPTIONS"],
+                       allow_headers=["X-Requested-With"])
     return app
 
 

@@ -6,6 +6,11 @@ Ingestion: ``POST /api/{project_id}/envelope/`` (gzip, deflate or br bodies; the
 deploys, alert rules, incidents. Control plane: ``/_fake/state``, ``/_fake/reset``,
 ``/_fake/evaluate``, ``/_fake/drain_webhooks``. Every path answers with and without its
 trailing slash; each handler calls the backend method of the same name.
+
+Browser SDKs post envelopes cross-origin, so the app answers CORS as Sentry's ingestion
+does (Relay's ``relay-server/src/middlewares/cors.rs``): any origin (``*``), POST, the
+SDK headers allowed, the error and rate-limit headers exposed, preflights cached 1 h.
+Only browsers send ``Origin``, so the drill's own API calls see no difference.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from fakes.common.app import make_app, read_body, route_both
@@ -26,6 +32,9 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.envelope import parse_auth
 from fakes.sentry.errors import BadRequest, SentryError
 
+INGEST_CORS_HEADERS = ("X-Sentry-Auth", "X-Requested-With", "X-Forwarded-For", "Origin",
+                       "Referer", "Accept", "Content-Type", "Authentication", "Authorization",
+                       "Content-Encoding", "Transfer-Encoding")
 _PERIOD = re.compile(r"^(\d+)([smhdw]?)$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_PAGE = 100
@@ -188,4 +197,8 @@ def build_router(backend: SentryBackend) -> APIRouter:
 def build_app(backend: SentryBackend) -> FastAPI:
     app = make_app("Sentry (fake)", BadRequest)
     app.include_router(build_router(backend))
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"],
+                       allow_headers=list(INGEST_CORS_HEADERS),
+                       expose_headers=["X-Sentry-Error", "X-Sentry-Rate-Limits",
+                                       "Retry-After"], max_age=3600)
     return app
