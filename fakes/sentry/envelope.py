@@ -208,9 +208,13 @@ def event_facts(event: dict[str, Any], clock: Clock) -> EventFacts:
 Key = tuple[str, str]  # (release, environment)
 # (release, environment), started, [exited, errored, crashed, abnormal]
 SessionAggregate = tuple[Key, float, list[int]]
+# Relay's SessionStatus (relay-event-schema, protocol/session.rs): ``unhandled`` is "had an
+# unhandled error, but did not crash" — the browser SDK's status for an unhandled error
+# (BrowserClient sets _unhandledSessionStatus = 'unhandled'); only crashed and abnormal
+# are fatal, so an unhandled session counts as errored, never as crashed.
 SESSION_COLUMNS = {"ok": sessions.HEALTHY, "exited": sessions.HEALTHY,
-                   "errored": sessions.ERRORED, "abnormal": sessions.ABNORMAL,
-                   "crashed": sessions.CRASHED}
+                   "errored": sessions.ERRORED, "unhandled": sessions.ERRORED,
+                   "abnormal": sessions.ABNORMAL, "crashed": sessions.CRASHED}
 
 
 def _count(value: Any) -> int:

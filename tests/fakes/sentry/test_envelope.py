@@ -80,6 +80,20 @@ def test_event_session_and_sessions_items_are_counted_per_release(backend, http)
         ("TypeError: x is undefined", "contacts.js in render", "1", 1)
 
 
+def test_a_browser_sessions_unhandled_status_counts_as_errored_not_crashed(backend, http):
+    """Rule (Relay's SessionStatus): ``unhandled`` — what @sentry/browser sends for an
+    unhandled error (recorded in tests/fakes/browser) — is accepted and counted as an
+    errored session, never as a crash."""
+    body = encode_envelope({}, [("session", session("b1", "ok", init=True, release="web@4")),
+                                ("session", session("b1", "unhandled", errors=1,
+                                                    release="web@4"))])
+    response = http("POST", URL, content=body, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert totals(backend, "web@4") == {"release": "web@4", "environment": "production",
+                                        "healthy": 0, "errored": 1, "crashed": 0,
+                                        "abnormal": 0}
+
+
 @pytest.mark.parametrize("encoding, compress", [
     ("gzip", gzip.compress),
     ("deflate", zlib.compress),
