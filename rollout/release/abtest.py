@@ -32,7 +32,14 @@ from rollout.release.comparisons import (
     welch_test,
 )
 from rollout.release.samples import Arms, Counts, Sample, min_sample_ok
-from rollout.release.sequential import METHOD_TEXT, Boundary, BoundaryMethod, boundaries
+from rollout.release.sequential import (
+    METHOD_TEXT,
+    SPENDING,
+    Boundary,
+    BoundaryMethod,
+    SpendingConvention,
+    boundaries,
+)
 
 P95_LIMIT_S = 2.0  # "Page load time < 2s (p95)"
 
@@ -114,6 +121,7 @@ class Plan:
     users: int | None = None
     treatment_share: float = 0.5
     method: BoundaryMethod = BoundaryMethod.EXACT
+    spending: SpendingConvention = SpendingConvention.PER_SIDE
     metrics: tuple[Metric, ...] = PHASE2_METRICS
     srm_threshold: float = 0.001
     prove_guardrails: bool = False  # True: a final-look GO needs each guardrail met too
@@ -171,8 +179,10 @@ def evaluate(looks: Sequence[Look], plan: Plan = DEFAULT_PLAN) -> list[Verdict]:
     Raises ValueError when the information fraction decreases between looks.
     """
     metrics = len(plan.metrics)
-    bounds = boundaries(_fractions(looks, plan), plan.alpha / metrics, plan.method)
-    method = (f"Lan–DeMets O'Brien–Fleming-type α spending, {METHOD_TEXT[plan.method]}; "
+    bounds = boundaries(_fractions(looks, plan), plan.alpha / metrics, plan.method,
+                        SPENDING[plan.spending])
+    method = (f"Lan–DeMets O'Brien–Fleming-type α spending ({plan.spending}), "
+              f"{METHOD_TEXT[plan.method]}; "
               f"family-wise α = {plan.alpha:g} split equally over {metrics} metrics "
               f"(Bonferroni); information fraction by "
               f"{'users' if plan.users else 'looks'}")

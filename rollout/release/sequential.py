@@ -3,23 +3,30 @@
 Testing at a fixed α = 0.05 on every daily look inflates the false-positive rate (about
 20 % over two weeks of daily looks; ``bench/bench_aa.py`` measures it). A group-sequential
 test spends α over the looks instead. The spending function is Lan–DeMets' of
-O'Brien–Fleming type::
+O'Brien–Fleming type, spent per side as gsDesign, rpact and ldbounds do for a two-sided
+test: each side spends α/2 with the one-sided form, so the two-sided total spent by
+information fraction t is::
 
-    α(t) = 2 − 2 Φ(z_{α/2} / √t),    t = information fraction, 0 < t ≤ 1
+    α(t) = 2 · (2 − 2 Φ(z_{α/4} / √t)),    t = information fraction, 0 < t ≤ 1
 
-α(t) is what may have been spent by fraction t; α(1) = α, so all of α is spent exactly at
-the final look. Look k may spend α(t_k) − α(t_{k−1}); very little early (by t = 1/14,
-2e-13 of α = 0.05; by t = 1/2, 0.0056), most near the end, so the final boundary is close
-to the fixed-sample one. Its boundary c_k (|Z_k| ≥ c_k rejects) is computed in one of two ways:
+(``SpendingConvention.PER_SIDE``, the default). ``POOLED`` applies the one-sided form to
+the total two-sided α, α(t) = 2 − 2 Φ(z_{α/2} / √t): the same α at t = 1 but more of it
+spent early (K = 5 equal looks, α = 0.05: 4.383, 3.100, 2.553, 2.254, 2.064 against the
+per-side 4.877, 3.357, 2.680, 2.290, 2.031). α(1) = α either way, so all of α is spent
+exactly at the final look; very little early, most near the end, so the final boundary is
+close to the fixed-sample one. Its boundary c_k (|Z_k| ≥ c_k rejects) is computed in one
+of two ways:
 
 - ``EXACT`` (default): the Armitage–McPherson–Rowe recursion. Under H0 the score is
   Brownian motion in the information, Z_k = S(t_k)/√t_k, and the density of Z_k over the
   paths that have not crossed yet is carried from look to look by numerical integration
   (Simpson's rule on a grid, numpy); c_k solves P(first crossing at look k) =
   α(t_k) − α(t_{k−1}). The first-crossing probabilities add up to α(t_k): the
-  false-positive rate is α, not less. Checked against R's ldbounds (to 1e-4) and by
-  Monte Carlo; the grid is capped at 1,801 points, which keeps even hourly looks over two
-  weeks (336) at their α (about 6 s to compute).
+  false-positive rate is α, not less. The default reproduces the published ldbounds /
+  gsDesign boundaries for K = 5 equal looks to 2e-4 and crosses with the spent
+  probabilities by Monte Carlo (tests/rollout/test_abtest_sequential.py); the grid is
+  capped at 1,801 points, which keeps even hourly looks over two weeks (336) at their α
+  (about 6 s to compute).
 - ``BONFERRONI``: c_k = z_{(α(t_k) − α(t_{k−1}))/2}, ignoring how the looks correlate.
   Valid by the union bound, conservative: false-positive rate and power below EXACT.
 
@@ -80,12 +87,32 @@ class Boundary:
 
 
 def obrien_fleming(t: float, alpha: float) -> float:
-    """α(t) = 2 − 2Φ(z_{α/2}/√t): 0 at t ≤ 0, exactly α at t ≥ 1."""
+    """The two-sided α spent by ``t``, each side spending α/2 with the O'Brien–Fleming
+    form: 2 · (2 − 2Φ(z_{α/4}/√t)); 0 at t ≤ 0, exactly α at t ≥ 1."""
+    return 2.0 * obrien_fleming_pooled(t, alpha / 2.0)
+
+
+def obrien_fleming_pooled(t: float, alpha: float) -> float:
+    """The one-sided O'Brien–Fleming form applied to all of ``alpha``:
+    2 − 2Φ(z_{α/2}/√t); 0 at t ≤ 0, exactly α at t ≥ 1."""
     if t <= 0.0:
         return 0.0
     if t >= 1.0:
         return alpha
     return 2.0 * float(stats.norm.sf(stats.norm.isf(alpha / 2.0) / math.sqrt(t)))
+
+
+class SpendingConvention(StrEnum):
+    """How a two-sided α is spent: per side (gsDesign, rpact, ldbounds) or pooled."""
+
+    PER_SIDE = "per-side"
+    POOLED = "pooled"
+
+
+SPENDING: dict[SpendingConvention, Callable[[float, float], float]] = {
+    SpendingConvention.PER_SIDE: obrien_fleming,
+    SpendingConvention.POOLED: obrien_fleming_pooled,
+}
 
 
 Spending = Callable[[float, float], float]

@@ -20,7 +20,7 @@ from rollout.release.abtest import Look, Plan
 from rollout.release.gates import GateDecision, phase1_gate, phase2_gate, phase3_gate
 from rollout.release.plan import incident_issue, new_critical_issues
 from rollout.release.samples import Arms, Counts, Sample
-from rollout.release.sequential import BoundaryMethod
+from rollout.release.sequential import BoundaryMethod, SpendingConvention
 from sim.drills.rollout_traffic import NEW, OLD, AnalyticsStore
 from sim.scenario.rollout import Phase, RolloutPlan
 from sim.world.fakes import SENTRY, World
@@ -67,6 +67,7 @@ class GateReader:
         share = 0.5 if phase.exposure == "internal" else float(phase.exposure) / 100
         return Plan(looks=phase.looks, alpha=self.plan.alpha,
                     method=BoundaryMethod(self.plan.boundary),
+                    spending=SpendingConvention(self.plan.spending),
                     treatment_share=min(max(share, 0.01), 0.99))
 
     def _look(self, watch: PhaseWatch, now: float) -> Look:

@@ -111,10 +111,11 @@ class RolloutPlan(_Frozen):
     """The gradual rollout: phases, gates' statistics, true effects, NO-GO handling, fix.
 
     ``alpha`` is the phase-2 family-wise α (spent over the looks, O'Brien–Fleming type, by
-    ``boundary``); ``confidence`` the level of the phase-1 and phase-3 limit checks (split
-    over a phase's looks). ``on_no_go`` says what a NO-GO in phases 1 and 2 does: ``off``
-    (the feature off) or ``hold`` (stay, stop the rollout); in phase 3 a NO-GO is the
-    runbook's emergency rollback by ``responder.path``.
+    ``boundary``; ``spending`` per side as gsDesign does, or ``pooled``); ``confidence``
+    the level of the phase-1 and phase-3 limit checks (split over a phase's looks).
+    ``on_no_go`` says what a NO-GO in phases 1 and 2 does: ``off`` (the feature off) or
+    ``hold`` (stay, stop the rollout); in phase 3 a NO-GO is the runbook's emergency
+    rollback by ``responder.path``.
     """
 
     phases: tuple[Phase, ...] = Field(default=RUNBOOK_PHASES, min_length=1)
@@ -122,6 +123,7 @@ class RolloutPlan(_Frozen):
     effects: Effects = Effects()
     alpha: float = Field(default=0.05, gt=0, lt=1)
     boundary: Literal["exact", "bonferroni"] = "exact"
+    spending: Literal["per-side", "pooled"] = "per-side"
     confidence: float = Field(default=0.95, gt=0, lt=1)
     on_no_go: Literal["off", "hold"] = "off"
     fix: FixPlan | None = None

@@ -29,7 +29,12 @@ from rollout.release.comparisons import (
 )
 from rollout.release.gates import phase2_gate
 from rollout.release.samples import Arms, Counts, Sample, min_sample_ok
-from rollout.release.sequential import BoundaryMethod, boundaries, obrien_fleming
+from rollout.release.sequential import (
+    BoundaryMethod,
+    boundaries,
+    obrien_fleming,
+    obrien_fleming_pooled,
+)
 
 DAYS, USERS, PAGE_LOADS, SEEDS = 14, 500, 9, 1000
 ALPHA, METRICS = 0.05, 5
@@ -53,21 +58,37 @@ def test_boundaries_are_monotone_and_spend_exactly_alpha_by_the_final_look(
     assert bounds[0].z == pytest.approx(stats.norm.isf(obrien_fleming(1 / DAYS, ALPHA) / 2))
 
 
-def test_spending_function_is_the_lan_demets_obrien_fleming_formula() -> None:
-    z = stats.norm.isf(ALPHA / 2)
+def test_spending_function_is_the_lan_demets_obrien_fleming_formula_per_side() -> None:
+    """Rule: the default spends α/2 per side with the one-sided O'Brien–Fleming form,
+    2·(2 − 2Φ(z_{α/4}/√t)); the pooled option applies that form to all of α."""
+    per_side, pooled = stats.norm.isf(ALPHA / 4), stats.norm.isf(ALPHA / 2)
     for t in (0.01, 0.25, 0.5, 0.9):
-        expected = 2 - 2 * (1 - stats.norm.sf(z / math.sqrt(t)))
+        expected = 2 * (2 - 2 * (1 - stats.norm.sf(per_side / math.sqrt(t))))
         assert obrien_fleming(t, ALPHA) == pytest.approx(expected, rel=1e-12)
-    assert obrien_fleming(0.0, ALPHA) == 0.0 and obrien_fleming(1.0, ALPHA) == ALPHA
+        assert obrien_fleming_pooled(t, ALPHA) == pytest.approx(
+            2 - 2 * (1 - stats.norm.sf(pooled / math.sqrt(t))), rel=1e-12)
+    for spend in (obrien_fleming, obrien_fleming_pooled):
+        assert spend(0.0, ALPHA) == 0.0 and spend(1.0, ALPHA) == ALPHA
 
 
-def test_exact_boundaries_reproduce_ldbounds() -> None:
-    """R ldbounds, bounds(t = seq(.2, 1, .2), iuse = c(1, 1), alpha = c(.025, .025)):
-    4.8769 3.3569 2.6803 2.2898 2.0310 (α spent per side with the O'Brien–Fleming form)."""
-    bounds = boundaries([0.2, 0.4, 0.6, 0.8, 1.0], 0.05,
-                        spending=lambda t, a: 2 * obrien_fleming(t, a / 2))
+def test_default_boundaries_reproduce_the_published_ldbounds_and_gsdesign_table() -> None:
+    """Rule: the default is the convention of R's ldbounds and gsDesign. Published values
+    for K = 5 equally spaced looks, two-sided α = 0.05, Lan–DeMets O'Brien–Fleming:
+    ldbounds ``bounds(t = seq(.2, 1, .2), iuse = c(1, 1), alpha = c(.025, .025))`` and
+    gsDesign ``gsDesign(k = 5, test.type = 2, alpha = .025, sfu = sfLDOF)``:
+    4.8769 3.3569 2.6803 2.2898 2.0310."""
+    bounds = boundaries([0.2, 0.4, 0.6, 0.8, 1.0], 0.05)
     expected = [4.8769, 3.3569, 2.6803, 2.2898, 2.0310]
     assert [b.z for b in bounds] == pytest.approx(expected, abs=2e-4)
+
+
+def test_the_pooled_option_spends_more_early_with_the_same_total() -> None:
+    """Rule: the pooled convention (the one-sided form on all of α) gives lower early
+    boundaries — 4.383, 3.100, 2.553, 2.254, 2.064 for K = 5 — and still spends α."""
+    bounds = boundaries([0.2, 0.4, 0.6, 0.8, 1.0], 0.05, spending=obrien_fleming_pooled)
+    assert [b.z for b in bounds] == pytest.approx([4.383, 3.100, 2.553, 2.254, 2.064],
+                                                  abs=2e-3)
+    assert bounds[-1].alpha_spent == 0.05
 
 
 def test_exact_boundaries_cross_with_the_spent_probability_by_monte_carlo() -> None:
