@@ -94,6 +94,7 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
         for entry in entries:
             lines += ["", f"  {key} = {entry['value']}  ({entry['runs']} runs)"]
             lines += metric_lines(entry["metrics"], doc["targets"], indent="    ")
+    lines += [line for p in doc["points"] if (line := estimate_line(p, len(doc["points"]) > 1))]
     lines += ["", f"  P(meet): share of runs meeting the target, [{doc['ci_method']}]"]
     labels = {p["index"]: " [" + ", ".join(f"{k}={v}" for k, v in p["values"].items()) + "]"
               if p["values"] else "" for p in doc["points"]}
@@ -103,6 +104,19 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
     if out_dir:
         lines.append(f"  written to {out_dir}/ (report.html, sweep.json, runs.csv)")
     return "\n".join(lines)
+
+
+def estimate_line(point: dict[str, Any], label: bool = False) -> str:
+    """The runbook's estimate beside a point's time to rollback (empty without runs)."""
+    e = point.get("runbook_estimate")
+    if not e or not e["runs"]:
+        return ""
+    where = (" [" + ", ".join(f"{k}={v}" for k, v in point["values"].items()) + "]"
+             if label and point["values"] else "")
+    return (f"  runbook estimate{where}: {e['text']} ({e['low_s']:g}–{e['high_s']:g} s): "
+            f"time to rollback within it in {e['within']} of {e['runs']} runs, faster in "
+            f"{e['faster']}, slower in {e['slower']}; P(≤ {e['high_s']:g} s) = "
+            f"{e['p_at_most_high']:.3f} [{e['ci_low']:.3f}, {e['ci_high']:.3f}]")
 
 
 def metric_lines(metrics: dict[str, Any], targets: dict[str, Any], indent: str = "  "

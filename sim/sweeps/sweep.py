@@ -26,7 +26,8 @@ from sim.results.bounds import bounds, compare
 from sim.results.metrics import METRICS
 from sim.scenario.loader import validate_scenario
 from sim.scenario.model import Scenario
-from sim.sweeps.stats import CI_METHOD, aggregate, from_json
+from sim.scenario.paths import path_spec
+from sim.sweeps.stats import CI_METHOD, aggregate, from_json, wilson
 
 SCHEMA_VERSION = 1
 ROW_KEYS = ("metrics", "status", "passed")
@@ -197,7 +198,25 @@ def _point_block(plan: SweepPlan, point: Point, rows: list[Row]) -> dict[str, An
     return {"index": point.index, "scenario_digest": digest_of(point.scenario),
             "values": {a.key: _label(v) for a, v in zip(plan.axes, point.values, strict=True)},
             "numeric": {a.key: _numeric(point.scenario, a.key) for a in plan.axes},
-            **_block(rows)}
+            **_block(rows), "runbook_estimate": runbook_estimate(point.scenario, rows)}
+
+
+def runbook_estimate(scenario: Scenario, rows: list[Row]) -> dict[str, Any]:
+    """The runbook's time-to-rollback estimate for the point's path beside the runs: how
+    many rolled back within it, faster than it, slower than it (a rollback that never
+    completed is slower), with a Wilson interval for P(within or faster)."""
+    estimate = path_spec(scenario.responder.path).estimate
+    times = [r["metrics"]["time_to_rollback_s"] for r in rows
+             if r["status"]["time_to_rollback_s"] != "not_measured"]
+    done = [from_json(v) for v in times if v is not None]
+    faster = sum(1 for v in done if v < estimate.low_s)
+    within = sum(1 for v in done if estimate.low_s <= v <= estimate.high_s)
+    slower = len(times) - faster - within
+    low, high = wilson(faster + within, len(times))
+    return {"low_s": estimate.low_s, "high_s": estimate.high_s, "text": estimate.text,
+            "runs": len(times), "faster": faster, "within": within, "slower": slower,
+            "p_at_most_high": (faster + within) / len(times) if times else None,
+            "ci_low": low, "ci_high": high}
 
 
 def _by_parameter(plan: SweepPlan, by_point: dict[int, list[Row]]) -> dict[str, Any]:

@@ -170,3 +170,24 @@ def test_cli_sweep_bad_input_exits_2(tmp_path: Path, vary: str, message: str) ->
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_sweeps_show_the_runbook_estimate_beside_time_to_rollback() -> None:
+    """Rule: each point reports how many runs rolled back faster than, within and slower
+    than the runbook's estimate for its path (a rollback that never completed is slower,
+    a run where the metric is not measured is left out), with P(≤ the estimate's high)."""
+    from sim.scenario.loader import load_default
+    from sim.sweeps.sweep import runbook_estimate
+
+    scenario = load_default()  # posthog-flag-disable: the runbook's 30 s - 2 min
+
+    def row(value: float | None, status: str) -> dict:
+        return {"metrics": {"time_to_rollback_s": value},
+                "status": {"time_to_rollback_s": status}}
+
+    rows = [row(20.0, "pass"), row(60.0, "pass"), row(119.9, "pass"), row(200.0, "pass"),
+            row(None, "fail"), row(None, "not_measured")]
+    e = runbook_estimate(scenario, rows)
+    assert (e["low_s"], e["high_s"]) == (30.0, 120.0)
+    assert (e["runs"], e["faster"], e["within"], e["slower"]) == (5, 1, 2, 2)
+    assert e["p_at_most_high"] == 3 / 5 and e["ci_low"] < 0.6 < e["ci_high"]
