@@ -283,6 +283,12 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         alert = (payload.get("data") or {}).get("metric_alert") or {}
         self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
                          alert_id=alert.get("id"))
+        before_fault = self.onset is None or self.env.now < self.onset
+        if payload.get("action") == "critical" and before_fault and \
+                self.journal.first("false_positive") is None:
+            self.journal.add("false_positive", title=alert.get("title"),
+                             alert_id=alert.get("id"), fault_onset_s=self.onset,
+                             reason="a critical alert fired before any fault began")
         self.commander.on_alert(payload)
         self.oncall.hear(payload)
 
