@@ -101,11 +101,14 @@ def _catalog_table(docs: list[dict[str, Any]]) -> str:
 
 
 def _outcome(doc: dict[str, Any]) -> str:
-    """A rollout drill's GO/NO-GO outcome, a staging drill's, or the recovery of a drill."""
+    """A rollout drill's GO/NO-GO outcome, a staging drill's, a false positive (a critical
+    alert before any fault), or the recovery of a drill."""
     if "rollout" in doc:
         return str(doc["rollout"].get("outcome"))
     if "staging" in doc:
         return f"staging {doc['staging'].get('outcome')}"
+    if doc.get("false_positive"):
+        return "false positive"
     if doc["reasons"].get("time_to_rollback_s", "").startswith("rollback failed"):
         return "rollback failed"
     if doc["timeline"].get("recovered_s") is not None:

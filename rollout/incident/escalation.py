@@ -14,6 +14,7 @@ as text, so a journal can say why each person was told.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,7 +37,8 @@ _LABELS = {Role.INCIDENT_LEAD: "Incident Lead", Role.DEVOPS_LEAD: "DevOps Lead",
 
 #: The escalation chain, in PagerDuty level order (level 1 is the Incident Lead).
 CHAIN: tuple[Role, ...] = (Role.INCIDENT_LEAD, Role.DEVOPS_LEAD, Role.CTO)
-#: Seconds a level has to acknowledge before the next is paged (the drill's policy).
+#: Seconds a level has to acknowledge before the next is paged (the fake PagerDuty's
+#: default policy; a drill's scenario states its own ``incident.escalation_timeout``).
 ACK_DELAY = 300.0
 
 
@@ -147,3 +149,36 @@ def unacknowledged_escalations(paged_at: float, acked_at: float | None, now: flo
             return sent
         sent.append(page)
         role, at = page.role, deadline
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """Who acknowledged the page (``role``, at escalation ``level``), when that level was
+    paged, and when they acknowledged."""
+
+    role: Role
+    paged_at: float
+    at: float
+
+    @property
+    def level(self) -> int:
+        return level_of(self.role)
+
+
+def first_acknowledgement(paged_at: float, ack_delay: Callable[[int], float | None],
+                          timeout: float = ACK_DELAY) -> Acknowledgement | None:
+    """Who acknowledges a page first sent at ``paged_at``, and when.
+
+    Each level of ``CHAIN`` is paged ``timeout`` after the previous one unless that one
+    acknowledged strictly before its deadline (at the deadline is too late, as on
+    PagerDuty); ``ack_delay(level)`` is how long the level takes to acknowledge once paged
+    (None: never), asked only of the levels actually paged. The last level has no one to
+    escalate to, so its acknowledgement stands however late. None: nobody acknowledges.
+    """
+    at = paged_at
+    for level, role in enumerate(CHAIN, start=1):
+        delay = ack_delay(level)
+        if delay is not None and (level == len(CHAIN) or delay < timeout):
+            return Acknowledgement(role, at, at + delay)
+        at += timeout
+    return None

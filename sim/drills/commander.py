@@ -4,9 +4,13 @@
 process beside the responder. The runner calls its hooks as the incident unfolds
 (``on_alert``, ``on_decision``, ``on_rollback_failed``, ``on_recovered``); its own
 process posts an update every ``update_interval`` when nothing else was said, has the
-page acknowledged after a drawn delay, and reports the pages PagerDuty escalates when
-nobody acknowledges. Messages are ``rollout.incident.comms`` texts sent over HTTP to the Slack,
-Statuspage and PagerDuty fakes; who is told and why comes from ``rollout.incident.escalation``.
+page acknowledged, and reports the pages PagerDuty escalates when nobody acknowledges.
+Who acknowledges, and when, is ``rollout.incident.escalation.first_acknowledgement``:
+each level paged draws its own delay, and a level that does not acknowledge within
+``escalation_timeout`` hands the page to the next; ``acknowledged`` (an event) fires then,
+and a human responder's decision delay starts only after it. Messages are
+``rollout.incident.comms`` texts sent over HTTP to the Slack, Statuspage and PagerDuty
+fakes; who is told and why comes from ``rollout.incident.escalation``.
 
 Hooks only schedule: the sends run in a SimPy process at the same virtual time, so a
 hook may be called from inside an in-process ASGI handler (the pager hears alerts there).
@@ -21,7 +25,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,51 +41,24 @@ from rollout.incident import comms
 from rollout.incident.decision import Decision, Severity
 from rollout.incident.escalation import (
     CHAIN,
-    Contacts,
+    Acknowledgement,
     IncidentDetected,
     Notify,
     Role,
     RollbackFailed,
     RollbackInitiated,
     Unacknowledged,
+    first_acknowledgement,
     who_to_notify,
 )
+from sim.drills.paging import IncidentSpec
 from sim.journal import Journal
 from sim.scenario.paths import path_spec
 
 ENDPOINT_KEYS = ("slack_webhook_url", "statuspage_base", "statuspage_api_key",
                  "statuspage_page_id", "pagerduty_base", "pagerduty_routing_key")
-AckDelay = Callable[[np.random.Generator], float | None]
 _SLACK_STATUS = {"investigating": "INVESTIGATING", "identified": "IN PROGRESS",
                  "monitoring": "MONITORING", "resolved": "RESOLVED"}
-
-
-def acks_after(seconds: float) -> AckDelay:
-    """An ``ack_delay`` sampler: the page is always acknowledged ``seconds`` after it."""
-    return lambda rng: seconds
-
-
-def nobody_acks(rng: np.random.Generator) -> float | None:
-    """An ``ack_delay`` sampler: nobody ever acknowledges the page."""
-    return None
-
-
-@dataclass(frozen=True)
-class IncidentSpec:
-    """How the incident's people behave: ``ack_delay(rng)`` is seconds from the first page
-    to its acknowledgement (None: nobody acknowledges); names fill the runbook's [Name]."""
-
-    ack_delay: AckDelay = field(default=acks_after(120.0))
-    update_interval: float = 900.0
-    monitoring_period: float = 1800.0
-    incident_lead: str = "Incident Lead"
-    devops_lead: str = "DevOps Lead"
-    cto: str = "CTO"
-    restore_timeframe: str = "1 week"
-
-    @property
-    def contacts(self) -> Contacts:
-        return Contacts(self.incident_lead, self.devops_lead, self.cto)
 
 
 class IncidentCommander:
@@ -107,6 +83,7 @@ class IncidentCommander:
                                          endpoints["pagerduty_routing_key"])
         self._pd_control = endpoints["pagerduty_base"].rstrip("/") + "/_fake"
         self.opened, self.resolved = env.event(), env.event()
+        self.acknowledged = env.event()  # value: the Acknowledgement
         self._poke = env.event()
         self.title, self.severity, self.dedup_key = "alert", "critical", "contacts-redesign"
         self.status: str | None = None
@@ -215,10 +192,11 @@ class IncidentCommander:
                 self._update(comms.statuspage_update_body(self.status or "investigating"))
 
     def _pager(self) -> Generator[simpy.Event, Any, None]:
-        """Acknowledge after ``ack_delay``; meanwhile record every escalation the policy
-        sends, at the time it falls due."""
-        delay = self.spec.ack_delay(self.rng)
-        ack_at = None if delay is None else self._opened_at + delay
+        """Acknowledge when the chain's first acknowledgement falls due; meanwhile record
+        every escalation the policy sends, at the time it falls due."""
+        ack = first_acknowledgement(self._opened_at, self._draw_ack_delay,
+                                    self.spec.escalation_timeout)
+        ack_at = None if ack is None else ack.at
         while not self.resolved.triggered:
             due = [t for t in (ack_at, self._pd_incident().get("escalation_due_at"))
                    if t is not None]
@@ -229,9 +207,14 @@ class IncidentCommander:
             if self._poke.triggered:
                 self._poke = self.env.event()
             self._record_escalations()
-            if ack_at is not None and self.env.now >= ack_at and not self.resolved.triggered:
-                self._acknowledge()
+            if ack is not None and ack_at is not None and self.env.now >= ack_at and \
+                    not self.resolved.triggered:
+                self._acknowledge(ack)
                 ack_at = None
+
+    def _draw_ack_delay(self, level: int) -> float | None:
+        delay = self.spec.ack_delay if level == 1 else self.spec.escalated_ack_delay
+        return delay(self.rng)
 
     def _resolve_later(self) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(self.spec.monitoring_period)
@@ -298,14 +281,17 @@ class IncidentCommander:
                 status, body, components=components)),
             action="update", status=status, incident_id=incident_id, body=body)
 
-    def _acknowledge(self) -> None:
+    def _acknowledge(self, ack: Acknowledgement) -> None:
+        """The person paged acknowledges (in the PagerDuty app, whatever the API says)."""
         incident = self._pd_incident()
-        level = int(incident.get("level") or 1)
+        level = int(incident.get("level") or ack.level)
         by = CHAIN[level - 1] if level <= len(CHAIN) else None
         self._send("comms_pagerduty", lambda: self.pagerduty.acknowledge(self.dedup_key),
                    action="acknowledge", dedup_key=self.dedup_key, level=level,
                    by=by.value if by else str(level),
-                   name=self.spec.contacts.name(by) if by else "")
+                   name=self.spec.contacts.name(by) if by else "",
+                   paged_at=round(ack.paged_at, 3))
+        self.acknowledged.succeed(ack)
 
     def _record_escalations(self) -> None:
         """Journal (and tell Slack about) each page the policy sent since the last look."""

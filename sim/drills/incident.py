@@ -17,8 +17,11 @@ from typing import Any
 
 import simpy
 
+from fakes.pagerduty.escalation import RUNBOOK_POLICY, EscalationPolicy
+from rollout.incident.escalation import CHAIN
 from rollout.release.flags import FlagMode
-from sim.drills.commander import IncidentCommander, IncidentSpec, nobody_acks
+from sim.drills.commander import IncidentCommander
+from sim.drills.paging import AckDelay, IncidentSpec, nobody_acks
 from sim.drills.paths import GIT_PATHS
 from sim.drills.responder import OnCall
 from sim.drills.skeleton import DrillSkeleton
@@ -65,10 +68,15 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                                               self.streams.get("database"))
 
     def _commander(self) -> IncidentCommander:
+        """The commander, with the scenario's paging: the PagerDuty service gets the
+        runbook's chain with the scenario's escalation timeout."""
         c = self.s.incident
-        ack = c.ack_delay
-        spec = IncidentSpec(ack_delay=(lambda rng: ack.sample(rng)) if ack is not None
-                            else nobody_acks, update_interval=c.update_interval,
+        self.world.pagerduty.set_escalation_policy(EscalationPolicy.chain(
+            RUNBOOK_POLICY.name, [role.value for role in CHAIN], c.escalation_timeout))
+        spec = IncidentSpec(ack_delay=_sampler(c.level_ack_delay(1)),
+                            escalated_ack_delay=_sampler(c.level_ack_delay(2)),
+                            escalation_timeout=c.escalation_timeout,
+                            update_interval=c.update_interval,
                             monitoring_period=c.monitoring_period,
                             incident_lead=c.incident_lead, devops_lead=c.devops_lead, cto=c.cto)
         return IncidentCommander(self.env, self.journal, self.world.http,
@@ -275,6 +283,12 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         alert = (payload.get("data") or {}).get("metric_alert") or {}
         self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
                          alert_id=alert.get("id"))
+        before_fault = self.onset is None or self.env.now < self.onset
+        if payload.get("action") == "critical" and before_fault and \
+                self.journal.first("false_positive") is None:
+            self.journal.add("false_positive", title=alert.get("title"),
+                             alert_id=alert.get("id"), fault_onset_s=self.onset,
+                             reason="a critical alert fired before any fault began")
         self.commander.on_alert(payload)
         self.oncall.hear(payload)
 
@@ -300,3 +314,10 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                 "downtime_s": round(self.downtime + (self.env.now - self._down_since
                                                      if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}
+
+
+def _sampler(dist: Any) -> AckDelay:
+    """An acknowledgement-delay sampler for ``dist`` (None: that level never acks)."""
+    if dist is None:
+        return nobody_acks
+    return lambda rng: float(dist.sample(rng))

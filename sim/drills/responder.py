@@ -7,7 +7,8 @@ instantly (an API call). It also draws the escalation delay and the investigatio
 and runs procedures (``rollout.rollback.platforms`` code making real HTTP calls) in
 virtual time, journaling what they returned or how they failed.
 
-``OnCall`` is the incident drill's responder: it hears the alert, decides by the runbook's
+``OnCall`` is the incident drill's responder: it hears the alert, waits (a human) until
+the page is acknowledged, then takes its decision delay and decides by the runbook's
 decision tree, and runs the rollback path (escalating to the fallback path on failure).
 """
 
@@ -43,7 +44,7 @@ class ResponderModel:
         return self.spec.mode == "human"
 
     def decision_delay(self) -> float:
-        """From being paged (or a gate's NO-GO) to the decision."""
+        """From the page's acknowledgement (or a gate's NO-GO) to the decision."""
         return self.spec.decision_delay.sample(self.rng) if self.human \
             else self.spec.automation_latency
 
@@ -105,10 +106,12 @@ class OnCall:
 
     def run(self) -> Generator[simpy.Event, Any, None]:
         payload = yield self.alerted
+        acked = yield from self._acknowledged()
         yield self.env.timeout(self.model.decision_delay())
         decision = decide(payload, self.spec.path)
         self.journal.add("decision", action=decision.action, severity=decision.severity.value,
-                         reason=decision.reason, path=decision.path, responder=self.spec.mode)
+                         reason=decision.reason, path=decision.path, responder=self.spec.mode,
+                         **acked)
         if self.commander is not None:
             self.commander.on_decision(decision)
         if decision.action == "investigate":
@@ -122,6 +125,15 @@ class OnCall:
                              reason=f"{self.spec.path} failed: escalated, rolling back via "
                                     f"{self.spec.fallback_path}")
             yield from self._execute(self.spec.fallback_path)
+
+    def _acknowledged(self) -> Generator[simpy.Event, Any, dict[str, Any]]:
+        """A person decides only once paged and acknowledged: wait for the page's
+        acknowledgement (by whichever level of the chain). The automation acts on the
+        alert's webhook itself: no page, no wait."""
+        if not self.model.human or self.commander is None:
+            return {}
+        ack = yield self.commander.acknowledged
+        return {"acknowledged_at": round(ack.at, 3), "acknowledged_by": ack.role.value}
 
     def _scenario2(self) -> Generator[simpy.Event, Any, None]:
         """Scenario 2: reduce the rollout to 10 %, investigate, then hotfix and re-increase

@@ -13,7 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.results.markdown import JOURNAL_KINDS, LABELS, fmt_target, fmt_value, metric_rows
+from sim.results.markdown import (
+    JOURNAL_KINDS,
+    LABELS,
+    false_positive_text,
+    fmt_target,
+    fmt_value,
+    metric_rows,
+    response_chain,
+)
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
@@ -79,7 +87,9 @@ def _e(text: Any) -> str:
 
 def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, bytes],
              files: Mapping[str, Sequence[str]], description: str = "") -> str:
-    """``report.html`` of one run: verdict, metrics against targets, timeline, journal."""
+    """``report.html`` of one run: verdict, metrics against targets, a false positive,
+    the response chain, timeline, journal."""
+    records = list(records)
     verdict = "PASS" if doc["passed"] else "FAIL"
     facts, rollback = doc["facts"], doc["metrics"]["time_to_rollback_s"]
     body = [f"<h1>Drill report: {_e(doc['scenario'])}</h1>",
@@ -92,6 +102,16 @@ def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, byt
                   [(a, b, c, status(d)) for a, b, c, d in metric_rows(doc)], numeric=(1,))]
     body += [f"<p class=\"muted\">{_e(LABELS[n][0])}: not measured — {_e(r)}</p>"
              for n, r in doc["reasons"].items()]
+    if doc.get("false_positive"):
+        body += ["<h2>False positive</h2>",
+                 f"<p>{_e(false_positive_text(doc['false_positive']))}. It is not the "
+                 "detection of the fault, and its rollback is not timed as the fault's.</p>"]
+    chain = response_chain(records)
+    if chain:
+        body += ["<h2>Response chain (alert → page → ack → decision)</h2>",
+                 table(("t (s)", "step", "since the alert (s)", "who / what"),
+                       [(f"{t:.1f}", step, f"{t - chain[0][0]:.1f}", who)
+                        for t, step, who in chain], numeric=(0, 2))]
     body += ["<h2>Timeline</h2>"]
     captions = {"incident": "The incident, zoomed: traffic, error rate per variant over the "
                             "alert's window, exposure; phases shaded, markers dashed.",

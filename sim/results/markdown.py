@@ -1,7 +1,13 @@
-"""The human-readable outputs of a run: ``report.md`` and the one-screen terminal summary."""
+"""The human-readable outputs of a run: ``report.md`` and the one-screen terminal summary.
+
+The report shows the response chain (alert → page → escalations → acknowledgement →
+decision, with times: ``response_chain``); both show, when a critical alert fired before
+any fault, the false positive and its cost.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sim.results.run import RunResult
@@ -21,7 +27,64 @@ JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollbac
                  "app_up", "ledger_checked", "scenario3_triggered", "ci_queued", "ci_deployed",
                  "ci_failed", "comms_slack", "comms_statuspage", "comms_pagerduty", "notified",
                  "escalated", "comms_failed", "mock_data_enabled", "gate", "phase_started",
-                 "exposure_served", "repeat_incident", "staging_step", "rollout_finished")
+                 "exposure_served", "repeat_incident", "staging_step", "rollout_finished",
+                 "false_positive", "false_positive_cost")
+
+
+def response_chain(records: Iterable[Any]) -> list[tuple[float, str, str]]:
+    """(t, step, who or what) of the first alert, its page, the escalations of that page,
+    its acknowledgement and the decision, in order; empty when no alert paged anyone."""
+    chain: list[tuple[float, str, str]] = []
+    for r in records:
+        d, step = r.data, _chain_step(r, chain)
+        if step == "alert":
+            chain.append((r.t, "alert", str(d.get("title") or d.get("text") or r.kind)))
+        elif step == "page":
+            chain.append((r.t, "page", "Incident Lead (PagerDuty trigger)"))
+        elif step == "escalated":
+            chain.append((float(d["paged_at"]), "escalated", f"{d.get('name')} ({d.get('role')}): "
+                                            "nobody acknowledged in time"))
+        elif step == "ack":
+            chain.append((r.t, "ack", f"{d.get('name')} ({d.get('by')}, level {d.get('level')}"
+                                      f", paged at {float(d.get('paged_at', r.t)):.1f} s)"))
+        elif step == "decision":
+            chain.append((r.t, "decision", f"{d.get('action')} ({d.get('responder')})"))
+            return chain
+    return chain
+
+
+def _chain_step(record: Any, chain: list[tuple[float, str, str]]) -> str | None:
+    """Which step of the chain ``record`` is, given the steps seen so far."""
+    kind, d, seen = record.kind, record.data, {step for _, step, _ in chain}
+    if not seen:
+        woke = (kind == "alert" and d.get("action") == "critical") or kind == "report"
+        return "alert" if woke else None
+    if kind == "comms_pagerduty" and d.get("action") == "trigger" and "page" not in seen:
+        return "page"
+    if kind == "escalated" and "paged_at" in d and "ack" not in seen:
+        return "escalated"
+    if kind == "comms_pagerduty" and d.get("action") == "acknowledge" and "ack" not in seen:
+        return "ack"
+    return "decision" if kind == "decision" else None
+
+
+def chain_text(records: Iterable[Any]) -> str:
+    """The chain on one line: ``alert 10.0 s → page 10.0 s → ack 130.0 s → …``."""
+    return " → ".join(f"{step} {t:.1f} s" for t, step, _ in response_chain(records))
+
+
+def false_positive_text(fp: dict[str, Any]) -> str:
+    """One sentence on a false positive and its cost."""
+    text = f"critical alert '{fp['title']}' at {fp['alert_s']:.1f} s, before any fault"
+    if fp.get("fault_onset_s") is not None:
+        text += f" (the fault began at {fp['fault_onset_s']:.1f} s)"
+    if fp.get("decision_s") is not None:
+        text += f"; decision {fp['action']} at {fp['decision_s']:.1f} s"
+    if fp.get("rollback_completed_s") is not None:
+        text += (f"; rolled back via {fp['rollback_path']} at "
+                 f"{fp['rollback_completed_s']:.1f} s: the new page was off for everyone for "
+                 f"{_fmt_seconds(fp['new_page_off_s'])}")
+    return text
 
 
 def fmt_value(name: str, value: Any) -> str:
@@ -56,7 +119,8 @@ def metric_rows(doc: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
     """The one-screen summary ``drill run`` prints."""
-    verdict = "PASS" if doc["passed"] else "FAIL"
+    verdict = ("PASS" if doc["passed"] else "FAIL") + (
+        " (false positive)" if doc.get("false_positive") else "")
     lines = [f"drill {doc['scenario']}  seed={doc['seed']}  path={doc['path']}  "
              f"responder={doc['responder']}  → {verdict}", ""]
     width = max(len(r[1]) for r in metric_rows(doc))
@@ -66,6 +130,8 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
     lines += ["", f"  runbook estimate: {est['text']}"]
     for name, reason in doc["reasons"].items():
         lines.append(f"  {LABELS[name][0]}: not measured — {reason}")
+    if doc.get("false_positive"):
+        lines.append(f"  FALSE POSITIVE: {false_positive_text(doc['false_positive'])}")
     lines.append(f"  detection bound implied by the alert rule: "
                  f"{doc['facts']['detection_bound_s']:.0f} s")
     if out_dir:
@@ -92,6 +158,17 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               f"ingest + evaluation × consecutive breaches): "
               f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]
+    if doc.get("false_positive"):
+        lines += ["## False positive", "", false_positive_text(doc["false_positive"]) + ".",
+                  "It is not the detection of the fault, and its rollback is not timed as "
+                  "the fault's.", ""]
+    chain = response_chain(result.journal.records)
+    if chain:
+        lines += ["## Response chain (alert → page → ack → decision)", "",
+                  "| t | step | since the alert | who / what |", "|---|---|---|---|"]
+        lines += [f"| {t:.1f} s | {step} | {t - chain[0][0]:.1f} s | {who} |"
+                  for t, step, who in chain]
+        lines.append("")
     if doc["reasons"]:
         lines += ["## Not measured", ""]
         lines += [f"- {LABELS[n][0]}: {r}" for n, r in doc["reasons"].items()]

@@ -1,9 +1,15 @@
 """The runbook's rollback metrics of one run, each against its target.
 
 Every value is read off the journal and the traffic marks: detection is the first
-critical alert after the fault's onset, decision the responder's decision, rollback the
-first moment no user would be served the faulty page. A metric that could not occur is
-None with its reason, and the reason is also in the journal.
+critical alert after the fault's onset, decision the responder's first decision after it,
+rollback the first moment no user would be served the faulty page. A metric that could
+not occur is None with its reason, and the reason is also in the journal.
+
+A critical alert before any fault began is a **false positive**, its own outcome: it is
+never the detection of a later fault, and the rollback it set off is never timed as that
+fault's rollback. ``Metrics.false_positive`` holds what it cost (the decision and
+rollback it triggered, how long the new page was off for everyone before the fault, or to
+the end of the run) and a ``false_positive_cost`` journal line says the same.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ class Measure:
 @dataclass(frozen=True)
 class Metrics:
     measures: dict[str, Measure]
+    false_positive: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -46,7 +53,8 @@ def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
             onset: float | None, data_loss: int | None = None) -> Metrics:
     """Measure the run; records a ``metric_unavailable`` journal line for each None."""
     targets = scenario.targets.model_dump()
-    raw = _raw(journal, stats, onset)
+    false_positive = _false_positive(journal, onset)
+    raw = _raw(journal, stats, onset, false_positive)
     if data_loss is not None:
         raw["data_loss"] = (data_loss, None, True)
     measures = {}
@@ -55,7 +63,9 @@ def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
         measures[name] = _judge(name, value, targets[name], reason, must_occur)
         if value is None:
             journal.add("metric_unavailable", metric=name, reason=reason)
-    return Metrics(measures)
+    if false_positive is not None:
+        journal.add("false_positive_cost", **false_positive)
+    return Metrics(measures, false_positive)
 
 
 def _judge(name: str, value: float | int | None, target: float | int, reason: str | None,
@@ -70,15 +80,19 @@ def _judge(name: str, value: float | int | None, target: float | int, reason: st
 Raw = tuple[float | int | None, str | None, bool]
 
 
-def _raw(journal: Journal, stats: TrafficStats, onset: float | None) -> dict[str, Raw]:
+def _raw(journal: Journal, stats: TrafficStats, onset: float | None,
+         false_positive: dict[str, Any] | None) -> dict[str, Raw]:
     if onset is None:
         none: Raw = (None, "the scenario injects no fault", False)
         return {name: none for name in METRICS[:4]} | _untracked()
     alert = next((r for r in journal.records if r.t >= onset and (
         (r.kind == "alert" and r.data.get("action") == "critical") or r.kind == "report")),
         None)
-    decision = journal.first("decision")
+    decision = None if alert is None else next(
+        (r for r in journal.of("decision") if r.t >= alert.t), None)
     recovered = journal.first("recovered")
+    if false_positive is not None and alert is None:
+        return _after_false_positive(false_positive, recovered is not None, stats)
     silent = journal.first("alert_silent")
     no_alert = "no critical alert fired before the horizon" + (
         f" ({silent.data['reason']}: {silent.data['no_data_evaluations']} of "
@@ -92,6 +106,40 @@ def _raw(journal: Journal, stats: TrafficStats, onset: float | None) -> dict[str
         "affected_users_pct": _affected(stats),
     }
     return out | _untracked()
+
+
+def _after_false_positive(fp: dict[str, Any], recovered: bool,
+                          stats: TrafficStats) -> dict[str, Raw]:
+    """The fault's metrics when a false positive came first and no alert followed the
+    fault: nothing of the fault is timed; when the false positive's rollback kept users
+    from the fault, that is not a miss (not measured), otherwise the fault went unseen."""
+    why = (f"a false positive (critical alert at {fp['alert_s']:.1f} s, before the fault) "
+           "was acted on; ")
+    if recovered:
+        why += "its rollback kept users from the later fault, so nothing was left to detect"
+    else:
+        why += "no critical alert fired for the fault itself before the horizon"
+    out: dict[str, Raw] = {name: (None, why, not recovered) for name in METRICS[:3]}
+    return out | {"affected_users_pct": _affected(stats)} | _untracked()
+
+
+def _false_positive(journal: Journal, onset: float | None) -> dict[str, Any] | None:
+    """The first critical alert before any fault's onset and what it set off, or None."""
+    alert = next((r for r in journal.of("alert") if r.data.get("action") == "critical"
+                  and (onset is None or r.t < onset)), None)
+    if alert is None:
+        return None
+    until = onset if onset is not None else journal.records[-1].t
+    decision = next((r for r in journal.of("decision") if alert.t <= r.t < until), None)
+    done = None if decision is None else next(
+        (r for r in journal.of("rollback_completed") if decision.t <= r.t < until), None)
+    return {"alert_s": round(alert.t, 3), "title": alert.data.get("title"),
+            "fault_onset_s": onset,
+            "decision_s": None if decision is None else round(decision.t, 3),
+            "action": None if decision is None else decision.data.get("action"),
+            "rollback_path": None if done is None else done.data.get("path"),
+            "rollback_completed_s": None if done is None else round(done.t, 3),
+            "new_page_off_s": None if done is None else round(until - done.t, 3)}
 
 
 def _span(start: float | None, end: Any, reason: str) -> Raw:

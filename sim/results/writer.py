@@ -1,5 +1,10 @@
 """What a run writes: ``summary.json`` (the stable schema CI reads), ``journal.jsonl``,
-``series.csv`` and ``report.md``."""
+``series.csv`` and ``report.md``.
+
+``summary.json``'s ``false_positive`` is null, or the critical alert that fired before
+any fault and its cost (``sim.results.metrics``: alert_s, title, fault_onset_s,
+decision_s, action, rollback_path, rollback_completed_s, new_page_off_s).
+"""
 
 from __future__ import annotations
 
@@ -38,6 +43,7 @@ def summary(result: RunResult) -> dict[str, Any]:
         "runbook_estimate_s": {"low": estimate.low_s, "high": estimate.high_s,
                                "text": estimate.text},
         "timeline": _timeline(result),
+        "false_positive": result.metrics.false_positive,
         "facts": {**result.facts, "users": result.scenario.population.users,
                   "faulty_pageviews": stats.faulty_pageviews,
                   "users_served_faulty": int(stats.served_faulty.sum())

@@ -19,12 +19,8 @@ from fakes.common.descriptor import Start
 from fakes.sentry.alerts import sign
 from rollout.incident import comms
 from rollout.incident.decision import Decision, decide
-from sim.drills.commander import (
-    IncidentCommander,
-    IncidentSpec,
-    acks_after,
-    nobody_acks,
-)
+from sim.drills.commander import IncidentCommander
+from sim.drills.paging import IncidentSpec, acks_after, nobody_acks
 from sim.journal import Journal
 from sim.rng import Streams
 from sim.scenario.model import Scenario
@@ -156,7 +152,8 @@ def test_nobody_acks_escalates_to_devops_lead_then_cto(drill: Any) -> None:
     """Rule: nobody acknowledges → PagerDuty pages the DevOps Lead 5 min after the
     Incident Lead, the CTO 5 min later; each escalation is journaled with its reason
     and told on Slack."""
-    h = drill(IncidentSpec(ack_delay=nobody_acks, devops_lead="Grace", cto="Linus"))
+    h = drill(IncidentSpec(ack_delay=nobody_acks, escalated_ack_delay=nobody_acks,
+                           devops_lead="Grace", cto="Linus"))
     h.at(100, h.commander.on_alert, ALERT)
     h.run(until=2000)
     pages = [(n.at, n.target, n.reason) for n in h.fakes.pagerduty.notifications(DEDUP)]
@@ -183,18 +180,21 @@ def test_ack_in_time_stops_escalation(drill: Any) -> None:
     assert h.kinds("escalated") == []
     ack = [d for _, d in h.kinds("comms_pagerduty") if d["action"] == "acknowledge"]
     assert ack == [{"action": "acknowledge", "dedup_key": DEDUP, "level": 1,
-                    "by": "incident-lead", "name": "Incident Lead"}]
+                    "by": "incident-lead", "name": "Incident Lead", "paged_at": 100}]
 
 
 def test_late_ack_comes_from_the_level_then_paged(drill: Any) -> None:
-    """Rule: an ack after the first escalation is the DevOps Lead's; no CTO page."""
-    h = drill(IncidentSpec(ack_delay=acks_after(400.0)))
+    """Rule: a first level slower than the escalation timeout never acks; the DevOps Lead,
+    paged at the timeout, acks after their own delay; no CTO page."""
+    h = drill(IncidentSpec(ack_delay=acks_after(400.0), escalated_ack_delay=acks_after(100.0)))
     h.at(0, h.commander.on_alert, ALERT)
     h.run(until=2000)
     assert [n.target for n in h.fakes.pagerduty.notifications(DEDUP)] == \
         ["incident-lead", "devops-lead"]
-    ack = [(t, d["by"]) for t, d in h.kinds("comms_pagerduty") if d["action"] == "acknowledge"]
-    assert ack == [(400, "devops-lead")]
+    ack = [(t, d["by"], d["paged_at"]) for t, d in h.kinds("comms_pagerduty")
+           if d["action"] == "acknowledge"]
+    assert ack == [(400, "devops-lead", 300)]
+    assert h.commander.acknowledged.value.at == 400
 
 
 def test_rollback_initiated_notifies_devops_lead_on_slack(drill: Any) -> None:
