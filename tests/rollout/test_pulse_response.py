@@ -203,6 +203,24 @@ def test_one_failed_call_is_an_api_error_but_not_a_failure_rate(drill: Any) -> N
     assert status.window_failures == 1
 
 
+def test_a_lucky_last_pass_does_not_hide_the_failed_calls_in_the_sync_log(drill: Any) -> None:
+    """Rule: the diagnosis reads ``syncStatus.errors`` as the runbook's investigation
+    does: an intermittent outage whose latest pass succeeded, with the recent failure rate
+    under 50 %, is still an API issue."""
+    drill.backend.set_fault("error_rate", rate=1.0, statuses=[502], end=drill.clock.now() + 1)
+    drill.sync.retries = 0
+    drill.run(drill.sync.sync())  # fails: one 502
+    for _ in range(4):  # then four clean passes: the window's failure rate drops
+        drill.clock.advance(300)
+        drill.run(drill.sync.sync())
+    status = drill.sync.get_sync_status()
+    assert status.failure_rate <= 0.5 and status.last_run is not None
+    assert status.last_run.aborted is None
+    diagnosis = diagnose(status, drill.client.test_connection())
+    assert diagnosis.kind == "api"
+    assert any("sync log holds 1 failed calls" in r for r in diagnosis.reasons)
+
+
 def test_a_healthy_sync_is_diagnosed_healthy_and_triggers_nothing(drill: Any) -> None:
     status = drill.sync.get_sync_status()
     assert scenario3_triggered(status) == (False, [])

@@ -112,6 +112,15 @@ def _api(status: SyncStatus, check: ConnectionCheck | None,
     aborted = status.last_run.aborted if status.last_run else None
     if aborted is not None and aborted.kind in API_KINDS:
         reasons.append(f"the last sync gave up at {aborted.where}: {aborted.kind}")
+    # The runbook's investigation prints ``syncStatus.errors``: failed calls logged there
+    # show an intermittent API outage even when the latest pass was lucky and the recent
+    # window's failure rate dipped under the threshold.
+    failed = [e for e in status.errors if e.kind in API_KINDS]
+    if failed:
+        kinds = Counter(e.kind for e in failed)
+        reasons.append(f"the sync log holds {len(failed)} failed calls to Pulse ("
+                       + ", ".join(f"{k} {n}" for k, n in kinds.most_common())
+                       + f"), the last at {failed[-1].at:g} s")
     malformed = [r for r in status.rejections if r.kind == "malformed_record"]
     if malformed:
         reasons.append(f"Pulse sent {len(malformed)} malformed records (shape: "
