@@ -90,6 +90,9 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
              f"({len(doc['points'])} point(s) × seeds {doc['seeds']['first']}–"
              f"{doc['seeds']['last']})" + (f"  {execution}" if execution else ""), ""]
     lines += metric_lines(doc["overall"]["metrics"], doc["targets"])
+    if doc["overall"]["false_positives"]:
+        lines.append(f"  false positives (a critical alert before the fault): "
+                     f"{doc['overall']['false_positives']} of {doc['total_runs']} runs")
     for key, entries in doc["by_parameter"].items():
         for entry in entries:
             lines += ["", f"  {key} = {entry['value']}  ({entry['runs']} runs)"]

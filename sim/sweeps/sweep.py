@@ -30,7 +30,7 @@ from sim.scenario.paths import path_spec
 from sim.sweeps.stats import CI_METHOD, aggregate, from_json, wilson
 
 SCHEMA_VERSION = 1
-ROW_KEYS = ("metrics", "status", "passed")
+ROW_KEYS = ("metrics", "status", "passed", "false_positive")
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,7 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
 def _block(rows: list[Row]) -> dict[str, Any]:
     passed = sum(1 for r in rows if r["passed"])
     return {"runs": len(rows), "all_targets_met": passed,
+            "false_positives": sum(1 for r in rows if r.get("false_positive")),
             "metrics": {m: aggregate(rows, m).to_json() for m in METRICS}}
 
 

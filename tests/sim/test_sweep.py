@@ -191,3 +191,14 @@ def test_sweeps_show_the_runbook_estimate_beside_time_to_rollback() -> None:
     assert (e["low_s"], e["high_s"]) == (30.0, 120.0)
     assert (e["runs"], e["faster"], e["within"], e["slower"]) == (5, 1, 2, 2)
     assert e["p_at_most_high"] == 3 / 5 and e["ci_low"] < 0.6 < e["ci_high"]
+
+
+def test_sweeps_count_false_positives_apart() -> None:
+    """Rule: a run whose first critical alert fired before the fault (seed 714 of the
+    default drill) is counted as a false positive in the sweep, overall and per point."""
+    from sim.scenario.loader import load_default
+
+    plan = plan_sweep(load_default(), runs=2, base_seed=713)  # seeds 713 and 714
+    doc = sweep_document(plan, collect(plan, SerialExecutor()))
+    assert doc["overall"]["false_positives"] == 1
+    assert doc["points"][0]["false_positives"] == 1
