@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from fakes.sentry.search import ERROR_EVENT_TYPES, parse_search
 from rollout.release.flags import FlagEnv
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
@@ -89,7 +90,7 @@ def detection(scenario: Scenario) -> Bound:
     others = _other_faults(scenario)
     if others:
         return Bound("time_to_detect_s", 0.0, None, f"no closed form: {others}")
-    if scenario.monitoring.alert.query:
+    if _filters(scenario.monitoring.alert.query):
         return Bound("time_to_detect_s", 0.0, bound, f"{how}, if the rule's query "
                      f"({scenario.monitoring.alert.query!r}) matches the faulty events",
                      firm=False)
@@ -104,6 +105,14 @@ def detection(scenario: Scenario) -> Bound:
     how += f"; {steady[1]}" + ("; a marginal breach: noise in the error rate can keep the alert "
                                "below threshold past this bound" if marginal else "")
     return Bound("time_to_detect_s", 0.0, bound, how, firm=not marginal)
+
+
+def _filters(query: str) -> bool:
+    """Whether a rule's query may drop the fault's events: any term but the error event
+    types (``event.type:error`` keeps every error)."""
+    search = parse_search(query)
+    return bool(search.text) or any(
+        key != "event.type" or value not in ERROR_EVENT_TYPES for key, value in search.terms)
 
 
 def _steady_breach(scenario: Scenario) -> tuple[bool, str, float] | None:
