@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -101,6 +101,9 @@ class AlertSpec(Protocol):
     def threshold_period(self) -> int: ...
     @property
     def resolve_threshold(self) -> float | None: ...
+    def payload(self, environment: str | None, project: str,
+                actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The body of Sentry's create-alert-rule request for this rule."""
 
 
 class MonitoringSpec(Protocol):

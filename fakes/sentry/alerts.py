@@ -1,4 +1,4 @@
-"""Metric alert rules: validation, the per-evaluation trigger logic, incidents, webhooks.
+"""Metric alert rules: creation, the per-evaluation trigger logic, incidents, webhooks.
 
 Mirrors Sentry's subscription processor (``sentry/incidents/subscription_processor.py``):
 
@@ -16,14 +16,10 @@ Mirrors Sentry's subscription processor (``sentry/incidents/subscription_process
   ``(thresholdPeriod - 1)`` evaluation intervals, as Sentry does; ``date_detected`` is the
   evaluation that fired.
 
-Aggregates. ``count()`` (dataset ``events``) counts error events. Session aggregates
-(dataset ``metrics``/``sessions``) are percentages 0..100 of sessions in the window:
-``percentage(sessions_errored, sessions)`` counts every unhealthy session (errored,
-crashed or abnormal); ``percentage(sessions_crashed, sessions)`` crashed ones. With
-Sentry's alias ``AS _crash_rate_alert_aggregate`` the value is reported as Sentry does
-for crash rate alerts: the *free* percentage, ``100 - rate`` (so a crash-free alert uses
-``thresholdType: 1``), and the window must be one Sentry allows for crash rate alerts
-(30 min … 24 h). ``crash_free_rate(session)`` is the crash-free percentage too.
+Which rules Sentry accepts, and how often it evaluates each, is ``rules``: a rule is
+evaluated every ``resolution`` minutes (Sentry's ``get_alert_resolution``), on the host's
+evaluation tick that reaches it. Error rules count error events; crash-rate rules report
+the crash-free percentage of sessions (so they use ``thresholdType: 1``, below).
 """
 
 from __future__ import annotations
@@ -31,20 +27,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from fakes.sentry.errors import ValidationError
-from fakes.sentry.search import Search, parse_search
-
-CRASH_RATE_ALIAS = "_crash_rate_alert_aggregate"
-CRASH_RATE_WINDOWS = (30, 60, 120, 240, 720, 1440)  # minutes, Sentry's allowed set
-MAX_WINDOW = 1440
-MAX_THRESHOLD_PERIOD = 20
-SESSION_KEYS = frozenset({"release", "environment"})
-_AGGREGATE = re.compile(r"^\s*(\w+)\(\s*([^)]*?)\s*\)\s*(?:AS\s+(\w+))?\s*$", re.IGNORECASE)
+from fakes.sentry.rules import Aggregate, validate_alert_rule
+from fakes.sentry.search import Search
 
 
 class IncidentStatus(enum.IntEnum):
@@ -57,39 +45,6 @@ class IncidentStatus(enum.IntEnum):
 
 
 LEVELS = {"warning": IncidentStatus.WARNING, "critical": IncidentStatus.CRITICAL}
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """What an aggregate measures: error events, or a share of sessions."""
-
-    source: str  # "errors" | "sessions"
-    numerator: str | None = None  # "errored" | "crashed" for sessions
-    free: bool = False  # report 100 - percentage (Sentry's crash-free convention)
-    crash_rate_alert: bool = False  # carries Sentry's alias: restricted windows
-
-    @property
-    def datasets(self) -> tuple[str, ...]:
-        return ("events",) if self.source == "errors" else ("metrics", "sessions")
-
-
-def parse_aggregate(text: Any) -> Aggregate:
-    """The Aggregate named by ``text``; raises ValidationError for any other."""
-    match = _AGGREGATE.match(text) if isinstance(text, str) else None
-    if not match:
-        raise ValidationError("aggregate", f"Invalid Metric: {text!r}")
-    fn, args, alias = match.group(1).lower(), match.group(2), match.group(3)
-    args = ",".join(a.strip() for a in args.split(","))
-    if alias and alias != CRASH_RATE_ALIAS:
-        raise ValidationError("aggregate", f"Invalid Metric: unsupported alias {alias!r}")
-    if (fn, args, alias) == ("count", "", None):
-        return Aggregate("errors")
-    if fn == "percentage" and args in ("sessions_crashed,sessions", "sessions_errored,sessions"):
-        numerator = args.split(",")[0].removeprefix("sessions_")
-        return Aggregate("sessions", numerator, free=bool(alias), crash_rate_alert=bool(alias))
-    if (fn, args, alias) == ("crash_free_rate", "session", None):
-        return Aggregate("sessions", "crashed", free=True)
-    raise ValidationError("aggregate", f"Invalid Metric: {text!r} is not supported by the fake")
 
 
 @dataclass
@@ -123,6 +78,7 @@ class AlertRule:
     query: str
     search: Search
     time_window: int  # minutes
+    resolution: int  # minutes between evaluations
     threshold_type: int  # 0 above, 1 below
     resolve_threshold: float | None
     environment: str | None
@@ -133,6 +89,12 @@ class AlertRule:
     last_evaluated: float | None = None
     incident_id: int | None = None
     evaluations: list[Evaluation] = field(default_factory=list)
+
+    def due(self, now: float) -> bool:
+        """Whether Sentry's subscription runs at ``now``: never run, or ``resolution``
+        minutes since the last run (less a tick's rounding)."""
+        return self.last_evaluated is None or now - self.last_evaluated >= \
+            self.resolution * 60 - 1e-6
 
     def breaches(self, value: float, threshold: float) -> bool:
         return value > threshold if self.threshold_type == 0 else value < threshold
@@ -208,125 +170,21 @@ def verify_signature(body: bytes, signature: str, secret: str) -> bool:
     return hmac.compare_digest(sign(body, secret), signature or "")
 
 
-# --- validation --------------------------------------------------------------------------
-
-def _number(value: Any, field_name: str, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValidationError(field_name, "A valid number is required.")
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise ValidationError(field_name, "A valid number is required.") from exc
-
-
-def _integer(payload: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int:
-    value = payload.get(key, default)
-    if value is None:
-        raise ValidationError(key, "This field is required.")
-    number = _number(value, key)
-    if number is None or number != int(number) or not lo <= number <= hi:
-        raise ValidationError(key, f"Ensure this value is an integer from {lo} to {hi}.")
-    return int(number)
-
-
-def _triggers(payload: dict[str, Any], threshold_type: int) -> list[Trigger]:
-    raw = payload.get("triggers")
-    if not isinstance(raw, list) or not raw:
-        raise ValidationError("triggers", "Must include at least one trigger")
-    if len(raw) > 2:
-        raise ValidationError("triggers", "Must send 1 or 2 triggers - A critical trigger, "
-                                          "and an optional warning trigger")
-    triggers = []
-    for i, (item, label) in enumerate(zip(raw, ("critical", "warning"), strict=False)):
-        if not isinstance(item, dict) or item.get("label") != label:
-            raise ValidationError("triggers", f'Trigger {i + 1} must be labeled "{label}"')
-        threshold = _number(item.get("alertThreshold"), "alertThreshold")
-        assert threshold is not None
-        actions = item.get("actions") or []
-        if not isinstance(actions, list):
-            raise ValidationError("actions", "Expected a list of actions.")
-        triggers.append(Trigger(i + 1, label, threshold, actions))
-    if len(triggers) == 2:
-        critical, warning = triggers
-        worse = (critical.alert_threshold > warning.alert_threshold if threshold_type == 0
-                 else critical.alert_threshold < warning.alert_threshold)
-        if not worse:
-            side = "above" if threshold_type == 0 else "below"
-            raise ValidationError("nonFieldErrors",
-                                  f"Critical trigger must have a threshold {side} warning trigger")
-    return triggers
-
-
-def _check_resolve(triggers: list[Trigger], resolve: float | None, threshold_type: int) -> None:
-    if resolve is None:
-        return
-    for trigger in triggers:
-        bad = (trigger.alert_threshold <= resolve if threshold_type == 0
-               else trigger.alert_threshold >= resolve)
-        if bad:
-            side = "above" if threshold_type == 0 else "below"
-            raise ValidationError("nonFieldErrors", f"{trigger.label} alert threshold must be "
-                                                    f"{side} resolution threshold")
-
-
-def _check_query(agg: Aggregate, query: str, search: Search) -> None:
-    if "release:latest" in query:
-        raise ValidationError("query", "Unsupported Query: We do not currently support the "
-                                       "release:latest query")
-    if search.text:  # Sentry would match event messages; the fake keeps no messages
-        raise ValidationError("query", f"Free-text search ({search.text[0]!r}) is not "
-                                       "supported by the fake; use key:value terms")
-    unknown = [key for key, _ in search.terms if key not in SESSION_KEYS]
-    if agg.source == "sessions" and unknown:
-        raise ValidationError("query", f"Unsupported search key for sessions: {unknown[0]}")
-
-
-def _window(payload: dict[str, Any], agg: Aggregate) -> int:
-    window = _integer(payload, "timeWindow", None, 1, MAX_WINDOW)
-    if agg.crash_rate_alert and window not in CRASH_RATE_WINDOWS:
-        raise ValidationError("timeWindow", "Invalid Time Window: Allowed time windows for crash "
-                                            "rate alerts are: 30min, 1h, 2h, 4h, 12h and 24h")
-    return window
-
-
-def _text(payload: dict[str, Any], key: str, default: str | None) -> str | None:
-    value = payload.get(key, default)
-    if value is not None and not isinstance(value, str):
-        raise ValidationError(key, "Not a valid string.")
-    return value
-
+# --- creation ----------------------------------------------------------------------------
 
 def parse_alert_rule(payload: Any, rule_id: int, now: float, project_slug: str) -> AlertRule:
-    """Validate a create payload into an AlertRule; raises ValidationError as Sentry does."""
-    if not isinstance(payload, dict):
-        raise ValidationError("nonFieldErrors", "Invalid data. Expected a dictionary.")
-    name = _text(payload, "name", None)
-    if not name or len(name) > 256:
-        raise ValidationError("name", "This field is required (at most 256 characters).")
-    agg = parse_aggregate(payload.get("aggregate"))
-    dataset = _text(payload, "dataset", None) or agg.datasets[0]
-    if dataset not in agg.datasets:
-        raise ValidationError("dataset", f"{payload['aggregate']} needs dataset "
-                                         f"{' or '.join(agg.datasets)}, not {dataset!r}")
-    query = _text(payload, "query", "") or ""
-    search = parse_search(query)
-    _check_query(agg, query, search)
-    threshold_type = _integer(payload, "thresholdType", 0, 0, 1)
-    resolve = _number(payload.get("resolveThreshold"), "resolveThreshold", allow_none=True)
-    triggers = _triggers(payload, threshold_type)
-    _check_resolve(triggers, resolve, threshold_type)
-    projects = payload.get("projects") or [project_slug]
-    if not isinstance(projects, list) or any(p != project_slug for p in projects):
-        raise ValidationError("projects", f"Invalid project: only {project_slug!r} exists")
+    """Validate a create payload (``rules.validate_alert_rule``) into an AlertRule."""
+    valid = validate_alert_rule(payload, project_slug)
     return AlertRule(
-        id=rule_id, name=name, aggregate=str(payload["aggregate"]), agg=agg, dataset=dataset,
-        query=query, search=search, time_window=_window(payload, agg),
-        threshold_type=threshold_type, resolve_threshold=resolve,
-        environment=_text(payload, "environment", None), projects=list(projects),
-        threshold_period=_integer(payload, "thresholdPeriod", 1, 1, MAX_THRESHOLD_PERIOD),
-        triggers=triggers, date_created=now)
+        id=rule_id, name=valid.name, aggregate=valid.aggregate, agg=valid.agg,
+        dataset=valid.dataset, query=valid.query, search=valid.search,
+        time_window=valid.time_window, resolution=valid.resolution,
+        threshold_type=valid.threshold_type, resolve_threshold=valid.resolve_threshold,
+        environment=valid.environment, projects=valid.projects,
+        threshold_period=valid.threshold_period,
+        triggers=[Trigger(i + 1, t.label, t.alert_threshold, t.actions)
+                  for i, t in enumerate(valid.triggers)],
+        date_created=now)
 
 
 # --- serialization -----------------------------------------------------------------------
@@ -337,7 +195,7 @@ def serialize_rule(rule: AlertRule, iso: Callable[[float], str]) -> dict[str, An
     return {
         "id": str(rule.id), "name": rule.name, "status": 0, "aggregate": rule.aggregate,
         "dataset": rule.dataset, "query": rule.query, "timeWindow": float(rule.time_window),
-        "resolution": 1.0, "thresholdType": rule.threshold_type,
+        "resolution": float(rule.resolution), "thresholdType": rule.threshold_type,
         "resolveThreshold": rule.resolve_threshold, "thresholdPeriod": rule.threshold_period,
         "environment": rule.environment, "projects": rule.projects, "owner": None,
         "comparisonDelta": None, "detectionType": "static", "eventTypes": ["error", "default"]
@@ -357,7 +215,8 @@ def webhook_rule(rule: AlertRule, iso: Callable[[float], str]) -> dict[str, Any]
         "id": str(rule.id), "name": rule.name, "status": 0, "aggregate": rule.aggregate,
         "query": rule.query, "time_window": rule.time_window,
         "threshold_type": rule.threshold_type, "resolve_threshold": rule.resolve_threshold,
-        "threshold_period": rule.threshold_period, "resolution": 1, "dataset": rule.dataset,
+        "threshold_period": rule.threshold_period, "resolution": rule.resolution,
+        "dataset": rule.dataset,
         "environment": rule.environment, "projects": rule.projects,
         "include_all_projects": False, "date_created": created, "date_modified": created,
         "created_by": None,
@@ -380,8 +239,9 @@ def _window_text(minutes: int) -> str:
 def describe(rule: AlertRule, value: float | None) -> str:
     """Sentry's description_text: the value, what it measures, the window, the filter."""
     agg = rule.agg
-    if agg.source == "errors":
-        what = f"{0 if value is None else int(value)} events"
+    if agg.source != "sessions":
+        noun = "events" if agg.source == "errors" else "transactions"
+        what = f"{0 if value is None else value:g} {noun}"
     else:
         kind = "sessions crash free rate" if agg.free else f"{agg.numerator} sessions"
         what = f"{value:g}% {kind}" if value is not None else f"no data for {kind}"

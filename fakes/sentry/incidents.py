@@ -95,14 +95,14 @@ class AlertBook:
     # --- evaluation -------------------------------------------------------------------
 
     def evaluate(self, interval: float) -> list[dict[str, Any]]:
-        """Evaluate every rule at ``now``; one record per rule evaluated. A rule already
-        evaluated at this instant is skipped, as Sentry skips an update it has seen."""
+        """Evaluate every rule that is due at ``now`` (``AlertRule.due``: its resolution
+        has elapsed); one record per rule evaluated."""
         now = self.clock.now()
         results = [self._evaluate(rule, now, interval) for rule in list(self._rules.values())]
         return [r for r in results if r is not None]
 
     def _evaluate(self, rule: AlertRule, now: float, interval: float) -> dict[str, Any] | None:
-        if rule.last_evaluated is not None and now <= rule.last_evaluated:
+        if not rule.due(now):  # between two runs of the rule's Snuba subscription
             return None
         rule.last_evaluated = now
         value = self._measure(rule)
@@ -122,7 +122,8 @@ class AlertBook:
         if before == after:
             return None
         # Sentry back-dates start and close by the window and the extra periods it waited.
-        backdated = now - rule.time_window * 60 - interval * (rule.threshold_period - 1)
+        period = max(interval, rule.resolution * 60.0)
+        backdated = now - rule.time_window * 60 - period * (rule.threshold_period - 1)
         incident = self._open_incident(rule)
         if after is None:
             assert incident is not None

@@ -3,7 +3,8 @@
 
 Error rules count the matching error events; session rules give the crash (or crash
 free) rate in percent of the sessions started in the window. ``None`` means no data:
-no sessions in the window, or no matching error data ever.
+no sessions in the window, no matching error data ever, or a transactions rule (the fake
+stores no transactions).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def measure(rule: AlertRule, now: float, errors: dict[Key, dict[int, int]],
     """The rule's aggregate at ``now``; None when there is no data."""
     lo = math.floor((now - rule.time_window * 60) / 60) + 1
     hi = math.floor(now / 60)
+    if rule.agg.source == "transactions":
+        return None  # the fake stores no transactions
     if rule.agg.source == "errors":
         keys = _rule_keys(rule, errors) if rule.search.matches_error_events() else []
         if not keys:

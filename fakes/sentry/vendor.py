@@ -20,16 +20,8 @@ def create(start: Start) -> SentryBackend:
     sentry = SentryBackend(start.clock, webhook_secret=WEBHOOK_SECRET,
                            webhook_url=start.webhook_url)
     sentry.evaluation_interval = m.evaluation_interval
-    a = m.alert
-    sentry.create_alert_rule({
-        "name": a.name, "aggregate": a.aggregate, "query": a.query,
-        "dataset": "events" if a.aggregate == "count()" else "metrics",
-        "timeWindow": a.time_window / 60, "thresholdType": 0 if a.threshold_type == "above" else 1,
-        "resolveThreshold": a.resolve_threshold, "environment": m.environment,
-        "projects": [sentry.project_slug], "thresholdPeriod": a.threshold_period,
-        "triggers": [{"label": "critical", "alertThreshold": a.threshold,
-                      "actions": [{"type": "sentry_app", "targetType": "sentry_app",
-                                   "targetIdentifier": "drill-pager"}]}]})
+    sentry.create_alert_rule(m.alert.payload(m.environment, sentry.project_slug, [
+        {"type": "sentry_app", "targetType": "sentry_app", "targetIdentifier": "drill-pager"}]))
     return sentry
 
 

@@ -1,8 +1,9 @@
 """Analytic cross-checks: what a scenario's configuration implies before any run.
 
 Where a closed form exists, each timing metric gets the range its mechanics allow:
-detection can take no longer than the alert rule's bound (window + tick + SDK flush +
-ingest + evaluation interval × consecutive breaches) once the breach is sustained, and
+detection can take no longer than the alert rule's bound (window + tick + SDK flush for
+session rules + ingest + the rule's evaluation period, Sentry's resolution for its window,
+× consecutive breaches) once the breach is sustained, and
 cannot happen at all when the fault's steady error rate stays on the right side of the
 threshold; the decision takes the responder's delay; the rollback takes its path's manual
 steps plus what the platform adds (queue and build for a redeploy, the alias swap for an
@@ -17,6 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from fakes.sentry.search import ERROR_EVENT_TYPES, parse_search
 from rollout.release.flags import FlagEnv
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
@@ -83,11 +85,12 @@ def detection(scenario: Scenario) -> Bound:
     """At most the alert rule's bound once the breach is sustained; never if it cannot be."""
     bound = SentryPipeline(None, scenario.monitoring).alert_bound() + scenario.tick
     target = scenario.targets.time_to_detect_s
-    how = "window + tick + SDK flush + ingest + evaluation interval × consecutive breaches"
+    how = ("window + tick + SDK flush (session rules) + ingest + evaluation period "
+           f"({scenario.monitoring.evaluation_period:g} s) × consecutive breaches")
     others = _other_faults(scenario)
     if others:
         return Bound("time_to_detect_s", 0.0, None, f"no closed form: {others}")
-    if scenario.monitoring.alert.query:
+    if _filters(scenario.monitoring.alert.query):
         return Bound("time_to_detect_s", 0.0, bound, f"{how}, if the rule's query "
                      f"({scenario.monitoring.alert.query!r}) matches the faulty events",
                      firm=False)
@@ -104,6 +107,14 @@ def detection(scenario: Scenario) -> Bound:
     return Bound("time_to_detect_s", 0.0, bound, how, firm=not marginal)
 
 
+def _filters(query: str) -> bool:
+    """Whether a rule's query may drop the fault's events: any term but the error event
+    types (``event.type:error`` keeps every error)."""
+    search = parse_search(query)
+    return bool(search.text) or any(
+        key != "event.type" or value not in ERROR_EVENT_TYPES for key, value in search.terms)
+
+
 def _steady_breach(scenario: Scenario) -> tuple[bool, str, float] | None:
     """Whether the fault, at the nominal exposure, breaches the rule, how it reads, and the
     margin (steady value over threshold, either way up); None: no closed form."""
@@ -111,19 +122,32 @@ def _steady_breach(scenario: Scenario) -> tuple[bool, str, float] | None:
     x, base = nominal_exposure(scenario), scenario.traffic.error_rate_old
     if "old" in fault.variants:
         base = fault.error_rate
-    errored = rule.aggregate == "percentage(sessions_errored, sessions)"
-    if errored and rule.threshold_type == "above":
-        pct = 100 * (x * fault.error_rate + (1 - x) * base)
-        return (pct > rule.threshold, f"steady errored sessions ≈ {pct:.2f} % "
-                f"(exposure {100 * x:.1f} %) against a threshold of {rule.threshold:g} %",
-                pct / rule.threshold if rule.threshold else math.inf)
-    if rule.aggregate.endswith("_crash_rate_alert_aggregate"):
+    if rule.aggregate == "count()" and rule.threshold_type == "above":
+        share = x * fault.error_rate + (1 - x) * base
+        views = pageviews_per_s(scenario, fault.at) * rule.time_window
+        count, pct = share * views, 100 * rule.threshold / views if views else math.inf
+        return (count > rule.threshold, f"steady errors ≈ {count:.1f} per "
+                f"{rule.time_window / 60:g} min (≈ {100 * share:.2f} % of page views, exposure "
+                f"{100 * x:.1f} %) against a threshold of {rule.threshold:g} events "
+                f"(≈ {pct:.2f} % of the {views:.0f} page views expected then)",
+                count / rule.threshold if rule.threshold else math.inf)
+    if rule.is_crash_rate:
         crash_free = 100 * (1 - (x * fault.error_rate if fault.crash else 0.0))
         crashing, allowed = 100 - crash_free, 100 - rule.threshold
         return (crash_free < rule.threshold, f"steady crash-free sessions ≈ {crash_free:.2f} % "
                 f"against a threshold of {rule.threshold:g} %",
                 crashing / allowed if allowed > 0 else math.inf)
     return None
+
+
+def pageviews_per_s(scenario: Scenario, t: float) -> float:
+    """Expected page views per second at virtual time ``t`` (the traffic model's daily
+    cycle times the views per visit)."""
+    tr = scenario.traffic
+    hour = (scenario.start.hour + scenario.start.minute / 60 + t / 3600.0) % 24
+    cycle = 1 + tr.daily_amplitude * math.cos(2 * math.pi * (hour - tr.peak_hour_utc) / 24)
+    visits = scenario.population.users * tr.visits_per_user_per_day / 86400.0 * cycle
+    return visits * tr.pageviews_per_visit
 
 
 def decision(scenario: Scenario) -> Bound:

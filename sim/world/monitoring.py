@@ -1,9 +1,12 @@
 """How errors reach Sentry in a drill and how its alert rules get evaluated.
 
 ``SentryPipeline`` plays the SDK: error events are sent as they happen and arrive after
-the ingest latency; request-mode session aggregates are buffered per minute and flushed
-every ``sdk_flush_interval`` (sentry-python flushes every 60 s). Sentry's rule evaluation
-is the backend's own periodic job; the runner hosts it as a SimPy process whose phase
+the ingest latency (the fault's under its own issue, the background errors of both pages
+under ``BACKGROUND_CULPRIT``, so an error-count alert counts every error, as Sentry's
+``count()`` over ``event.type:error`` does); request-mode session aggregates are
+buffered per minute and flushed every ``sdk_flush_interval`` (sentry-python flushes every
+60 s). Sentry's rule evaluation is the backend's own periodic job (each rule runs every
+``resolution``, see ``fakes.sentry.rules``); the runner hosts it as a SimPy process whose phase
 against the fault is drawn from the seed, and delivers its webhooks over HTTP.
 """
 
@@ -20,6 +23,7 @@ from sim.scenario.monitoring import Monitoring
 from sim.world.traffic import TickOutcome
 
 Delivery = tuple[float, int, Callable[[], None]]
+BACKGROUND_CULPRIT = "app"  # not a Contacts page: never taken for the incident's issue
 
 
 class SentryPipeline:
@@ -37,6 +41,10 @@ class SentryPipeline:
         sent_at = outcome.t0 + dt
         if outcome.fault_errors and fault is not None:
             self._send(sent_at + self.m.ingest_latency, self._error_events(outcome, dt, fault))
+        background = outcome.errored + outcome.crashed - outcome.fault_errors
+        if background > 0:
+            self._send(sent_at + self.m.ingest_latency,
+                       self._background_events(outcome, dt, background))
         minute = math.floor((outcome.t0 + dt / 2) / 60) * 60
         counts = self._pending.setdefault((outcome.release, minute), [0, 0, 0])
         counts[0] += outcome.pageviews - outcome.errored - outcome.crashed
@@ -65,6 +73,13 @@ class SentryPipeline:
             outcome.release, env, outcome.t0 + dt / 2, outcome.fault_errors,
             exc_type=fault.exc_type, value=fault.message, culprit="ContactsPageNew")
 
+    def _background_events(self, outcome: TickOutcome, dt: float,
+                           count: int) -> Callable[[], None]:
+        env, backend = self.m.environment, self.backend
+        return lambda: backend.record_error_events(
+            outcome.release, env, outcome.t0 + dt / 2, count, exc_type="Error",
+            value="background error rate", culprit=BACKGROUND_CULPRIT)
+
     def _aggregate(self, release: str, minute: float, exited: int, errored: int,
                    crashed: int) -> Callable[[], None]:
         env, backend = self.m.environment, self.backend
@@ -72,7 +87,10 @@ class SentryPipeline:
             release, env, minute, exited=exited, errored=errored, crashed=crashed)
 
     def alert_bound(self) -> float:
-        """Latest a sustained breach can take to fire: window + flush + latency + evaluation."""
+        """Latest a sustained breach can take to fire: window + SDK flush (session rules
+        only: error events are sent at once) + latency + evaluation period (the rule's
+        resolution) × consecutive breaches."""
         a = self.m.alert
-        return (a.time_window + self.m.sdk_flush_interval + self.m.ingest_latency
-                + self.m.evaluation_interval * a.threshold_period)
+        flush = self.m.sdk_flush_interval if a.is_crash_rate else 0.0
+        return (a.time_window + flush + self.m.ingest_latency
+                + self.m.evaluation_period * a.threshold_period)

@@ -19,22 +19,22 @@ RULES = "/api/0/organizations/logos-vision/alert-rules/"
 
 
 def error_rate_rule(**overrides) -> dict:
-    rule = {"name": "Contacts error rate", "aggregate": "percentage(sessions_errored, sessions)",
-            "dataset": "metrics", "query": "", "timeWindow": 5, "thresholdType": 0,
-            "resolveThreshold": 1.0, "environment": "production", "projects": ["contacts-web"],
+    """An error-count rule (events dataset): Sentry has no errored-session alert."""
+    rule = {"name": "Contacts error rate", "aggregate": "count()", "dataset": "events",
+            "query": "event.type:error", "timeWindow": 5, "thresholdType": 0,
+            "resolveThreshold": 10, "environment": "production", "projects": ["contacts-web"],
             "thresholdPeriod": 2,
-            "triggers": [{"label": "critical", "alertThreshold": 5, "actions": []}]}
+            "triggers": [{"label": "critical", "alertThreshold": 20, "actions": []}]}
     return {**rule, **overrides}
 
 
-def run_minutes(backend, clock, minutes, errored_share):
-    """Each minute m: its sessions arrive at m*60+30, the rule is evaluated at (m+1)*60."""
+def run_minutes(backend, clock, minutes, faulty):
+    """Each minute m: one background error event and ``faulty(m)`` more, stamped m*60+5,
+    arrive at m*60+30; the rule is evaluated at (m+1)*60."""
     log = []
     for m in minutes:
         clock.set(m * 60 + 30)
-        errored = int(100 * errored_share(m))
-        backend.record_session_aggregates("web@2", "production", m * 60 + 5,
-                                          exited=100 - errored, errored=errored)
+        backend.record_error_events("web@2", "production", m * 60 + 5, 1 + faulty(m))
         clock.set((m + 1) * 60)
         log.extend(backend.evaluate_alert_rules())
     return log
@@ -42,18 +42,18 @@ def run_minutes(backend, clock, minutes, errored_share):
 
 def test_error_rate_alert_fires_after_threshold_period_breaches_in_window_then_resolves(
         backend, clock):
-    """Faulty minutes 10-12 (30 % errored): the first evaluation that sees one (t=660,
-    4 full minutes in the 5-minute window → 7.5 %) only counts a breach; the second
-    (t=720) fires. Once the window holds no faulty minute (t=1020) two clean evaluations
-    resolve it (t=1080)."""
+    """Faulty minutes 10-12 (30 more errors each): the first evaluation that sees one
+    (t=660: minutes 7-10 in the 5-minute window → 34 events) only counts a breach; the
+    second (t=720) fires. Once the window holds no faulty minute (t=1020, 4 events) two
+    evaluations under the resolve threshold resolve it (t=1080)."""
     backend.create_alert_rule(error_rate_rule())
-    log = run_minutes(backend, clock, range(20), lambda m: 0.3 if 10 <= m <= 12 else 0.0)
+    log = run_minutes(backend, clock, range(20), lambda m: 30 if 10 <= m <= 12 else 0)
     by_t = {r["t"]: r for r in log}
     assert {r["status"] for t, r in by_t.items() if t < 660} == {"ok"}
-    assert (by_t[660]["status"], by_t[660]["value"]) == ("pending", 7.5)
+    assert (by_t[660]["status"], by_t[660]["value"]) == ("pending", 34.0)
     assert (by_t[720]["status"], by_t[720]["action"]) == ("critical", "critical")
     assert by_t[960]["status"] == "critical"  # minute 12 still in the window
-    assert (by_t[1020]["value"], by_t[1020]["status"]) == (0.0, "critical")
+    assert (by_t[1020]["value"], by_t[1020]["status"]) == (4.0, "critical")
     assert (by_t[1080]["status"], by_t[1080]["action"]) == ("resolved", "resolved")
     assert by_t[1140]["status"] == "ok"
 
@@ -67,7 +67,7 @@ def test_error_rate_alert_fires_after_threshold_period_breaches_in_window_then_r
 def test_webhooks_are_signed_metric_alert_payloads(backend, clock):
     """One delivery per change of status, HMAC-SHA256 of the raw body keyed by the secret."""
     backend.create_alert_rule(error_rate_rule())
-    run_minutes(backend, clock, range(20), lambda m: 0.3 if 10 <= m <= 12 else 0.0)
+    run_minutes(backend, clock, range(20), lambda m: 30 if 10 <= m <= 12 else 0)
     fired, resolved = backend.drain_webhooks()
     assert backend.drain_webhooks() == []
     assert fired.url == HOOK_URL
@@ -87,9 +87,9 @@ def test_webhooks_are_signed_metric_alert_payloads(backend, clock):
     alert = body["data"]["metric_alert"]
     assert alert["date_detected"] == to_iso(clock, 720)
     assert alert["date_closed"] is None
-    assert alert["alert_rule"]["aggregate"] == "percentage(sessions_errored, sessions)"
+    assert alert["alert_rule"]["aggregate"] == "count()"
     assert alert["alert_rule"]["time_window"] == 5
-    assert alert["alert_rule"]["triggers"][0]["alert_threshold"] == 5
+    assert alert["alert_rule"]["triggers"][0]["alert_threshold"] == 20
     assert body["data"]["description_title"] == "Critical: Contacts error rate"
     assert json.loads(resolved.body)["action"] == "resolved"
 
@@ -98,10 +98,10 @@ def test_no_webhook_is_queued_without_a_url_but_an_action_url_is_used(backend, c
     backend.webhook_url = None
     backend.create_alert_rule(error_rate_rule())
     rule = error_rate_rule(name="with action", triggers=[{
-        "label": "critical", "alertThreshold": 5,
+        "label": "critical", "alertThreshold": 20,
         "actions": [{"type": "sentry_app", "targetIdentifier": "http://hooks.test/a"}]}])
     backend.create_alert_rule(rule)
-    run_minutes(backend, clock, range(13), lambda m: 0.3 if m >= 10 else 0.0)
+    run_minutes(backend, clock, range(13), lambda m: 30 if m >= 10 else 0)
     assert [d.url for d in backend.drain_webhooks()] == ["http://hooks.test/a"]
     assert len(backend.alert_incidents()) == 2
 
@@ -110,9 +110,8 @@ def test_rule_matching_no_data_stays_silent_and_logs_no_data(backend, clock):
     """A typo'd release never matches: every evaluation is no_data, nothing fires."""
     typo = backend.create_alert_rule(error_rate_rule(query="release:web@2.0.O"))
     count = backend.create_alert_rule(error_rate_rule(
-        name="events", aggregate="count()", dataset="events", query="release:typo",
-        resolveThreshold=None, thresholdPeriod=1))
-    run_minutes(backend, clock, range(15), lambda m: 0.9)
+        name="events", query="release:typo", resolveThreshold=None, thresholdPeriod=1))
+    run_minutes(backend, clock, range(15), lambda m: 90)
     backend.record_error_events("web@2", "production", clock.now(), 500)
     backend.evaluate_alert_rules()  # same instant: skipped, as Sentry skips a seen update
     clock.advance(60)
@@ -126,15 +125,24 @@ def test_rule_matching_no_data_stays_silent_and_logs_no_data(backend, clock):
 
 
 def test_no_data_neither_breaches_nor_resets_the_consecutive_count(backend, clock):
-    backend.create_alert_rule(error_rate_rule(thresholdPeriod=2))
-    backend.record_session_aggregates("web@2", "production", 0, exited=50, errored=50)
+    """A crash-rate rule with no sessions in its window sees no data (Sentry skips the
+    update); the breach before it still counts toward ``thresholdPeriod``."""
+    backend.create_alert_rule(crash_rate_rule(thresholdPeriod=2))
+    backend.record_session_aggregates("web@2", "production", 0, exited=50, crashed=50)
     clock.set(60)
     assert backend.evaluate_alert_rules()[0]["status"] == "pending"
-    clock.set(600)  # the bad minute has left the 5-minute window: no sessions at all
+    clock.set(1920)  # the bad minute has left the 30-minute window: no sessions at all
     assert backend.evaluate_alert_rules()[0]["status"] == "no_data"
-    backend.record_session_aggregates("web@2", "production", 600, exited=50, errored=50)
-    clock.set(660)
+    backend.record_session_aggregates("web@2", "production", 1920, exited=50, crashed=50)
+    clock.set(2040)  # the next run, one resolution (2 min for a 30-min window) later
     assert backend.evaluate_alert_rules()[0]["action"] == "critical"
+
+
+def crash_rate_rule(**overrides) -> dict:
+    rule = {"name": "crash free", "dataset": "metrics", "timeWindow": 30, "thresholdType": 1,
+            "aggregate": "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
+            "query": "", "triggers": [{"label": "critical", "alertThreshold": 95, "actions": []}]}
+    return {**rule, **overrides}
 
 
 def test_crash_rate_alert_measures_crash_free_percentage_as_sentry_does(backend, clock):
@@ -151,7 +159,9 @@ def test_crash_rate_alert_measures_crash_free_percentage_as_sentry_does(backend,
         "rule_id": None, "name": "crash free", "t": 60, "value": 98.0,
         "status": "warning", "action": "warning"}
     backend.record_session_aggregates("web@2", "production", 70, exited=80, crashed=20)
-    clock.set(120)
+    clock.set(120)  # a 30-minute window is evaluated every 2 minutes (get_alert_resolution)
+    assert backend.evaluate_alert_rules() == []
+    clock.set(180)
     assert backend.evaluate_alert_rules()[0]["action"] == "critical"  # 89 % crash free
     actions = [json.loads(d.body)["action"] for d in backend.drain_webhooks()]
     assert actions == ["warning", "critical"]
@@ -160,7 +170,7 @@ def test_crash_rate_alert_measures_crash_free_percentage_as_sentry_does(backend,
 
 def test_count_alert_counts_error_events_in_the_window_only(backend, clock):
     rule = backend.create_alert_rule(error_rate_rule(
-        aggregate="count()", dataset="events", query="release:web@2", timeWindow=1,
+        query="release:web@2", timeWindow=1,
         thresholdPeriod=1, resolveThreshold=None,
         triggers=[{"label": "critical", "alertThreshold": 9, "actions": []}]))
     backend.record_error_events("web@2", "production", 30, 10, "TypeError", culprit="a.js")
@@ -179,15 +189,18 @@ def test_periodic_jobs_declare_the_evaluation_schedule(backend):
 
 
 @pytest.mark.parametrize("field, change", [
-    ("aggregate", {"aggregate": "p95(transaction.duration)"}),
-    ("timeWindow", {"aggregate": "percentage(sessions_crashed, sessions) "
-                                 "AS _crash_rate_alert_aggregate", "timeWindow": 5}),
-    ("triggers", {"triggers": []}),
-    ("nonFieldErrors", {"resolveThreshold": 10}),
-    ("query", {"query": "transaction:/contacts"}),  # not a key the sessions dataset has
-    ("query", {"aggregate": "count()", "dataset": "events", "query": "TypeError"}),
+    ("nonFieldErrors", {"aggregate": "p95(transaction.duration)"}),
+    ("aggregate", {"aggregate": "not a function"}),
+    ("nonFieldErrors", {"triggers": []}),
+    ("nonFieldErrors", {"resolveThreshold": 30}),
+    ("query", {"query": "release:latest"}),
+    ("query", {"query": "TypeError"}),  # free text: the fake keeps no messages
+    ("timeWindow", {"timeWindow": 1441}),
+    ("thresholdType", {"thresholdType": 5}),
+    ("dataset", {"dataset": "nope"}),
 ])
 def test_invalid_rules_are_rejected_with_field_errors(backend, field, change):
+    """Sentry's body: the field's name (or nonFieldErrors) → a list of messages."""
     with pytest.raises(ValidationError) as info:
         backend.create_alert_rule(error_rate_rule(**change))
     assert info.value.status == 400
@@ -202,7 +215,7 @@ def test_alert_rule_api_create_get_list_delete(http):
     assert http("GET", f"{RULES}{rule_id}/", headers=TOKEN).json()["name"] == \
         "Contacts error rate"
     assert [r["id"] for r in http("GET", RULES.rstrip("/"), headers=TOKEN).json()] == [rule_id]
-    bad = http("POST", RULES, json=error_rate_rule(aggregate="avg(nope)"), headers=TOKEN)
+    bad = http("POST", RULES, json=error_rate_rule(aggregate="nope"), headers=TOKEN)
     assert bad.status_code == 400
     assert "aggregate" in bad.json()
     assert http("DELETE", f"{RULES}{rule_id}/", headers=TOKEN).status_code == 204
@@ -212,10 +225,10 @@ def test_alert_rule_api_create_get_list_delete(http):
 
 def test_fake_evaluate_runs_the_rules_now(backend, clock, http):
     backend.create_alert_rule(error_rate_rule(thresholdPeriod=1))
-    backend.record_session_aggregates("web@2", "production", 0, exited=10, errored=10)
+    backend.record_error_events("web@2", "production", 0, 25)
     clock.set(60)
     [result] = http("POST", "/_fake/evaluate").json()
-    assert (result["value"], result["action"]) == (50.0, "critical")
+    assert (result["value"], result["action"]) == (25.0, "critical")
     hooks = http("POST", "/_fake/drain_webhooks").json()
     assert json.loads(hooks[0]["body"])["action"] == "critical"
     assert http("GET", "/_fake/state").json()["incidents"][0]["status_name"] == "critical"

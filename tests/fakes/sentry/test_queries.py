@@ -135,6 +135,7 @@ def test_releases_and_deploys_as_sentry_cli_creates_them(backend, http):
 def test_reset_forgets_data_but_keeps_credentials(backend, http):
     backend.record_error_events("web@1", "production", 0, 3)
     backend.create_alert_rule({"name": "n", "aggregate": "count()", "timeWindow": 1,
+                               "thresholdType": 0,
                                "triggers": [{"label": "critical", "alertThreshold": 1}]})
     assert http("POST", "/_fake/reset/").json() == {"ok": True}
     state = http("GET", "/_fake/state").json()

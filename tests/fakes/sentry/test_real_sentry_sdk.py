@@ -156,26 +156,28 @@ def test_real_sentry_sdk_data_is_counted_per_release_in_the_http_api(served: Ser
 
 def test_real_sentry_sdk_sessions_fire_a_metric_alert_whose_webhook_is_signed(
         served: Served, receiver: tuple[Receiver, str]) -> None:
-    """A metric alert created over HTTP on errored sessions fires for the release the
-    SDK reported unhealthy (3 of 4 sessions), not for the healthy one (1 of 4), and its
-    webhook reaches the receiver with a valid ``Sentry-Hook-Signature``."""
+    """A crash-rate alert created over HTTP (Sentry has none on errored sessions) fires
+    for the release the SDK reported crashing (1 of 4 sessions: 75 % crash free), not for
+    the healthy one, and its webhook reaches the receiver with a valid
+    ``Sentry-Hook-Signature``."""
     hooks, hook_url = receiver
     served.backend.webhook_url = hook_url
     send_request_sessions(served, "web@1", handled=1, crashed=0, total=4)
     send_request_sessions(served, "web@2", handled=2, crashed=1, total=4)
     for release in ("web@1", "web@2"):
         response = api(served, "POST", "alert-rules/", json={
-            "name": f"Unhealthy sessions {release}",
-            "aggregate": "percentage(sessions_errored, sessions)", "dataset": "metrics",
-            "query": f"release:{release}", "timeWindow": 5, "thresholdType": 0,
-            "environment": ENVIRONMENT, "projects": [served.backend.project_slug],
-            "triggers": [{"label": "critical", "alertThreshold": 50, "actions": []}]})
+            "name": f"Crash free sessions {release}",
+            "aggregate": "percentage(sessions_crashed, sessions) AS _crash_rate_alert_aggregate",
+            "dataset": "metrics", "query": f"release:{release}", "timeWindow": 30,
+            "thresholdType": 1, "environment": ENVIRONMENT,
+            "projects": [served.backend.project_slug],
+            "triggers": [{"label": "critical", "alertThreshold": 90, "actions": []}]})
         assert response.status_code == 201, response.text
 
     evaluations = httpx.post(f"{served.base_url}/_fake/evaluate", timeout=10).json()
     assert {(e["name"], e["value"], e["status"]) for e in evaluations} == {
-        ("Unhealthy sessions web@1", 25.0, "ok"),
-        ("Unhealthy sessions web@2", 75.0, "critical")}
+        ("Crash free sessions web@1", 100.0, "ok"),
+        ("Crash free sessions web@2", 75.0, "critical")}
     deliver_webhooks(served)
 
     [(path, headers, body)] = hooks.received
@@ -185,4 +187,4 @@ def test_real_sentry_sdk_sessions_fire_a_metric_alert_whose_webhook_is_signed(
                             served.backend.webhook_secret)
     payload = json.loads(body)
     assert payload["action"] == "critical"
-    assert payload["data"]["metric_alert"]["alert_rule"]["name"] == "Unhealthy sessions web@2"
+    assert payload["data"]["metric_alert"]["alert_rule"]["name"] == "Crash free sessions web@2"
