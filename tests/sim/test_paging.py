@@ -138,10 +138,17 @@ def _first_critical(result: RunResult) -> Any:
                 None)
 
 
-def test_seed_714_is_a_false_positive_not_a_slow_rollback() -> None:
-    """Rule: a critical alert two hours before the fault is a false positive with its
-    cost; the later fault's detection and rollback are not timed from it."""
-    result = run_drill(scenario(), 714, full_horizon=False)
+# With the errored-session rule Sentry refuses, seed 714 of the default drill alerted two
+# hours before the fault; the error-count rule (> 50 errors in 5 min) does not trip on
+# background errors. An alert threshold of 6 does: the background's ~2 errors per 5 min
+# at the daily peak cross it now and then (seed 706: an alert at 1,635 s).
+NOISY = "monitoring.alert.threshold=6"
+
+
+def test_an_alert_before_the_fault_is_a_false_positive_not_a_slow_rollback() -> None:
+    """Rule: a critical alert long before the fault is a false positive with its cost;
+    the later fault's detection and rollback are not timed from it."""
+    result = run_drill(scenario(NOISY), 706, full_horizon=False)
     doc = summary(result)
     fp = doc["false_positive"]
     assert fp is not None and fp["alert_s"] < fp["fault_onset_s"] == result.facts["fault_onset_s"]
@@ -160,7 +167,7 @@ def test_seed_714_is_a_false_positive_not_a_slow_rollback() -> None:
 def test_every_seed_whose_first_alert_precedes_the_fault_is_a_false_positive() -> None:
     """Rule: over 300 seeds, a run is reported as a false positive exactly when its first
     critical alert fired before the fault, and such a run never times a rollback."""
-    s = scenario()
+    s = scenario(NOISY)
     found = []
     for seed in range(600, 900):
         result = run_drill(s, seed, full_horizon=False)
@@ -173,7 +180,7 @@ def test_every_seed_whose_first_alert_precedes_the_fault_is_a_false_positive() -
             assert doc["metrics"]["time_to_rollback_s"] is None
             assert doc["metrics"]["time_to_detect_s"] is None or \
                 doc["metrics"]["time_to_detect_s"] >= 0
-    assert 714 in found
+    assert 706 in found and len(found) >= 30  # the rule is exercised, not vacuous
 
 
 def test_a_true_alert_is_not_a_false_positive() -> None:
