@@ -13,6 +13,7 @@ the fakes need nothing from the harness that defines scenarios.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
@@ -165,22 +166,28 @@ def _no_jobs(backend: object) -> list[Job]:
     return []
 
 
+def _no_app_options(live: bool) -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Vendor(Generic[B]):
     """One fake vendor, as the drill world, the incident commander and ``drill serve``
     stand it up.
 
-    ``app(backend, live)``: ``live`` is True under ``drill serve`` (a clock that advances
-    by itself). ``env(backend, base_url)``: the variables real tools read. ``in_drill``:
-    whether a drill of the scenario has this vendor. ``api_faults``: a scenario's
-    ``api_fault`` may target it (a drill puts a fault injector in front); ``own_faults``:
-    it has its own ``/_fake/faults`` (``drill serve`` adds none). ``ca_cert_env``: served
-    over TLS, and the variable naming the CA certificate clients must trust.
+    ``app(backend, live)`` builds the ASGI app of ``fakes/<name>/router.py`` over the
+    backend; ``live`` is True under ``drill serve`` (a clock that advances by itself) and
+    ``app_options(live)`` says what the router's ``build_app`` makes of it (Docker follows
+    its event stream live; the others take no options). ``env(backend, base_url)``: the
+    variables real tools read. ``in_drill``: whether a drill of the scenario has this
+    vendor. ``api_faults``: a scenario's ``api_fault`` may target it (a drill puts a fault
+    injector in front); ``own_faults``: it has its own ``/_fake/faults`` (``drill serve``
+    adds none). ``ca_cert_env``: served over TLS, and the variable naming the CA
+    certificate clients must trust.
     """
 
     name: str
     create: Callable[[Start], B]
-    app: Callable[[B, bool], FastAPI]
     env: Callable[[B, str], dict[str, str]]
     in_drill: Callable[[RunbookScenario], bool] = _always
     api_faults: bool = False
@@ -189,6 +196,14 @@ class Vendor(Generic[B]):
     timings: Callable[[B], Timings] | None = None
     jobs: Callable[[B], list[Job]] = _no_jobs
     webhooks: Callable[[B], list[Delivery]] | None = None
+    app_options: Callable[[bool], dict[str, Any]] = _no_app_options
+
+    def app(self, backend: B, live: bool) -> FastAPI:
+        """The vendor's ASGI app over ``backend``; its router (and the web framework) is
+        imported only now, so reading a descriptor loads neither."""
+        router = importlib.import_module(f"fakes.{self.name}.router")
+        app: FastAPI = router.build_app(backend, **self.app_options(live))
+        return app
 
     @property
     def tls(self) -> bool:

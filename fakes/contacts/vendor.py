@@ -3,13 +3,8 @@ start's ``serving``: the live build and the remote flag)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import Start, Vendor
 from fakes.contacts.backend import ContactsBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def create(start: Start) -> ContactsBackend:
@@ -21,14 +16,8 @@ def create(start: Start) -> ContactsBackend:
                            serving.remote_flag, serving.internal_ids)
 
 
-def app(backend: ContactsBackend, live: bool) -> FastAPI:
-    from fakes.contacts.router import build_app
-
-    return build_app(backend)
-
-
 def env(contacts: ContactsBackend, url: str) -> dict[str, str]:
     return {"CONTACTS_APP_URL": url}
 
 
-CONTACTS = Vendor("contacts", create, app, env)
+CONTACTS = Vendor("contacts", create, env)

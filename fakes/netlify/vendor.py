@@ -4,15 +4,10 @@ variables)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import DAY, PROJECT_NAME, RunbookScenario, Start, Timings, Vendor
 from fakes.netlify.backend import NetlifyBackend
 from fakes.vercel.vendor import release_meta
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 NETLIFY_TOKEN = "drill_netlify_token"
 
@@ -44,12 +39,6 @@ def site_id(netlify: NetlifyBackend) -> str:
     return next(s.id for s in netlify.directory.sites.values() if s.name == PROJECT_NAME)
 
 
-def app(backend: NetlifyBackend, live: bool) -> FastAPI:
-    from fakes.netlify.router import build_app
-
-    return build_app(backend)
-
-
 def env(netlify: NetlifyBackend, url: str) -> dict[str, str]:
     return {"NETLIFY_API_URL": url, "NETLIFY_AUTH_TOKEN": NETLIFY_TOKEN,
             "NETLIFY_SITE_ID": site_id(netlify)}
@@ -64,5 +53,5 @@ def on_netlify(scenario: RunbookScenario) -> bool:
     return scenario.world.platform == "netlify"
 
 
-NETLIFY = Vendor("netlify", create, app, env, in_drill=on_netlify, api_faults=True,
+NETLIFY = Vendor("netlify", create, env, in_drill=on_netlify, api_faults=True,
                  timings=timings)

@@ -3,27 +3,16 @@ service on ``DEFAULT_ROUTING_KEY`` and its escalation policy."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import Start, Vendor
 from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def create(start: Start) -> PagerDutyBackend:
     return PagerDutyBackend(start.clock)
 
 
-def app(backend: PagerDutyBackend, live: bool) -> FastAPI:
-    from fakes.pagerduty.router import build_app
-
-    return build_app(backend)
-
-
 def env(pd: PagerDutyBackend, url: str) -> dict[str, str]:
     return {"PAGERDUTY_EVENTS_URL": url, "PAGERDUTY_ROUTING_KEY": DEFAULT_ROUTING_KEY}
 
 
-PAGERDUTY = Vendor("pagerduty", create, app, env, ca_cert_env="PAGERDUTY_CA_CERT")
+PAGERDUTY = Vendor("pagerduty", create, env, ca_cert_env="PAGERDUTY_CA_CERT")

@@ -3,13 +3,8 @@ scenario defines it when the drill starts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import Start, Vendor
 from fakes.posthog.backend import PostHogBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def create(start: Start) -> PostHogBackend:
@@ -21,15 +16,9 @@ def create(start: Start) -> PostHogBackend:
     return posthog
 
 
-def app(backend: PostHogBackend, live: bool) -> FastAPI:
-    from fakes.posthog.router import build_app
-
-    return build_app(backend)
-
-
 def env(ph: PostHogBackend, url: str) -> dict[str, str]:
     return {"POSTHOG_HOST": url, "POSTHOG_PROJECT_API_KEY": ph.project_api_key,
             "POSTHOG_PERSONAL_API_KEY": ph.personal_api_key}
 
 
-POSTHOG = Vendor("posthog", create, app, env, api_faults=True)
+POSTHOG = Vendor("posthog", create, env, api_faults=True)

@@ -4,13 +4,8 @@ sync. Pulse has its own fault control plane (``/_fake/faults``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import RunbookScenario, Start, Vendor
 from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def create(start: Start) -> PulseBackend:
@@ -21,12 +16,6 @@ def create(start: Start) -> PulseBackend:
     return PulseBackend(start.clock, seed, contacts=pulse.contacts)
 
 
-def app(backend: PulseBackend, live: bool) -> FastAPI:
-    from fakes.pulse.router import build_app
-
-    return build_app(backend)
-
-
 def env(pulse: PulseBackend, url: str) -> dict[str, str]:
     return {"PULSE_API_URL": url + "/v1", "PULSE_API_KEY": DEFAULT_API_KEY}
 
@@ -35,4 +24,4 @@ def has_sync(scenario: RunbookScenario) -> bool:
     return scenario.pulse is not None
 
 
-PULSE = Vendor("pulse", create, app, env, in_drill=has_sync, own_faults=True)
+PULSE = Vendor("pulse", create, env, in_drill=has_sync, own_faults=True)

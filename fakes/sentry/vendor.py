@@ -4,13 +4,8 @@ metric alert rule, evaluated on the scenario's schedule, its webhook signed with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.sentry.backend import SentryBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 WEBHOOK_SECRET = "drill-webhook-secret"
 
@@ -23,12 +18,6 @@ def create(start: Start) -> SentryBackend:
     sentry.create_alert_rule(m.alert.payload(m.environment, sentry.project_slug, [
         {"type": "sentry_app", "targetType": "sentry_app", "targetIdentifier": "drill-pager"}]))
     return sentry
-
-
-def app(backend: SentryBackend, live: bool) -> FastAPI:
-    from fakes.sentry.router import build_app
-
-    return build_app(backend)
 
 
 def env(s: SentryBackend, url: str) -> dict[str, str]:
@@ -49,5 +38,5 @@ def webhooks(s: SentryBackend) -> list[Delivery]:
     return list(s.drain_webhooks())
 
 
-SENTRY = Vendor("sentry", create, app, env, api_faults=True, timings=timings, jobs=jobs,
+SENTRY = Vendor("sentry", create, env, api_faults=True, timings=timings, jobs=jobs,
                 webhooks=webhooks)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fakes.common.descriptor import Start, Vendor
 from fakes.statuspage.backend import StatuspageBackend
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 
 def create(start: Start) -> StatuspageBackend:
     return StatuspageBackend(start.clock)
-
-
-def app(backend: StatuspageBackend, live: bool) -> FastAPI:
-    from fakes.statuspage.router import build_app
-
-    return build_app(backend)
 
 
 def env(sp: StatuspageBackend, url: str) -> dict[str, str]:
@@ -26,4 +15,4 @@ def env(sp: StatuspageBackend, url: str) -> dict[str, str]:
             "STATUSPAGE_PAGE_ID": sp.default_page_id}
 
 
-STATUSPAGE = Vendor("statuspage", create, app, env)
+STATUSPAGE = Vendor("statuspage", create, env)

@@ -3,14 +3,11 @@ and a current READY production deployment, built with the ``VITE_*`` variables."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fakes.common.descriptor import DAY, PROJECT_NAME, Start, Timings, Vendor
 from fakes.vercel.backend import VercelBackend
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
 VERCEL_TOKEN = "drill_vercel_token"
 
@@ -47,12 +44,6 @@ def release_meta(version: str, has_redesign: bool) -> dict[str, Any]:
             "githubCommitRef": "main", "githubCommitMessage": f"release {version}"}
 
 
-def app(backend: VercelBackend, live: bool) -> FastAPI:
-    from fakes.vercel.router import build_app
-
-    return build_app(backend)
-
-
 def env(v: VercelBackend, url: str) -> dict[str, str]:
     return {"VERCEL_API_URL": url, "VERCEL_TOKEN": VERCEL_TOKEN, "VERCEL_ORG_ID": v.team.id,
             "VERCEL_PROJECT_ID": project_id(v)}
@@ -72,4 +63,4 @@ def timings(v: VercelBackend) -> Timings:
                            lambda x: setattr(v, "queue_time", lambda: x))}
 
 
-VERCEL = Vendor("vercel", create, app, env, api_faults=True, timings=timings)
+VERCEL = Vendor("vercel", create, env, api_faults=True, timings=timings)
