@@ -2,9 +2,10 @@
 
 Each tick draws the visits of the interval (Poisson, with a daily cycle), picks the
 visitors by activity, gives each the variant its page load gets (``sim.world.served``), draws
-page views, errors and latency per variant, marks who was served the faulty page, and
-hands errors and request-mode session aggregates to the Sentry pipeline the way the SDK
-sends them. Cost is per visit, never per user, and no HTTP is involved.
+page views, errors and latency per variant, marks who was served the faulty page (or,
+the app down, nothing), and hands errors and request-mode session aggregates to the
+Sentry pipeline the way the SDK sends them. Cost is per visit, never per user, and no
+HTTP is involved.
 """
 
 from __future__ import annotations
