@@ -112,8 +112,10 @@ class IncidentCommander:
         self._later(self._rollback_failed, where, error)
 
     def on_recovered(self) -> None:
-        """Users are safe again: Statuspage "monitoring", Slack update; after the
-        monitoring period PagerDuty resolve, Statuspage "resolved", Slack."""
+        """The previous version serves users again, healthy (the drill calls this only
+        then, never while the app is down): Statuspage "monitoring" ("back for everyone"),
+        Slack update; after the monitoring period PagerDuty resolve, Statuspage
+        "resolved", Slack."""
         self._later(self._recovery)
 
     def _later(self, step: Callable[..., None], *args: Any) -> None:
@@ -172,7 +174,8 @@ class IncidentCommander:
         self._recovered = True
         self._set_status("monitoring", comms.statuspage_body("monitoring"), "operational")
         self._slack(comms.slack_update_message(
-            self._now(), "Rollback complete: no user is served the faulty version any more. "
+            self._now(), "Rollback complete: the previous version is up and serves "
+            "every user again, none the faulty version. "
             f"Monitoring for {comms.minutes_text(self.spec.monitoring_period / 60)}.",
             "MONITORING", self.spec.incident_lead, self.spec.update_interval / 60), "monitoring")
         self.env.process(self._resolve_later())

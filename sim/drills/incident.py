@@ -28,6 +28,7 @@ from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import measure
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
+from sim.world.activity import mark_window
 from sim.world.faults import Hits
 from sim.world.monitoring import SentryPipeline
 from sim.world.served import ServedState, ServedStateCache
@@ -95,6 +96,9 @@ class IncidentDrill(DrillSkeleton[RunResult]):
 
     def _result(self) -> RunResult:
         loss = self._data_loss()
+        if self.onset is not None:
+            mark_window(self.s, self.population, self.traffic.stats, self.onset,
+                        self.streams.get("traffic.window"))
         metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
         return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
                          self._facts(), self._samples(self.traffic.stats.served_faulty))
@@ -124,9 +128,9 @@ class IncidentDrill(DrillSkeleton[RunResult]):
             t0 = self.env.now
             state = self._served_state(t0)
             hits = self.faults.hits(t0, state.build.version)
+            self._watch_downtime(t0, state)
             self._watch_incident(t0, state, hits)
             outcome = self.traffic.tick(t0, dt, state, hits, self._incident_open(t0))
-            self._watch_downtime(t0, state)
             if not state.build.down:
                 self.pipeline.submit(outcome, dt, hits.any())
                 self._write(t0 + dt / 2, outcome)
@@ -143,13 +147,16 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         database.write(t, int(self.write_rng.binomial(ok, database.spec.write_rate)))
 
     def _watch_downtime(self, t: float, state: ServedState) -> None:
+        """Journal the app going down (stopped, or no healthy container) and coming back
+        up healthy, with how long users got nothing (``down_s``)."""
         if state.build.down and self._down_since is None:
             self._down_since = t
             self.journal.add("app_down")
         elif not state.build.down and self._down_since is not None:
-            self.downtime += t - self._down_since
+            down_s = t - self._down_since
+            self.downtime += down_s
             self._down_since = None
-            self.journal.add("app_up", version=state.build.version)
+            self.journal.add("app_up", version=state.build.version, down_s=round(down_s, 3))
 
     def _over(self) -> bool:
         """True when a shortened run may end: recovered and the responder finished."""
@@ -176,22 +183,31 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         return self.onset is not None and t >= self.onset and self.recovered_at is None
 
     def _watch_incident(self, t: float, state: ServedState, hits: Hits) -> None:
+        """Journal the fault's start, and recovery: the first tick at which a build that
+        is up (for Docker: a healthy container) serves and nobody gets the faulty page.
+        A stopped app serves nobody the faulty page but serves nobody at all: that is
+        downtime, part of the incident, never recovery."""
         if self.onset is None or t < self.onset or self.recovered_at is not None:
             return
         if not self._fault_journaled:
             self._fault_journaled = True
             self.journal.add("fault_started", exposure_pct=round(100 * state.exposure, 3),
                              release=state.build.version)
+        if state.build.down or self._faulty(t, state, hits):
+            return
+        self.recovered_at = t
+        self.commander.on_recovered()
+        self.journal.add("recovered", deployment_id=state.build.deployment_id,
+                         release=state.build.version,
+                         exposure_pct=round(100 * state.exposure, 3))
+
+    def _faulty(self, t: float, state: ServedState, hits: Hits) -> bool:
+        """Whether some user would get the faulty page (or the failing sync runs) now."""
         faulty = (hits.new is not None and state.exposure > 0) or \
             (hits.old is not None and state.exposure < 1)
         if self.world.sync is not None and t >= (self.faults.pulse_onset or math.inf):
             faulty = faulty or self.world.sync.enabled()  # the failing sync still runs
-        if not faulty:
-            self.recovered_at = t
-            self.commander.on_recovered()
-            self.journal.add("recovered", deployment_id=state.build.deployment_id,
-                             release=state.build.version,
-                             exposure_pct=round(100 * state.exposure, 3))
+        return faulty
 
     def _close_incident(self) -> None:
         if self._incident_open(self.env.now):

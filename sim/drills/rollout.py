@@ -47,6 +47,7 @@ from sim.results.run import SectionedResult
 from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario, required_section
 from sim.scenario.rollout import Phase
+from sim.world.activity import mark_window
 from sim.world.served import ServedState, ServedStateCache
 
 Faults = tuple[ErrorSpike | None, ErrorSpike | None]
@@ -104,6 +105,9 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
 
     def _result(self) -> SectionedResult:
         onset = self.journal.first("fault_started")
+        if onset is not None:
+            mark_window(self.s, self.population, self.traffic.stats, onset.t,
+                        self.streams.get("traffic.window"))
         metrics = self._metrics(measure(self.s, self.journal, self.traffic.stats,
                                         onset.t if onset else None))
         return SectionedResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
@@ -183,7 +187,9 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
             self.incidents += 1
             self.journal.add("fault_started" if self.incident == "first" else "fault_recurred",
                              exposure_pct=pct, release=self.state.build.version)
-        elif not faulty and self.incident is not None:
+        elif not faulty and not self.state.build.down and self.incident is not None:
+            # A stopped app serves nobody the faulty page, and nobody at all: never
+            # recovery (the rollout drill deploys on Vercel, whose alias always serves).
             kind = "recovered" if self.incident == "first" else "recovered_again"
             if self.incident == "repeat":
                 self.repeats.episode_over(t)
@@ -322,7 +328,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
 
     def _metrics(self, metrics: Metrics) -> Metrics:
         repeat = self.repeats.measure(self.s.targets.repeat_incidents)
-        return Metrics({**metrics.measures, "repeat_incidents": repeat})
+        return Metrics({**metrics.measures, "repeat_incidents": repeat}, impact=metrics.impact)
 
     def _facts(self) -> dict[str, Any]:
         looks = [ph.look_every for ph in (*self.plan.phases,

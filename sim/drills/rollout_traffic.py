@@ -269,6 +269,7 @@ class RolloutTraffic:
         """Users active during the incident, and those served the faulty page."""
         assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
         self.stats.active_in_incident[d.visitors] = True
+        self.stats.marked_until = d.t1
         hit = np.where(d.new, faulty_variants[NEW], faulty_variants[OLD])
         if hit.any():
             self.stats.served_faulty[d.visitors[hit]] = True

@@ -19,6 +19,7 @@ from sim.results.markdown import (
     false_positive_text,
     fmt_target,
     fmt_value,
+    impact_lines,
     metric_rows,
     response_chain,
 )
@@ -87,8 +88,8 @@ def _e(text: Any) -> str:
 
 def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, bytes],
              files: Mapping[str, Sequence[str]], description: str = "") -> str:
-    """``report.html`` of one run: verdict, metrics against targets, a false positive,
-    the response chain, timeline, journal."""
+    """``report.html`` of one run: verdict, metrics against targets, the impact on users
+    (with each downtime), a false positive, the response chain, timeline, journal."""
     records = list(records)
     verdict = "PASS" if doc["passed"] else "FAIL"
     facts, rollback = doc["facts"], doc["metrics"]["time_to_rollback_s"]
@@ -102,6 +103,10 @@ def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, byt
                   [(a, b, c, status(d)) for a, b, c, d in metric_rows(doc)], numeric=(1,))]
     body += [f"<p class=\"muted\">{_e(LABELS[n][0])}: not measured — {_e(r)}</p>"
              for n, r in doc["reasons"].items()]
+    impact = impact_lines(doc, records)
+    if impact:
+        body += ["<h2>Impact on users</h2>",
+                 "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in impact) + "</ul>"]
     if doc.get("false_positive"):
         body += ["<h2>False positive</h2>",
                  f"<p>{_e(false_positive_text(doc['false_positive']))}. It is not the "

@@ -1,8 +1,9 @@
 """The human-readable outputs of a run: ``report.md`` and the one-screen terminal summary.
 
 The report shows the response chain (alert → page → escalations → acknowledgement →
-decision, with times: ``response_chain``); both show, when a critical alert fired before
-any fault, the false positive and its cost.
+decision, with times: ``response_chain``) and the incident's impact on users (affected
+users over their window, user-minutes, each downtime: ``impact_lines``); both show,
+when a critical alert fired before any fault, the false positive and its cost.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollbac
                  "ci_failed", "comms_slack", "comms_statuspage", "comms_pagerduty", "notified",
                  "escalated", "comms_failed", "mock_data_enabled", "gate", "phase_started",
                  "exposure_served", "repeat_incident", "staging_step", "rollout_finished",
-                 "false_positive", "false_positive_cost")
+                 "false_positive", "false_positive_cost", "impact")
 
 
 def response_chain(records: Iterable[Any]) -> list[tuple[float, str, str]]:
@@ -87,6 +88,40 @@ def false_positive_text(fp: dict[str, Any]) -> str:
     return text
 
 
+def downtimes(records: Iterable[Any]) -> list[tuple[float, float | None]]:
+    """(down, up) times of each stretch the app served nobody (up None: still down)."""
+    out: list[tuple[float, float | None]] = []
+    for r in records:
+        if r.kind == "app_down":
+            out.append((r.t, None))
+        elif r.kind == "app_up" and out and out[-1][1] is None:
+            out[-1] = (out[-1][0], r.t)
+    return out
+
+
+def impact_lines(doc: dict[str, Any], records: Iterable[Any]) -> list[str]:
+    """What the incident cost users, a line each: affected users over the window,
+    user-minutes, and each downtime (empty when no fault began)."""
+    im = doc.get("impact")
+    if not im:
+        return []
+    pct = "—" if im["affected_users_pct"] is None else f"{im['affected_users_pct']:.2f} %"
+    lines = [f"Affected users: {im['users_impacted']:,} impacted of "
+             f"{im['users_active_in_window']:,} active over "
+             f"{im['window_start_s']:.0f}–{im['window_end_s']:.0f} s = {pct} "
+             f"({im['users_served_faulty']:,} served the faulty page, "
+             f"{im['users_visited_down']:,} visited while the app was down)",
+             f"User-minutes of impact: {im['user_minutes']:,.0f} (faulty page "
+             f"{im['user_minutes_faulty']:,.0f}, downtime {im['user_minutes_down']:,.0f}; "
+             f"{im['faulty_visits']:,} + {im['down_visits']:,} visits × "
+             f"{im['visit_duration_s']:.0f} s)"]
+    for down, up in downtimes(records):
+        lines.append(f"Downtime: app down at {down:.1f} s, " + (
+            f"up again, healthy, at {up:.1f} s ({up - down:.0f} s users got nothing)"
+            if up is not None else "still down at the end of the run"))
+    return lines
+
+
 def fmt_value(name: str, value: Any) -> str:
     if value is None:
         return "—"
@@ -128,6 +163,10 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
         lines.append(f"  {label:<18} {value:>{width}}   target {target:<12} {status}")
     est = doc["runbook_estimate_s"]
     lines += ["", f"  runbook estimate: {est['text']}"]
+    if doc.get("impact"):
+        im = doc["impact"]
+        lines.append(f"  impact: {im['user_minutes']:,.0f} user-minutes (faulty page "
+                     f"{im['user_minutes_faulty']:,.0f}, downtime {im['user_minutes_down']:,.0f})")
     for name, reason in doc["reasons"].items():
         lines.append(f"  {LABELS[name][0]}: not measured — {reason}")
     if doc.get("false_positive"):
@@ -158,6 +197,9 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               f"ingest + evaluation × consecutive breaches): "
               f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]
+    impact = impact_lines(doc, result.journal.records)
+    if impact:
+        lines += ["## Impact on users", "", *[f"- {line}" for line in impact], ""]
     if doc.get("false_positive"):
         lines += ["## False positive", "", false_positive_text(doc["false_positive"]) + ".",
                   "It is not the detection of the fault, and its rollback is not timed as "

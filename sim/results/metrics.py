@@ -2,8 +2,10 @@
 
 Every value is read off the journal and the traffic marks: detection is the first
 critical alert after the fault's onset, decision the responder's first decision after it,
-rollback the first moment no user would be served the faulty page. A metric that could
-not occur is None with its reason, and the reason is also in the journal.
+rollback the first moment the previous version serves users, healthy, and nobody gets
+the faulty page (a stopped app is downtime, not recovery), affected users the share of
+the window's active users the incident impacted (``sim.results.impact``). A metric that
+could not occur is None with its reason, and the reason is also in the journal.
 
 A critical alert before any fault began is a **false positive**, its own outcome: it is
 never the detection of a later fault, and the rollback it set off is never timed as that
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.journal import Journal
+from sim.results.impact import Impact, impact_of
 from sim.scenario.model import Scenario
 from sim.world.traffic import TrafficStats
 
@@ -40,6 +43,7 @@ class Measure:
 class Metrics:
     measures: dict[str, Measure]
     false_positive: dict[str, Any] | None = None
+    impact: Impact | None = None
 
     @property
     def passed(self) -> bool:
@@ -54,7 +58,8 @@ def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
     """Measure the run; records a ``metric_unavailable`` journal line for each None."""
     targets = scenario.targets.model_dump()
     false_positive = _false_positive(journal, onset)
-    raw = _raw(journal, stats, onset, false_positive)
+    impact = impact_of(scenario, stats, onset)
+    raw = _raw(journal, impact, onset, false_positive)
     if data_loss is not None:
         raw["data_loss"] = (data_loss, None, True)
     measures = {}
@@ -65,7 +70,9 @@ def measure(scenario: Scenario, journal: Journal, stats: TrafficStats,
             journal.add("metric_unavailable", metric=name, reason=reason)
     if false_positive is not None:
         journal.add("false_positive_cost", **false_positive)
-    return Metrics(measures, false_positive)
+    if impact is not None:
+        journal.add("impact", **impact.as_dict())
+    return Metrics(measures, false_positive, impact)
 
 
 def _judge(name: str, value: float | int | None, target: float | int, reason: str | None,
@@ -80,7 +87,7 @@ def _judge(name: str, value: float | int | None, target: float | int, reason: st
 Raw = tuple[float | int | None, str | None, bool]
 
 
-def _raw(journal: Journal, stats: TrafficStats, onset: float | None,
+def _raw(journal: Journal, impact: Impact | None, onset: float | None,
          false_positive: dict[str, Any] | None) -> dict[str, Raw]:
     if onset is None:
         none: Raw = (None, "the scenario injects no fault", False)
@@ -92,7 +99,7 @@ def _raw(journal: Journal, stats: TrafficStats, onset: float | None,
         (r for r in journal.of("decision") if r.t >= alert.t), None)
     recovered = journal.first("recovered")
     if false_positive is not None and alert is None:
-        return _after_false_positive(false_positive, recovered is not None, stats)
+        return _after_false_positive(false_positive, recovered is not None, impact)
     silent = journal.first("alert_silent")
     no_alert = "no critical alert fired before the horizon" + (
         f" ({silent.data['reason']}: {silent.data['no_data_evaluations']} of "
@@ -103,13 +110,13 @@ def _raw(journal: Journal, stats: TrafficStats, onset: float | None,
                                     "no alert, so no decision" if alert is None
                                     else "no decision was taken before the horizon"),
         "time_to_rollback_s": _rollback(decision, recovered, journal),
-        "affected_users_pct": _affected(stats),
+        "affected_users_pct": _affected(impact),
     }
     return out | _untracked()
 
 
 def _after_false_positive(fp: dict[str, Any], recovered: bool,
-                          stats: TrafficStats) -> dict[str, Raw]:
+                          impact: Impact | None) -> dict[str, Raw]:
     """The fault's metrics when a false positive came first and no alert followed the
     fault: nothing of the fault is timed; when the false positive's rollback kept users
     from the fault, that is not a miss (not measured), otherwise the fault went unseen."""
@@ -120,7 +127,7 @@ def _after_false_positive(fp: dict[str, Any], recovered: bool,
     else:
         why += "no critical alert fired for the fault itself before the horizon"
     out: dict[str, Raw] = {name: (None, why, not recovered) for name in METRICS[:3]}
-    return out | {"affected_users_pct": _affected(stats)} | _untracked()
+    return out | {"affected_users_pct": _affected(impact)} | _untracked()
 
 
 def _false_positive(journal: Journal, onset: float | None) -> dict[str, Any] | None:
@@ -174,12 +181,14 @@ def _last(journal: Journal, kind: str) -> Any:
     return found
 
 
-def _affected(stats: TrafficStats) -> Raw:
-    assert stats.active_in_incident is not None and stats.served_faulty is not None
-    active = int(stats.active_in_incident.sum())
-    if active == 0:
-        return (None, "no user was active during the incident", False)
-    return (round(100.0 * int(stats.served_faulty.sum()) / active, 3), None, True)
+def _affected(impact: Impact | None) -> Raw:
+    """Users impacted ÷ users active over the affected-users window, × 100."""
+    if impact is None:
+        return (None, "the users active over the affected-users window were not counted",
+                False)
+    if impact.pct is None:
+        return (None, "no user was active over the affected-users window", False)
+    return (impact.pct, None, True)
 
 
 def _untracked() -> dict[str, Raw]:

@@ -3,7 +3,8 @@
 
 ``summary.json``'s ``false_positive`` is null, or the critical alert that fired before
 any fault and its cost (``sim.results.metrics``: alert_s, title, fault_onset_s,
-decision_s, action, rollback_path, rollback_completed_s, new_page_off_s).
+decision_s, action, rollback_path, rollback_completed_s, new_page_off_s); its ``impact``
+is null (no fault) or the incident's cost to users (``sim.results.impact``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def summary(result: RunResult) -> dict[str, Any]:
                                "text": estimate.text},
         "timeline": _timeline(result),
         "false_positive": result.metrics.false_positive,
+        "impact": impact.as_dict() if (impact := result.metrics.impact) is not None else None,
         "facts": {**result.facts, "users": result.scenario.population.users,
                   "faulty_pageviews": stats.faulty_pageviews,
                   "users_served_faulty": int(stats.served_faulty.sum())

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from sim.scenario.units import _Frozen
+from sim.scenario.units import Duration, _Frozen
 
 
 class Population(_Frozen):
@@ -32,7 +32,8 @@ class Latency(_Frozen):
 
 
 class Traffic(_Frozen):
-    """Visits to /contacts: a daily cycle, page views per visit, errors and latency."""
+    """Visits to /contacts: a daily cycle, page views per visit, errors and latency; the
+    window affected users are a share of, and how long a visit lasts."""
 
     visits_per_user_per_day: float = Field(default=3.0, gt=0)
     daily_amplitude: float = Field(default=0.6, ge=0, le=1)
@@ -42,6 +43,12 @@ class Traffic(_Frozen):
     error_rate_new: float = Field(default=0.002, ge=0, le=1)
     latency_old: Latency = Latency(median_ms=900.0)
     latency_new: Latency = Latency(median_ms=800.0)
+    # How affected users are counted (sim.results.impact): the share of the users active
+    # over [onset, onset + affected_window) -- by default the day from the onset -- whom
+    # the incident impacted; and what an impacted visit costs in user-minutes. Both are
+    # defaults the model cannot know: state your own (your analytics' visit length).
+    affected_window: Duration = Field(default=86400.0, gt=0)
+    visit_duration: Duration = Field(default=300.0, gt=0)
 
 
 class FlagEnvSpec(_Frozen):

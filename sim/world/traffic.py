@@ -2,9 +2,10 @@
 
 Each tick draws the visits of the interval (Poisson, with a daily cycle), picks the
 visitors by activity, gives each the variant its page load gets (``sim.world.served``), draws
-page views, errors and latency per variant, marks who was served the faulty page, and
-hands errors and request-mode session aggregates to the Sentry pipeline the way the SDK
-sends them. Cost is per visit, never per user, and no HTTP is involved.
+page views, errors and latency per variant, marks who was served the faulty page (or,
+the app down, nothing), and hands errors and request-mode session aggregates to the
+Sentry pipeline the way the SDK sends them. Cost is per visit, never per user, and no
+HTTP is involved.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ class TrafficStats:
     series: dict[str, np.ndarray] = field(default_factory=dict)
     active_in_incident: np.ndarray | None = None
     served_faulty: np.ndarray | None = None
-    faulty_pageviews: int = 0
+    served_down: np.ndarray | None = None  # bool per user: visited while the app was down
+    faulty_pageviews: int = 0  # visits (page loads) served the faulty page
+    down_visits: int = 0  # visits during the incident that got nothing (app down)
+    marked_until: float | None = None  # end of the last tick whose visitors were marked
+    active_in_window: np.ndarray | None = None  # bool per user (sim.world.activity)
     last_faulty_at: float | None = None
     last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
     flipped: np.ndarray | None = None  # bool per user: has seen both pages
@@ -71,6 +76,7 @@ class TrafficModel:
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
         self.stats.served_faulty = np.zeros(population.size, dtype=bool)
+        self.stats.served_down = np.zeros(population.size, dtype=bool)
         self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
         self.stats.flipped = np.zeros(population.size, dtype=bool)
         self._row = 0
@@ -88,7 +94,8 @@ class TrafficModel:
         visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
         if state.build.down:  # nobody is served: page loads fail before the app runs
             if incident_open:
-                self._mark_incident(t0, visitors, None)
+                self._mark_incident(t0, dt, visitors, None)
+                self._mark_down(visitors)
             self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
             return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
         new = state.new_page[visitors]
@@ -101,7 +108,7 @@ class TrafficModel:
         e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
         faulty = self._faulty(new, f_new is not None, f_old is not None)
         if incident_open:
-            self._mark_incident(t0, visitors, faulty)
+            self._mark_incident(t0, dt, visitors, faulty)
         self._record(t0, state, f_new is not None, int((~new).sum()), int(new.sum()),
                      (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
@@ -130,13 +137,21 @@ class TrafficModel:
             return new
         return ~new if old_hit else None
 
-    def _mark_incident(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
+    def _mark_incident(self, t0: float, dt: float, visitors: np.ndarray,
+                       faulty: np.ndarray | None) -> None:
         assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
         self.stats.active_in_incident[visitors] = True
+        self.stats.marked_until = t0 + dt
         if faulty is not None and faulty.any():
             self.stats.served_faulty[visitors[faulty]] = True
             self.stats.faulty_pageviews += int(faulty.sum())
             self.stats.last_faulty_at = t0
+
+    def _mark_down(self, visitors: np.ndarray) -> None:
+        """Visitors who got nothing: the app was down (stopped, or no healthy container)."""
+        assert self.stats.served_down is not None
+        self.stats.served_down[visitors] = True
+        self.stats.down_visits += int(visitors.size)
 
     def _record(self, t0: float, state: ServedState, faulty: bool, v_old: int, v_new: int,
                 pageviews: tuple[int, int], errors: tuple[int, int],
