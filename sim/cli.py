@@ -74,7 +74,11 @@ def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool
     target = out or _default_out(scenario.name, result.seed)
     doc = write_run(result, target, html=html)
     if not quiet:
+        from sim.results.bounds import warnings
+
         click.echo(render_terminal(doc, str(target)))
+        for warning in warnings(scenario):  # what no seed could change
+            click.echo(f"  ⚠ {warning}")
         click.echo()
     return doc
 

@@ -193,3 +193,27 @@ def test_the_default_drill_agrees_with_its_decision_and_rollback_bounds(
     for metric in ("time_to_decision_s", "time_to_rollback_s"):
         assert checks[metric]["cross_check"] == "agrees", checks[metric]
         assert checks[metric]["quantile"] == 0.99 and checks[metric]["high"] is not None
+
+
+def test_drill_run_prints_the_targets_no_seed_can_meet(tmp_path: Path) -> None:
+    """Rule: ``drill run`` shows the analytic warnings beside the run: with nobody at
+    level 1 acknowledging, the decision takes at least the escalation timeout."""
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    fast = ("population.users=5000", "horizon=3h", "faults.0.at=1h",
+            "monitoring.alert.threshold=12", "incident.ack_delay=null",
+            "incident.escalation_timeout=10m")
+    result = CliRunner().invoke(cli, ["run", "--no-html", "--out", str(tmp_path),
+                                      *(x for o in fast for x in ("--set", o))])
+    assert "⚠ time to decision: at least 600 s by construction" in result.output
+
+
+def test_a_range_that_excludes_nothing_is_not_called_agreement() -> None:
+    """Rule: 0–∞ s cannot be contradicted, so the check says "no closed form", not
+    "agrees"; a low end alone still tests."""
+    assert check(Bound("time_to_rollback_s", 0.0, None, "open"), [5.0]).verdict == \
+        "no closed form"
+    assert check(Bound("time_to_rollback_s", 20.0, None, "low only"), [5.0]).verdict == \
+        "DISAGREES"
