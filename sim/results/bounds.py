@@ -301,7 +301,8 @@ def _cannot(label: str, hard: float, low: float, tail: float, target: float) -> 
         return (f"{label}: at least {hard:g} s by construction, so the target (< {target:g} s) "
                 f"cannot be met whatever the seed")
     if tail > 0 and low >= target:
-        return (f"{label}: at least {low:g} s in {100 * (1 - tail):g} % of runs or more (the "
+        return (f"{label}: at least {math.floor(low):g} s in {100 * (1 - tail):g} % of runs or "
+                f"more (the "
                 f"low end of its range), so the target (< {target:g} s) is met in at most "
                 f"{100 * tail:g} %")
     return None
