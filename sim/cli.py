@@ -74,7 +74,11 @@ def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool
     target = out or _default_out(scenario.name, result.seed)
     doc = write_run(result, target, html=html)
     if not quiet:
+        from sim.results.bounds import warnings
+
         click.echo(render_terminal(doc, str(target)))
+        for warning in warnings(scenario):  # what no seed could change
+            click.echo(f"  ⚠ {warning}")
         click.echo()
     return doc
 
@@ -247,7 +251,7 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
 
 def _check_json(c: Any) -> dict[str, Any]:
     return {"scenario": c.scenario, "runs": c.runs, "passed": c.passed,
-            "warnings": c.warnings, "notes": c.notes,
+            "warnings": c.warnings, "notes": c.notes, "disagreements": c.disagreements,
             "metrics": {v.metric: {"passed": v.passed, "failures": v.failures,
                                    "skipped": v.skipped, "p95": v.aggregate["p95"],
                                    "pass_rate": v.aggregate["pass_rate"],
@@ -260,6 +264,7 @@ def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str |
     for c in checks:
         lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.scenario}  ({c.runs} runs)")
         lines += [f"      ✗ {m}" for v in c.verdicts for m in v.failures]
+        lines += [f"      ✗ cross-check disagrees: {d}" for d in c.disagreements]
         lines += [f"      ⚠ {w}" for w in c.warnings] + [f"      · {n}" for n in c.notes]
     ok = all(c.passed for c in checks)
     lines += ["", f"drill check: {'passed' if ok else 'FAILED'}  "

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.results.crosscheck import ALPHA
 from sim.results.markdown import (
     JOURNAL_KINDS,
     LABELS,
@@ -34,7 +35,8 @@ th,td{border:1px solid #ddd;padding:.25rem .6rem;text-align:left;vertical-align:
 th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pass{color:#137333;font-weight:600}.fail{color:#c5221f;font-weight:600}
 .muted{color:#666}.verdict{font-size:1.1rem}.warn{background:#fff4e5;border-left:4px solid
-#f29900;padding:.5rem .8rem;margin:.4rem 0}figure{margin:1rem 0}
+#f29900;padding:.5rem .8rem;margin:.4rem 0}.disagree{background:#fce8e6;border-left:4px solid
+#c5221f;padding:.5rem .8rem;margin:.4rem 0}figure{margin:1rem 0}
 figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{color:#555;font-size:13px}
 """
 
@@ -189,8 +191,11 @@ def sweep_page(doc: dict[str, Any], figures: dict[str, bytes], files: Mapping[st
             f"<p class=\"muted\">Probability of meeting a target: share of runs, with a "
             f"{_e(doc['ci_method'])}. A run where a metric never happened (an alert that "
             f"never fired) counts as missing its target and as ∞ in the quantiles.</p>"]
+    body += [f'<div class="disagree">✗ Cross-check disagrees: {_e(d)}</div>'
+             for d in doc.get("disagreements", [])]
     body += [f'<div class="warn">⚠ {_e(w)}</div>' for w in doc["warnings"]]
     body += ["<h2>All runs</h2>", metrics_table(doc["overall"]["metrics"], doc["targets"])]
+    body += _estimates(doc)
     if "cdf" in figures:
         body.append(figure("cdf", figures["cdf"], "Empirical CDF of each metric per grid point; "
                            "the dashed red line is the target.", files.get("cdf", ())))
@@ -226,15 +231,48 @@ def _parameters(doc: dict[str, Any], figures: dict[str, bytes],
     return out
 
 
+def _estimates(doc: dict[str, Any]) -> list[str]:
+    """The runbook's time-to-rollback estimate per grid point, with P(within it)."""
+    rows = []
+    for p in doc["points"]:
+        e = p.get("runbook_estimate")
+        if not e or not e["runs"]:
+            continue
+        rows.append((", ".join(f"{k}={v}" for k, v in p["values"].items()) or "—", e["text"],
+                     f"{e['low_s']:g} – {e['high_s']:g}", e["faster"], e["within"],
+                     e["slower"], f"{e['p_at_most_high']:.3f} [{e['ci_low']:.3f}, "
+                     f"{e['ci_high']:.3f}] ({e['faster'] + e['within']}/{e['runs']})"))
+    if not rows:
+        return []
+    return ["<h2>Time to rollback against the runbook's estimate</h2>",
+            '<p class="muted">P(within estimate): the share of runs that rolled back in at '
+            "most the estimate's upper end (faster counts as within; a rollback that never "
+            f"completed as slower), with a {_e(doc['ci_method'])}.</p>",
+            table(("Point", "Runbook estimate", "Estimate (s)", "Faster", "Within", "Slower",
+                   "P(within estimate) [95 % CI]"), rows, numeric=(3, 4, 5, 6))]
+
+
 def _analytic(doc: dict[str, Any]) -> str:
     labels = {p["index"]: ", ".join(f"{k}={v}" for k, v in p["values"].items()) or "—"
               for p in doc["points"]}
     rows = [(labels[a["point"]], LABELS[a["metric"]][0],
-             _range(a["low"], a["high"], "never" if a["warning"] else "no closed form"),
-             _range(a["simulated_min"], a["simulated_max"], "never"), a["cross_check"], a["how"])
+             _range(a["low"], a["high"], "never" if a["warning"] else "no closed form")
+             + (f" (p{100 * a['tail']:g}–p{100 * (1 - a['tail']):g})" if a.get("tail") else ""),
+             _range(a["simulated_min"], a["simulated_max"], "never"), _verdict(a),
+             a.get("cross_check_detail", ""), a["how"])
             for a in doc["analytic"]]
-    return table(("Point", "Metric", "Analytic range (s)", "Simulated range (s)", "Check",
-                  "From"), rows)
+    return ('<p class="muted">Each end of a range allows a share of runs past it (none for '
+            "an end the mechanics fix, 1 % for a p99 end of drawn delays); a check "
+            "<b>disagrees</b> when more runs pass an end than that share makes plausible "
+            f"(one-sided binomial test, P &lt; {ALPHA:g}).</p>"
+            + table(("Point", "Metric", "Analytic range (s)", "Simulated range (s)", "Check",
+                     "Runs outside", "From"), rows))
+
+
+def _verdict(a: dict[str, Any]) -> Raw:
+    text = a["cross_check"]
+    css = {"agrees": "pass", "DISAGREES": "fail"}.get(text, "muted")
+    return Raw(f'<span class="{css}">{_e(text)}</span>')
 
 
 def _range(low: Any, high: Any, neither: str) -> str:

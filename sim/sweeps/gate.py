@@ -46,7 +46,9 @@ class Verdict:
 
 @dataclass
 class ScenarioCheck:
-    """Every verdict of one scenario, with its sweep and the analytic warnings."""
+    """Every verdict of one scenario, with its sweep's analytic warnings and the analytic
+    cross-checks the runs disagree with (shown, never gated: they say the model and its
+    closed form part ways, not that the drill missed a target)."""
 
     scenario: str
     runs: int
@@ -54,6 +56,7 @@ class ScenarioCheck:
     warnings: list[str]
     notes: list[str]
     seconds: float = 0.0
+    disagreements: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -67,7 +70,8 @@ def judge(scenario: Scenario, doc: dict[str, Any], baseline: dict[str, Any] | No
     entry = (baseline or {}).get("scenarios", {}).get(scenario.name)
     notes = _notes(scenario, doc, baseline, entry)
     verdicts = [_verdict(scenario, m, doc["overall"]["metrics"][m], entry) for m in METRICS]
-    return ScenarioCheck(scenario.name, doc["total_runs"], verdicts, doc["warnings"], notes)
+    return ScenarioCheck(scenario.name, doc["total_runs"], verdicts, doc["warnings"], notes,
+                         disagreements=list(doc.get("disagreements", [])))
 
 
 def _verdict(scenario: Scenario, metric: str, agg: dict[str, Any],
@@ -174,8 +178,10 @@ def junit_xml(checks: list[ScenarioCheck]) -> str:
                 ET.SubElement(case, "failure", message=message, type="GateFailure").text = message
             if v.skipped:
                 ET.SubElement(case, "skipped", message=v.skipped)
-        if c.warnings or c.notes:
-            ET.SubElement(suite, "system-out").text = "\n".join([*c.warnings, *c.notes])
+        if c.warnings or c.notes or c.disagreements:
+            ET.SubElement(suite, "system-out").text = "\n".join(
+                [*(f"cross-check disagrees: {d}" for d in c.disagreements), *c.warnings,
+                 *c.notes])
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") \
         + "\n"
@@ -204,6 +210,7 @@ def markdown(checks: list[ScenarioCheck], baseline: str | None = None) -> str:
                   "| verdict |", "|---|---:|---:|---:|---:|---:|---|"]
         lines += [_md_row(v) for v in c.verdicts if not v.skipped]
         lines += [""] + [f"- ❌ {m}" for v in c.verdicts for m in v.failures]
+        lines += [f"- ✗ cross-check disagrees: {d}" for d in c.disagreements]
         lines += [f"- ⚠️ {w}" for w in c.warnings] + [f"- {n}" for n in c.notes]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"

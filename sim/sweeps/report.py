@@ -102,7 +102,10 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
     labels = {p["index"]: " [" + ", ".join(f"{k}={v}" for k, v in p["values"].items()) + "]"
               if p["values"] else "" for p in doc["points"]}
     lines += [f"  analytic{labels[a['point']]}: {LABELS[a['metric']][0].lower()} "
-              f"{_analytic_range(a)} — {a['cross_check']}" for a in doc["analytic"]]
+              f"{_analytic_range(a)} — {a['cross_check']}"
+              + (f" ({a['cross_check_detail']})" if a["cross_check"] == "agrees" else "")
+              for a in doc["analytic"]]
+    lines += [f"  ✗ cross-check DISAGREES: {d}" for d in doc.get("disagreements", [])]
     lines += [f"  ⚠ {w}" for w in doc["warnings"]]
     if out_dir:
         lines.append(f"  written to {out_dir}/ (report.html, sweep.json, runs.csv)")
@@ -147,7 +150,9 @@ def _analytic_range(a: dict[str, Any]) -> str:
         return "never" if a["warning"] else "(no closed form)"
     low = "0" if a["low"] is None else f"{a['low']:g}"
     high = "∞" if a["high"] is None else f"{a['high']:g}"
-    return f"{low}–{high} s, simulated {_sim(a['simulated_min'])}–{_sim(a['simulated_max'])} s"
+    at = f" (p{100 * a['tail']:g}–p{100 * (1 - a['tail']):g})" if a.get("tail") else ""
+    return (f"{low}–{high} s{at}, simulated {_sim(a['simulated_min'])}–"
+            f"{_sim(a['simulated_max'])} s")
 
 
 def _sim(value: Any) -> str:

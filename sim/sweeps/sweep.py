@@ -3,8 +3,9 @@
 ``plan_sweep`` validates every grid point before anything runs (bad input is a
 ``BadInput``); ``collect`` runs the plan's (point, seed) tasks on an executor from
 ``sim.sweeps.executors`` and ``sweep_document`` aggregates the rows (``sim.sweeps.stats``), with the
-analytic cross-checks of ``sim.results.bounds`` beside. Run ``i`` of a point uses seed
-``base_seed + i``, workers
+analytic cross-checks of ``sim.results.bounds`` beside, each tested against the runs
+(``sim.results.crosscheck``; ``disagreements`` lists the ones that fail). Run ``i`` of a
+point uses seed ``base_seed + i``, workers
 return only the small per-run rows, and rows are sorted by (point, seed) before any
 statistic is taken: the same sweep gives the same document with 1 worker, N workers or a
 Dask cluster.
@@ -22,7 +23,8 @@ from typing import Any
 import yaml
 
 from sim.errors import BadInput
-from sim.results.bounds import bounds, compare
+from sim.results.bounds import bounds
+from sim.results.crosscheck import check
 from sim.results.metrics import METRICS
 from sim.scenario.loader import validate_scenario
 from sim.scenario.model import Scenario
@@ -182,6 +184,7 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
         "points": [_point_block(plan, p, by_point[p.index]) for p in plan.points],
         "by_parameter": _by_parameter(plan, by_point),
         "analytic": analytic,
+        "disagreements": _disagreements(plan, analytic),
         "warnings": sorted({a["warning"] for a in analytic if a["warning"]}),
     }
 
@@ -238,12 +241,49 @@ def _analytic(plan: SweepPlan, by_point: dict[int, list[Row]]) -> list[dict[str,
     for point in plan.points:
         rows = by_point[point.index]
         for bound in bounds(point.scenario):
-            agg = aggregate(rows, bound.metric)
-            low, high = agg.min, agg.max
+            values = _checked_values(rows, bound.metric)
+            result = check(bound, values)
             out.append({"point": point.index, **bound.to_json(),
-                        "simulated_min": _finite(low), "simulated_max": _finite(high),
-                        "cross_check": compare(bound, low, high) if agg.runs else "no runs"})
+                        "simulated_min": _finite(min(values)) if values else None,
+                        "simulated_max": _finite(max(values)) if values else None,
+                        "cross_check": result.verdict, "cross_check_detail": result.detail,
+                        "exceedance": result.to_json()})
     return out
+
+
+# A metric is timed from the one before it: a bound on it holds only where that happened.
+_STARTS_AT = {"time_to_decision_s": "time_to_detect_s",
+              "time_to_rollback_s": "time_to_decision_s"}
+
+
+def _checked_values(rows: list[Row], metric: str) -> list[float]:
+    """The metric's value in each run its bound speaks of (inf: it never happened): runs
+    where it is judged, not false positives (the response began before the fault), and
+    where the metric it is timed from happened."""
+    start = _STARTS_AT.get(metric)
+    out = []
+    for r in rows:
+        if r["status"][metric] == "not_measured" or r.get("false_positive"):
+            continue
+        if start is not None and r["metrics"][start] is None:
+            continue
+        value = r["metrics"][metric]
+        out.append(math.inf if value is None else float(value))
+    return out
+
+
+def _disagreements(plan: SweepPlan, analytic: list[dict[str, Any]]) -> list[str]:
+    """One line per cross-check that disagrees, naming the grid point when there are
+    several."""
+    lines = []
+    for a in analytic:
+        if a["cross_check"] != "DISAGREES":
+            continue
+        values = plan.points[a["point"]].values
+        where = " [" + ", ".join(f"{ax.key}={_label(v)}" for ax, v in
+                                 zip(plan.axes, values, strict=True)) + "]" if values else ""
+        lines.append(f"{a['metric']}{where}: {a['cross_check_detail']}")
+    return lines
 
 
 def _finite(value: float) -> float | None:

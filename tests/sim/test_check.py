@@ -77,6 +77,19 @@ def test_junit_has_a_testcase_per_scenario_and_metric(scenario: Load) -> None:
     assert md.startswith("## drill check: ❌ failed") and "**FAIL**" in md
 
 
+def test_cross_check_disagreements_are_shown_but_not_gated(scenario: Load) -> None:
+    """Rule: a sweep's analytic disagreements appear in the check's Markdown summary and
+    JUnit output; they are not gate failures (the targets and baseline decide those)."""
+    s = scenario("critical-bug-flag-disable")
+    doc = {**_doc({}), "disagreements": ["time_to_decision_s: 12 of 20 runs over the 495 s "
+                                         "high end"]}
+    check = judge(s, doc, None)
+    assert check.passed and check.disagreements == doc["disagreements"]
+    assert "✗ cross-check disagrees: time_to_decision_s: 12 of 20" in markdown([check])
+    out = ET.fromstring(junit_xml([check])).find("testsuite/system-out")
+    assert out is not None and "cross-check disagrees: time_to_decision_s" in (out.text or "")
+
+
 def _drill(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
