@@ -21,10 +21,11 @@ def create(start: Start) -> NetlifyBackend:
     scenario, w = start.scenario, start.scenario.world
     build_rng = start.streams("netlify.build_time")
     queue_rng = start.streams("netlify.queue_time")
+    publish_rng = start.streams("netlify.publish_propagation")
     netlify = NetlifyBackend(start.clock, token=NETLIFY_TOKEN,
                              build_time=lambda: w.build_time.sample(build_rng),
                              queue_time=lambda: w.queue_time.sample(queue_rng),
-                             publish_propagation=w.alias_propagation)
+                             publish_propagation=lambda: w.alias_propagation.sample(publish_rng))
     site = netlify.create_site(PROJECT_NAME)
     netlify.create_deploy(site.id, ready_at=-7 * DAY, commit_ref="v" + w.previous.version,
                           meta=release_meta(w.previous.version, w.previous.has_redesign))
@@ -56,7 +57,7 @@ def env(netlify: NetlifyBackend, url: str) -> dict[str, str]:
 
 
 def timings(netlify: NetlifyBackend) -> Timings:
-    return {"publish_propagation": (lambda: netlify.publish_propagation,
+    return {"publish_propagation": (netlify.next_propagation,
                                     lambda x: setattr(netlify, "publish_propagation", x))}
 
 

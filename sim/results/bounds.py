@@ -163,7 +163,8 @@ def decision(scenario: Scenario) -> Bound:
 
 
 def rollback(scenario: Scenario) -> Bound:
-    """Manual steps plus the platform's own time, seen at the next tick."""
+    """Manual steps, the API calls up to the change users see (their latency), plus the
+    platform's own time, seen at the next tick."""
     r, w = scenario.responder, scenario.world
     model = path_spec(r.path).bound  # the manual steps its procedure yields, and then what
     if model is None:
@@ -171,14 +172,19 @@ def rollback(scenario: Scenario) -> Bound:
     step = r.step_time.bounds() if r.mode == "human" else (0.0, 0.0)
     low, high = model.steps * step[0], model.steps * step[1] + scenario.tick
     how = f"{model.steps} manual steps"
+    if model.calls and model.api is not None:
+        latency = w.api_latency.of(model.api)
+        low += model.calls * _low(latency)
+        high += model.calls * _high(latency)
+        how += f" + {model.calls} {model.api} API calls ({latency.describe()} each)"
     if model.then == "redeploy":
         low += _low(w.queue_time) + _low(w.build_time)
         high += _high(w.queue_time) + _high(w.build_time)
         how += " + queue + build (the new bundle must be READY)"
     elif model.then == "alias-swap":
-        low += w.alias_propagation
-        high += w.alias_propagation
-        how += " + alias swap"
+        low += _low(w.alias_propagation)
+        high += _high(w.alias_propagation)
+        how += f" + alias swap ({w.alias_propagation.describe()})"
     how += " + up to one tick until the next page loads"
     disturbed = _disturbed(scenario)
     if disturbed:
