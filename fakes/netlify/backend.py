@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
-from fakes.common.builds import build_timeline
+from fakes.common.builds import Seconds, build_timeline, seconds
 from fakes.common.clock import Clock
 from fakes.netlify import publishing
 from fakes.netlify.builds import BUILD_FAILED, CANCELED, move, new_deploy
@@ -67,7 +67,7 @@ class NetlifyBackend:
     def __init__(self, clock: Clock, token: str = "drill_token",
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
-                 publish_propagation: float | Callable[[], float] = 2.0,
+                 publish_propagation: Seconds = 2.0,
                  build_fails: Callable[[], bool] = lambda: False) -> None:
         self.clock = clock
         self.token = token
@@ -76,11 +76,6 @@ class NetlifyBackend:
         self.publish_propagation = publish_propagation
         self.build_fails = build_fails
         self.reset()
-
-    def next_propagation(self) -> float:
-        """Seconds the next publish takes (a draw when ``publish_propagation`` samples)."""
-        value = self.publish_propagation
-        return max(0.0, float(value() if callable(value) else value))
 
     # ---- control plane -------------------------------------------------------------
 
@@ -336,8 +331,8 @@ class NetlifyBackend:
         self._advance()
         site = self.directory.site(site_id)
         dep = publishing.check_ready(self.directory.deploy_of(site, deploy_id), "published")
-        publishing.request_publish(site, dep, "restore", self.clock.now(), self.next_propagation(),
-                        self._schedule)
+        publishing.request_publish(site, dep, "restore", self.clock.now(),
+                                   seconds(self.publish_propagation), self._schedule)
         self._advance()
         return dep
 
@@ -348,7 +343,7 @@ class NetlifyBackend:
         site = self.directory.site(site_id)
         previous = self.directory.deploys[publishing.previously_published(site)]
         publishing.request_publish(site, previous, "rollback", self.clock.now(),
-                        self.next_propagation(), self._schedule)
+                                   seconds(self.publish_propagation), self._schedule)
         self._advance()
 
     def lock_deploy(self, deploy_id: str) -> Deploy:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fakes.common.builds import seconds
 from fakes.common.descriptor import DAY, PROJECT_NAME, RunbookScenario, Start, Timings, Vendor
 from fakes.netlify.backend import NetlifyBackend
 from fakes.vercel.vendor import release_meta
@@ -57,7 +58,7 @@ def env(netlify: NetlifyBackend, url: str) -> dict[str, str]:
 
 
 def timings(netlify: NetlifyBackend) -> Timings:
-    return {"publish_propagation": (netlify.next_propagation,
+    return {"publish_propagation": (lambda: seconds(netlify.publish_propagation),
                                     lambda x: setattr(netlify, "publish_propagation", x))}
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
-from fakes.common.builds import build_timeline
+from fakes.common.builds import Seconds, build_timeline, seconds
 from fakes.common.clock import Clock, to_ms
 from fakes.vercel.alias import auto_assign, request_alias, swap_alias
 from fakes.vercel.directory import Directory
@@ -72,7 +72,7 @@ class VercelBackend:
     def __init__(self, clock: Clock, token: str = "drill_token",
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
-                 alias_propagation: float | Callable[[], float] = 2.0,
+                 alias_propagation: Seconds = 2.0,
                  build_fails: Callable[[], bool] = lambda: False) -> None:
         self.clock = clock
         self.token = token
@@ -81,11 +81,6 @@ class VercelBackend:
         self.alias_propagation = alias_propagation
         self.build_fails = build_fails
         self.reset()
-
-    def next_propagation(self) -> float:
-        """Seconds the next alias swap takes (a draw when ``alias_propagation`` samples)."""
-        value = self.alias_propagation
-        return max(0.0, float(value() if callable(value) else value))
 
     # ---- control plane -------------------------------------------------------------
 
@@ -306,7 +301,7 @@ class VercelBackend:
         if not dep.is_rollback_candidate:
             raise BadRequest(f"Deployment {dep.id} ({dep.state}) is not eligible for rollback: "
                              "only READY production deployments that served production are")
-        request_alias(project, dep, "rollback", self.clock, self.next_propagation(),
+        request_alias(project, dep, "rollback", self.clock, seconds(self.alias_propagation),
                       self._schedule)
         project.auto_assign_production = False
         project.rollback_description = description or None
@@ -320,7 +315,7 @@ class VercelBackend:
         dep = self.directory.deployment_of(project, deployment_id)
         if not (dep.is_production and dep.state is ReadyState.READY):
             raise BadRequest(f"Deployment {dep.id} is not a READY production deployment")
-        request_alias(project, dep, "promote", self.clock, self.next_propagation(),
+        request_alias(project, dep, "promote", self.clock, seconds(self.alias_propagation),
                       self._schedule)
         self._advance()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fakes.common.builds import seconds
 from fakes.common.descriptor import DAY, PROJECT_NAME, Start, Timings, Vendor
 from fakes.vercel.backend import VercelBackend
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
@@ -65,7 +66,7 @@ def project_id(vercel: VercelBackend) -> str:
 
 
 def timings(v: VercelBackend) -> Timings:
-    return {"alias_propagation": (v.next_propagation,
+    return {"alias_propagation": (lambda: seconds(v.alias_propagation),
                                   lambda x: setattr(v, "alias_propagation", x)),
             "build_time": (lambda: float(v.build_time()),
                            lambda x: setattr(v, "build_time", lambda: x)),
