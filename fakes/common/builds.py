@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+Seconds = float | Callable[[], float]  # a fixed duration, or a sampler drawn at each use
+
 
 class BuildTimeline(NamedTuple):
     """Virtual times of a build's creation, start and end, and whether it fails."""
@@ -32,3 +34,8 @@ def build_timeline(now: float, ready_at: float | None, queue_time: Callable[[], 
     building = now + max(0.0, float(queue_time()))
     ready = building + max(0.0, float(build_time()))
     return BuildTimeline(now, building, ready, bool(build_fails()))
+
+
+def seconds(value: Seconds) -> float:
+    """The duration ``value`` gives now: itself, or a draw (negative means instant)."""
+    return max(0.0, float(value() if callable(value) else value))

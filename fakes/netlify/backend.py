@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
-from fakes.common.builds import build_timeline
+from fakes.common.builds import Seconds, build_timeline, seconds
 from fakes.common.clock import Clock
 from fakes.netlify import publishing
 from fakes.netlify.builds import BUILD_FAILED, CANCELED, move, new_deploy
@@ -58,7 +58,7 @@ class NetlifyBackend:
 
     ``build_time``, ``queue_time`` and ``build_fails`` are samplers (seeded by the caller),
     drawn once per new build; ``publish_propagation`` is how long a restore or rollback
-    takes to be served.
+    takes to be served: seconds, or a sampler drawn once per publish.
 
     Returned records are the live objects, current as of the last call into the backend:
     read ``get_deploy(id).state`` again rather than keeping an old ``state``.
@@ -67,13 +67,13 @@ class NetlifyBackend:
     def __init__(self, clock: Clock, token: str = "drill_token",
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
-                 publish_propagation: float = 2.0,
+                 publish_propagation: Seconds = 2.0,
                  build_fails: Callable[[], bool] = lambda: False) -> None:
         self.clock = clock
         self.token = token
         self.build_time = build_time
         self.queue_time = queue_time
-        self.publish_propagation = float(publish_propagation)
+        self.publish_propagation = publish_propagation
         self.build_fails = build_fails
         self.reset()
 
@@ -331,8 +331,8 @@ class NetlifyBackend:
         self._advance()
         site = self.directory.site(site_id)
         dep = publishing.check_ready(self.directory.deploy_of(site, deploy_id), "published")
-        publishing.request_publish(site, dep, "restore", self.clock.now(), self.publish_propagation,
-                        self._schedule)
+        publishing.request_publish(site, dep, "restore", self.clock.now(),
+                                   seconds(self.publish_propagation), self._schedule)
         self._advance()
         return dep
 
@@ -343,7 +343,7 @@ class NetlifyBackend:
         site = self.directory.site(site_id)
         previous = self.directory.deploys[publishing.previously_published(site)]
         publishing.request_publish(site, previous, "rollback", self.clock.now(),
-                        self.publish_propagation, self._schedule)
+                                   seconds(self.publish_propagation), self._schedule)
         self._advance()
 
     def lock_deploy(self, deploy_id: str) -> Deploy:

@@ -4,6 +4,7 @@ variables)."""
 
 from __future__ import annotations
 
+from fakes.common.builds import seconds
 from fakes.common.descriptor import DAY, PROJECT_NAME, RunbookScenario, Start, Timings, Vendor
 from fakes.netlify.backend import NetlifyBackend
 from fakes.vercel.vendor import release_meta
@@ -16,10 +17,11 @@ def create(start: Start) -> NetlifyBackend:
     scenario, w = start.scenario, start.scenario.world
     build_rng = start.streams("netlify.build_time")
     queue_rng = start.streams("netlify.queue_time")
+    publish_rng = start.streams("netlify.publish_propagation")
     netlify = NetlifyBackend(start.clock, token=NETLIFY_TOKEN,
                              build_time=lambda: w.build_time.sample(build_rng),
                              queue_time=lambda: w.queue_time.sample(queue_rng),
-                             publish_propagation=w.alias_propagation)
+                             publish_propagation=lambda: w.alias_propagation.sample(publish_rng))
     site = netlify.create_site(PROJECT_NAME)
     netlify.create_deploy(site.id, ready_at=-7 * DAY, commit_ref="v" + w.previous.version,
                           meta=release_meta(w.previous.version, w.previous.has_redesign))
@@ -45,7 +47,7 @@ def env(netlify: NetlifyBackend, url: str) -> dict[str, str]:
 
 
 def timings(netlify: NetlifyBackend) -> Timings:
-    return {"publish_propagation": (lambda: netlify.publish_propagation,
+    return {"publish_propagation": (lambda: seconds(netlify.publish_propagation),
                                     lambda x: setattr(netlify, "publish_propagation", x))}
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from typing import Any
 
-from fakes.common.builds import build_timeline
+from fakes.common.builds import Seconds, build_timeline, seconds
 from fakes.common.clock import Clock, to_ms
 from fakes.vercel.alias import auto_assign, request_alias, swap_alias
 from fakes.vercel.directory import Directory
@@ -61,7 +61,8 @@ class VercelBackend:
     """The fake Vercel account: one user, team ``team_drill``, its projects and deployments.
 
     ``build_time``, ``queue_time`` and ``build_fails`` are samplers (seeded by the caller),
-    drawn once per new build; ``alias_propagation`` is how long an alias swap takes.
+    drawn once per new build; ``alias_propagation`` is how long an alias swap takes:
+    seconds, or a sampler drawn once per swap.
 
     Returned records are the live objects, current as of the last call into the backend:
     a transition that falls due later shows once any method is called again (read
@@ -71,13 +72,13 @@ class VercelBackend:
     def __init__(self, clock: Clock, token: str = "drill_token",
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
-                 alias_propagation: float = 2.0,
+                 alias_propagation: Seconds = 2.0,
                  build_fails: Callable[[], bool] = lambda: False) -> None:
         self.clock = clock
         self.token = token
         self.build_time = build_time
         self.queue_time = queue_time
-        self.alias_propagation = float(alias_propagation)
+        self.alias_propagation = alias_propagation
         self.build_fails = build_fails
         self.reset()
 
@@ -300,7 +301,7 @@ class VercelBackend:
         if not dep.is_rollback_candidate:
             raise BadRequest(f"Deployment {dep.id} ({dep.state}) is not eligible for rollback: "
                              "only READY production deployments that served production are")
-        request_alias(project, dep, "rollback", self.clock, self.alias_propagation,
+        request_alias(project, dep, "rollback", self.clock, seconds(self.alias_propagation),
                       self._schedule)
         project.auto_assign_production = False
         project.rollback_description = description or None
@@ -314,7 +315,7 @@ class VercelBackend:
         dep = self.directory.deployment_of(project, deployment_id)
         if not (dep.is_production and dep.state is ReadyState.READY):
             raise BadRequest(f"Deployment {dep.id} is not a READY production deployment")
-        request_alias(project, dep, "promote", self.clock, self.alias_propagation,
+        request_alias(project, dep, "promote", self.clock, seconds(self.alias_propagation),
                       self._schedule)
         self._advance()
 

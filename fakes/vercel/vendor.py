@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fakes.common.builds import seconds
 from fakes.common.descriptor import DAY, PROJECT_NAME, Start, Timings, Vendor
 from fakes.vercel.backend import VercelBackend
 from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV
@@ -17,10 +18,11 @@ def create(start: Start) -> VercelBackend:
     them (so only the current one is built with it)."""
     scenario, w = start.scenario, start.scenario.world
     build_rng, queue_rng = start.streams("vercel.build_time"), start.streams("vercel.queue_time")
+    alias_rng = start.streams("vercel.alias_propagation")
     vercel = VercelBackend(start.clock, token=VERCEL_TOKEN,
                            build_time=lambda: w.build_time.sample(build_rng),
                            queue_time=lambda: w.queue_time.sample(queue_rng),
-                           alias_propagation=w.alias_propagation)
+                           alias_propagation=lambda: w.alias_propagation.sample(alias_rng))
     project = vercel.create_project(PROJECT_NAME)
     vercel.create_deployment(project.id, target="production", ready_at=-7 * DAY,
                              meta=release_meta(w.previous.version, w.previous.has_redesign))
@@ -55,7 +57,7 @@ def project_id(vercel: VercelBackend) -> str:
 
 
 def timings(v: VercelBackend) -> Timings:
-    return {"alias_propagation": (lambda: v.alias_propagation,
+    return {"alias_propagation": (lambda: seconds(v.alias_propagation),
                                   lambda x: setattr(v, "alias_propagation", x)),
             "build_time": (lambda: float(v.build_time()),
                            lambda x: setattr(v, "build_time", lambda: x)),

@@ -41,12 +41,25 @@ ORDERS = ("stop-then-backup", "backup-then-stop")
 class CostModel:
     """Seconds each machine step takes, from fixed overheads and rows per second.
 
-    SQLite's DROP COLUMN rewrites the whole table (``drop_column_rows_per_s``);
-    PostgreSQL's only edits the catalog (``ddl_statement_s``, like any other DDL).
+    SQLite's DROP COLUMN rewrites the whole table (``drop_column_rows_per_s``): "removes
+    the named column from the table, and rewrites its content to purge the data
+    associated with that column" (sqlite.org/lang_altertable.html, DROP COLUMN).
+    PostgreSQL's "does not physically remove the column, but simply makes it invisible
+    to SQL operations" (postgresql.org/docs/current/sql-altertable.html), so it costs
+    catalog work only (``ddl_statement_s``, like any other DDL).
+
+    The durations and rates below are defaults, not measurements: no public source
+    fixes how fast *your* app stops or *your* database dumps and restores, so a drill
+    that depends on them states them (``database.cost`` in the scenario; the catalog's
+    database scenarios do) and the drill's record lists the ones left at their default.
     """
 
-    stop_app_s: float = 60.0            # containers down / deployment disabled, drained
-    backup_fixed_s: float = 10.0
+    # Until users' writes stop. Docker sends SIGTERM and kills after a 10 s grace
+    # period by default (docs.docker.com/reference/cli/docker/container/stop/): 10 s
+    # is a compose down's worst case per container; 60 s allows for draining and the
+    # dashboard's "disable" on Vercel/Netlify, which documents no duration.
+    stop_app_s: float = 60.0
+    backup_fixed_s: float = 10.0        # connect, lock, write the dump's header
     backup_rows_per_s: float = 50_000.0
     restore_fixed_s: float = 20.0
     restore_rows_per_s: float = 20_000.0

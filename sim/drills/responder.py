@@ -5,7 +5,8 @@ human takes a decision delay drawn from the scenario and a drawn time for every 
 step; the automated mode decides after ``automation_latency`` and does manual steps
 instantly (an API call). It also draws the escalation delay and the investigation time,
 and runs procedures (``rollout.rollback.platforms`` code making real HTTP calls) in
-virtual time, journaling what they returned or how they failed.
+virtual time, each call costing its drawn latency (``sim.world.latency``), journaling
+what they returned or how they failed, with the calls they made and their cost.
 
 ``OnCall`` is the incident drill's responder: it hears the alert, waits (a human) until
 the page is acknowledged, then takes its decision delay and decides by the runbook's
@@ -26,6 +27,7 @@ from sim.drills.paths import start
 from sim.journal import Journal
 from sim.scenario.responder import Responder
 from sim.world.fakes import World
+from sim.world.latency import CallMeter
 from sim.world.procedures import drive
 
 
@@ -33,11 +35,12 @@ class ResponderModel:
     """How long the responder takes, drawn from one stream in the order things happen."""
 
     def __init__(self, env: simpy.Environment, spec: Responder, journal: Journal,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, meter: CallMeter | None = None) -> None:
         self.env = env
         self.spec = spec
         self.journal = journal
         self.rng = rng
+        self.meter = meter
 
     @property
     def human(self) -> bool:
@@ -65,25 +68,38 @@ class ResponderModel:
         return seconds
 
     def drive(self, procedure: Procedure) -> Generator[simpy.Event, Any, Any]:
-        """Run ``procedure`` in virtual time at this responder's pace; returns its result."""
-        return (yield from drive(self.env, procedure, self.step_duration))
+        """Run ``procedure`` in virtual time at this responder's pace, its HTTP calls
+        timed by the meter; returns its result."""
+        return (yield from drive(self.env, procedure, self.step_duration, self.meter))
 
     def perform(self, kind: str, procedure: Procedure, failed: str | None = None,
                 on_failed: Callable[[RollbackFailed], None] | None = None,
                 **extra: Any) -> Generator[simpy.Event, Any, bool]:
         """Run ``procedure``; journal ``kind`` with ``extra`` and its result, or ``failed``
         (default ``<kind>_failed``) with where and why it raised RollbackFailed, then call
-        ``on_failed``. True when it completed."""
+        ``on_failed``. With a call meter both records carry ``api_calls`` and
+        ``api_latency_s``: the timed calls the procedure made and the virtual time they
+        cost. True when it completed."""
+        calls, paid = self._metered()
         try:
             done = yield from self.drive(procedure)
         except RollbackFailed as exc:
             self.journal.add(failed or f"{kind}_failed", **extra, where=exc.where,
-                             error=exc.message)
+                             error=exc.message, **self._cost(calls, paid))
             if on_failed is not None:
                 on_failed(exc)
             return False
-        self.journal.add(kind, **extra, **(done or {}))
+        self.journal.add(kind, **extra, **(done or {}), **self._cost(calls, paid))
         return True
+
+    def _metered(self) -> tuple[int, float]:
+        return (0, 0.0) if self.meter is None else (self.meter.timed_calls, self.meter.paid_s)
+
+    def _cost(self, calls: int, paid: float) -> dict[str, Any]:
+        if self.meter is None:
+            return {}
+        now_calls, now_paid = self._metered()
+        return {"api_calls": now_calls - calls, "api_latency_s": round(now_paid - paid, 3)}
 
 
 class OnCall:

@@ -51,7 +51,9 @@ class DrillSkeleton(ABC, Generic[Result]):
                                  self.population.internal_ids(), self._alert, self._rejected,
                                  self.faults)
         self.responder = ResponderModel(self.env, scenario.responder, self.journal,
-                                        self.streams.get("responder"))
+                                        self.streams.get("responder"),
+                                        self.world.transport.meter if self.world.transport
+                                        else None)
         self.stop = self.env.event()
 
     def _population(self) -> Population:

@@ -213,7 +213,8 @@ def decision(scenario: Scenario) -> Bound:
 
 
 def rollback(scenario: Scenario) -> Bound:
-    """Manual steps plus the platform's own time, seen at the next tick."""
+    """Manual steps, the API calls up to the change users see (their latency), plus the
+    platform's own time, seen at the next tick."""
     r, w = scenario.responder, scenario.world
     model = path_spec(r.path).bound  # the manual steps its procedure yields, and then what
     if model is None:
@@ -223,13 +224,18 @@ def rollback(scenario: Scenario) -> Bound:
         total.add(r.step_time, times=model.steps)
     how = f"{model.steps} manual steps" + (f" ({r.step_time.describe()} each)"
                                            if r.mode == "human" else " (automated: instant)")
+    if model.calls and model.api is not None:
+        latency = w.api_latency.of(model.api)
+        total.add(latency, times=model.calls)
+        how += f" + {model.calls} {model.api} API calls ({latency.describe()} each)"
     if model.then == "redeploy":
         total.add(w.queue_time)
         total.add(w.build_time)
         how += " + queue + build (the new bundle must be READY)"
     elif model.then == "alias-swap":
-        total.add(_as_dist(w.alias_propagation))
-        how += " + alias swap"
+        propagation = _as_dist(w.alias_propagation)
+        total.add(propagation)
+        how += f" + alias swap ({propagation.describe()})"
     low, high, tail = total.range()
     high += scenario.tick
     hard = total.hard_low

@@ -7,9 +7,9 @@ database and how it is rolled back, and the Pulse CRM the app syncs from.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from sim.scenario.paths import Platform
 from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
@@ -22,15 +22,63 @@ class Release(_Frozen):
     has_redesign: bool = True
 
 
+class ApiLatency(_Frozen):
+    """What one control-plane HTTP call costs its caller, in seconds (the round trip),
+    per vendor: ``default`` for every vendor the scenario does not name.
+
+    The default, lognormal(median 0.25 s, sigma 0.5) (p95 ≈ 0.57 s), is the round trip
+    openstatus measured to warm Vercel functions from six regions (p50 246 ms, p95
+    563 ms; openstatus.dev/blog/monitoring-latency-vercel-edge-vs-serverless, March
+    2024). No vendor publishes its control-plane API's latency: it is a default to
+    measure (``curl -w '%{time_total}'`` against your vendors' APIs), not a vendor fact.
+    """
+
+    default: Dist = DistSpec(dist="lognormal", median=0.25, sigma=0.5)
+    vercel: Dist | None = None
+    netlify: Dist | None = None
+    docker: Dist | None = None
+    posthog: Dist | None = None
+    sentry: Dist | None = None
+    pulse: Dist | None = None
+    slack: Dist | None = None
+    statuspage: Dist | None = None
+    pagerduty: Dist | None = None
+    contacts: Dist | None = None
+
+    def of(self, vendor: str) -> DistSpec:
+        """The latency distribution of ``vendor``'s API (``default`` when unnamed)."""
+        named = getattr(self, vendor, None) if vendor in type(self).model_fields else None
+        return named if isinstance(named, DistSpec) else self.default
+
+
+def _coerce_latency(value: Any) -> Any:
+    # A duration or one distribution applies to every vendor.
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return {"default": value}
+    if isinstance(value, dict) and "dist" in value:
+        return {"default": value}
+    return value
+
+
 class World(_Frozen):
-    """The deployment platform and what is deployed when the drill starts."""
+    """The deployment platform and what is deployed when the drill starts, the
+    platform's own timings, and what each control-plane call costs.
+
+    ``queue_time``: Vercel queues a build only while the plan's concurrent builds are
+    busy (vercel.com/docs/builds/build-queues); with none running, what is left is
+    provisioning, lognormal(median 5 s) by default — measure it from your builds' logs.
+    ``alias_propagation`` (Netlify's publish uses it too): "traffic reroutes to the older
+    deployment in about a second" (vercel.com/academy/vercel-foundations/deployments);
+    the spread (sigma 0.5) is ours.
+    """
 
     platform: Platform = "vercel"
     previous: Release = Release(version="1.9.0", has_redesign=False)
     current: Release = Release(version="2.0.0", has_redesign=True)
     build_time: Dist = DistSpec(dist="lognormal", median=90.0, sigma=0.3)
-    queue_time: Dist = DistSpec(dist="fixed", value=5.0)
-    alias_propagation: Duration = 3.0
+    queue_time: Dist = DistSpec(dist="lognormal", median=5.0, sigma=0.5)
+    alias_propagation: Dist = DistSpec(dist="lognormal", median=1.0, sigma=0.5)
+    api_latency: Annotated[ApiLatency, BeforeValidator(_coerce_latency)] = ApiLatency()
 
 
 class CISpec(_Frozen):

@@ -30,11 +30,15 @@ _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 @dataclass(frozen=True, kw_only=True)
 class ManualSteps:
-    """A closed form of a path's time to rollback: ``steps`` manual steps, then what the
-    platform adds (``redeploy``: queue + build; ``alias-swap``: the alias propagation)."""
+    """A closed form of a path's time to rollback: ``steps`` manual steps, ``calls``
+    control-plane calls to ``api`` (the vendor's name) up to and including the one that
+    changes what users get, each costing ``world.api_latency``, then what the platform
+    adds (``redeploy``: queue + build; ``alias-swap``: the alias propagation)."""
 
     steps: int
     then: PlatformTime | None
+    calls: int = 0
+    api: str | None = None
 
     def __post_init__(self) -> None:
         if self.steps < 1:
@@ -95,15 +99,15 @@ PATHS = _registry(
     PathSpec(name="posthog-flag-disable", platform=None, section=None, uses_app_repo=False,
              estimate=RunbookEstimate(30.0, 120.0, _OPTION_A),
              comms=RollbackAction(f"{_FLAG_OFF} (PostHog contacts_redesign)", 2),
-             bound=ManualSteps(steps=2, then=None)),
+             bound=ManualSteps(steps=2, then=None, calls=2, api="posthog")),
     PathSpec(name="vercel-env-var", platform="vercel", section=None, uses_app_repo=False,
              estimate=RunbookEstimate(30.0, 120.0, _OPTION_A_ENV),
              comms=RollbackAction(f"{_FLAG_OFF} (Vercel env var, redeploy)", 2),
-             bound=ManualSteps(steps=3, then="redeploy")),
+             bound=ManualSteps(steps=3, then="redeploy", calls=5, api="vercel")),
     PathSpec(name="vercel-rollback", platform="vercel", section=None, uses_app_repo=False,
              estimate=RunbookEstimate(120.0, 300.0, "Option B: Revert Deployment — 2-5 minutes"),
              comms=RollbackAction(f"{_PREVIOUS} (vercel rollback)", 5),
-             bound=ManualSteps(steps=2, then="alias-swap")),
+             bound=ManualSteps(steps=2, then="alias-swap", calls=6, api="vercel")),
     PathSpec(name="netlify-env-var", platform="netlify", section=None, uses_app_repo=False,
              estimate=RunbookEstimate(30.0, 120.0, _OPTION_A_ENV),
              comms=RollbackAction(f"{_FLAG_OFF} (Netlify env var, redeploy)", 2),

@@ -25,7 +25,7 @@ from rollout.app.ledger import Ledger, LedgerReport
 from rollout.app.migrate import backup, migrate_up
 from rollout.app.migrations import Migration, load_migrations
 from rollout.rollback.database import CostModel, Plan
-from sim.scenario.deployment import DatabaseSpec
+from sim.scenario.deployment import COST_FIELDS, DatabaseSpec
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
@@ -123,6 +123,19 @@ class AppDatabase:
 
     def cost(self) -> CostModel:
         return CostModel(**self.spec.cost)
+
+    def cost_defaults(self) -> list[str]:
+        """The cost inputs this rollback uses that the scenario did not state (each then
+        takes ``CostModel``'s default, which no public source backs)."""
+        used = {"stop_app_s", "migration_fixed_s", "ddl_statement_s", "verify_s",
+                "integrity_rows_per_s"}
+        if self.db.dialect == "sqlite":
+            used.add("drop_column_rows_per_s")
+        if self.spec.backup:
+            used |= {"backup_fixed_s", "backup_rows_per_s"}
+        if self.spec.restore_from_backup:
+            used |= {"restore_fixed_s", "restore_rows_per_s"}
+        return [name for name in COST_FIELDS if name in used and name not in self.spec.cost]
 
     def migrations(self) -> list[Migration]:
         """The migration files, with ``broken_down_migration``'s down SQL failing at its

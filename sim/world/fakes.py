@@ -51,8 +51,10 @@ from sim.rng import Streams
 from sim.scenario.model import Responder, Scenario
 from sim.world.apprepo import AppRepo
 from sim.world.ci import CIPipeline
+from sim.world.clock import SimClock
 from sim.world.database import AppDatabase
 from sim.world.faults import FaultSchedule
+from sim.world.latency import CallMeter
 from sim.world.pager import Pager, build_pager_app
 from sim.world.transport import AppSpec, InProcessTransport, reusable_apps
 
@@ -285,9 +287,12 @@ def build_world(scenario: Scenario, clock: Clock, streams: Streams, internal_ids
 
     Each vendor a scenario's API faults may target gets a fault injector on the drill's
     clock, loaded with the scenario's API faults for that vendor; Pulse gets the
-    scenario's Pulse faults.
+    scenario's Pulse faults. With a ``SimClock`` the transport carries the call meter
+    that times the calls made in a driven procedure (``world.api_latency``).
     """
-    transport = InProcessTransport()
+    meter = CallMeter(clock, scenario.world.api_latency, streams) \
+        if isinstance(clock, SimClock) else None
+    transport = InProcessTransport(meter=meter)
     world = seed_world(scenario, clock, streams, internal_ids, f"{PAGER}/sentry-webhook",
                        transport)
     if world.pulse is not None:

@@ -3,7 +3,8 @@
 The rollback actions in ``rollout/`` are plain synchronous httpx code, the same code that
 runs against real vendors or ``drill serve``. In a drill their requests are routed by
 host name to the fakes' ASGI apps and run on one persistent event loop (≈0.25 ms a call),
-never over a socket. Nothing here touches the data plane.
+never over a socket. Nothing here touches the data plane. With a ``CallMeter`` each call
+is timed in virtual time (``sim.world.latency``): it costs its caller a drawn latency.
 
 Building the fakes' apps costs more than a whole drill, so ``reusable_apps`` builds each
 host's app once per thread, over a stand-in (``Rebindable``) that every drill points at
@@ -15,23 +16,28 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
 
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
+from sim.world.latency import CallMeter
 
 AppSpec = tuple[Callable[[Any], Any], object, FaultInjector | None]  # (build, backend, faults)
 
 
 class InProcessTransport(httpx.BaseTransport):
-    """Routes each request to the ASGI app registered for its host."""
+    """Routes each request to the ASGI app registered for its host; ``meter`` (optional)
+    times the calls made inside one of its segments."""
 
-    def __init__(self, apps: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, apps: Mapping[str, Any] | None = None,
+                 meter: CallMeter | None = None) -> None:
         self._loop = asyncio.new_event_loop()
         self._transports: dict[str, httpx.ASGITransport] = {}
         self.calls = 0
+        self.meter = meter
         self.mount(apps or {})
 
     def mount(self, apps: Mapping[str, Any]) -> None:
@@ -48,8 +54,9 @@ class InProcessTransport(httpx.BaseTransport):
         body = request.read()
         forwarded = httpx.Request(request.method, request.url, headers=request.headers,
                                   content=body, extensions=request.extensions)
-        status, headers, content = self._loop.run_until_complete(
-            _send(transport, forwarded))
+        with self.meter.call(request.url.host) if self.meter else nullcontext():
+            status, headers, content = self._loop.run_until_complete(
+                _send(transport, forwarded))
         return httpx.Response(status, headers=headers, content=content, request=request)
 
     def close(self) -> None:

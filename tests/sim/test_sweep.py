@@ -106,17 +106,19 @@ def test_rows_in_any_order_give_the_same_document(scenario: Load) -> None:
 
 def test_analytic_bounds_agree_with_the_simulation(scenario: Load) -> None:
     """Automated env-var rollback with a fixed 240 s build: rollback inside the closed form;
-    a strong fault: detection within the alert rule's bound."""
+    a strong fault: detection within the alert rule's bound. (The closed form now counts
+    the path's 5 Vercel calls up to the redeploy × the API latency, fixed at 0.5 s here:
+    an unbounded latency distribution would leave the bound open.)"""
     # at a quarter of the traffic ≈ 24 errors per 5 min: a count of 6 is a strong breach
     # even when few exposed users visit (their page views come in clusters of a visit)
     s = scenario("critical-bug-env-var", "world.build_time=240s", "world.queue_time=5s",
-                 "responder.mode=automated", "faults.0.error_rate=0.9",
-                 "monitoring.alert.threshold=6")
+                 "world.api_latency=0.5s", "responder.mode=automated",
+                 "faults.0.error_rate=0.9", "monitoring.alert.threshold=6")
     plan = plan_sweep(s, 5)
     doc = sweep_document(plan, collect(plan, SerialExecutor()))
     checks = {a["metric"]: a for a in doc["analytic"]}
-    assert checks["time_to_rollback_s"]["low"] == 245.0
-    assert checks["time_to_rollback_s"]["high"] == 255.0  # + one tick
+    assert checks["time_to_rollback_s"]["low"] == 247.5  # 5 calls × 0.5 s + queue + build
+    assert checks["time_to_rollback_s"]["high"] == 257.5  # + one tick
     # window 300 + tick 10 + ingest 2 + evaluation period 60 × 1 (error events are sent at
     # once: no SDK flush for an error-count rule)
     assert checks["time_to_detect_s"]["high"] == 372.0
