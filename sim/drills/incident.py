@@ -52,7 +52,8 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         self._last_tick: tuple[ServedState, Hits] | None = None
         self._attach_app_parts()
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
-        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"))
+        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"),
+                                    self.streams.get("sessions"))
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         self.commander = self._commander()
         self.oncall = OnCall(self.responder, self.world, self.commander)

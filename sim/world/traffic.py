@@ -70,10 +70,13 @@ class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
     def __init__(self, scenario: Scenario, population: Population,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, session_rng: np.random.Generator | None = None
+                 ) -> None:
         self.s = scenario
         self.pop = population
         self.rng = rng
+        # which visits erred, for browser sessions: its own stream (the drill passes one)
+        self.session_rng = session_rng if session_rng is not None else np.random.default_rng(0)
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
@@ -81,6 +84,8 @@ class TrafficModel:
         self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
         self.stats.flipped = np.zeros(population.size, dtype=bool)
         self.flags = FlagClients(population, scenario.flag.client.reads)
+        self._pending_key: tuple[object, ...] | None = None
+        self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_pending
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -104,19 +109,18 @@ class TrafficModel:
             self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
             return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
         first, fresh = self.flags.page_loads(visitors, state)
+        if self._pending is not None:  # they hold the fresh answer now
+            self._pending[visitors] = False
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
         later = views - 1
         self._track_flips(visitors, first, fresh, later > 0)
+        views_new = first + later * fresh  # per visit: page views of the new page
         f_old, f_new = hits
         tr = self.s.traffic
-        rate_new = f_new.error_rate if f_new else tr.error_rate_new
-        rate_old = f_old.error_rate if f_old else tr.error_rate_old
-        pv_new = int(first.sum()) + int(later[fresh].sum())
+        pv_new = int(views_new.sum())
         pv_old = int(views.sum()) - pv_new
-        err_first = self.rng.binomial(1, np.where(first, rate_new, rate_old))
-        err_later = self.rng.binomial(later, np.where(fresh, rate_new, rate_old))
-        e_new = int(err_first[first].sum()) + int(err_later[fresh].sum())
-        e_old = int(err_first.sum()) + int(err_later.sum()) - e_new
+        e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
+        e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
         faulty = self._served_faulty(first, fresh, later > 0, f_new is not None,
                                      f_old is not None)
         self.stats.stale_loads += int((first != fresh).sum())
@@ -130,9 +134,23 @@ class TrafficModel:
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
         failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
                                                           max(1, pv_old + pv_new))))
+        errored = self._errored_visits(views_new, views - views_new, e_new, e_old) \
+            if self.s.monitoring.sdk == "browser" else 0
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
-                           crashed, fault_errors, visitors.size, failed,
-                           int(((err_first + err_later) > 0).sum()))
+                           crashed, fault_errors, visitors.size, failed, errored)
+
+    def _errored_visits(self, views_new: np.ndarray, views_old: np.ndarray, e_new: int,
+                        e_old: int) -> int:
+        """Visits with at least one of the tick's errors: each variant's errors fall on
+        distinct page views of that variant, uniformly (drawn from the sessions stream,
+        so the traffic's own draws stay as they were)."""
+        hit = np.zeros(views_new.size, dtype=bool)
+        for per_visit, errors in ((views_new, e_new), (views_old, e_old)):
+            if errors:
+                ends = np.cumsum(per_visit)
+                picked = self.session_rng.choice(int(ends[-1]), size=errors, replace=False)
+                hit[np.searchsorted(ends, picked, side="right")] = True
+        return int(hit.sum())
 
     def _track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
                      more: np.ndarray) -> None:
@@ -146,13 +164,18 @@ class TrafficModel:
 
     def stale_faulty_pending(self, state: ServedState, hits: Hits) -> int:
         """Users whose next page load would render the faulty page from the flags their
-        browser persisted, though the fresh answer no longer serves it."""
-        found = self.flags.stale_first_render(state)
-        if found is None:
-            return 0
-        stale, shows_new = found
-        faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
-        return 0 if faulty is None else int((stale & faulty).sum())
+        browser persisted, though the fresh answer no longer serves it. Computed over
+        the population once per (state, faults) and kept up to date as visitors persist
+        the fresh answer (``tick``), so a check per tick costs a sum."""
+        key = (state.key, hits.new is not None, hits.old is not None)
+        if key != self._pending_key:
+            self._pending_key, self._pending = key, None
+            found = self.flags.stale_first_render(state)
+            if found is not None:
+                stale, shows_new = found
+                faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
+                self._pending = None if faulty is None else stale & faulty
+        return 0 if self._pending is None else int(self._pending.sum())
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0
