@@ -119,6 +119,19 @@ def test_a_shortened_run_counts_the_stale_loads_as_the_full_run_does(scenario: L
         full["facts"]["stale_faulty_loads_after_recovery"]
 
 
+def test_a_false_positive_flag_off_still_leaves_stale_browsers_to_the_later_fault() -> None:
+    """Seed 706 with a noisy threshold turns the flag off at a false alert two hours before
+    the fault; browsers that persisted ON and have not loaded since render the new page,
+    and the later fault, once: stale faulty loads, counted as impact."""
+    path = Path(__file__).parents[2] / "scenarios" / "critical-bug-flag-disable.yaml"
+    s = load_scenario(path, ("monitoring.alert.threshold=6",))
+    doc = summary(run_drill(s, 706, full_horizon=False))
+    assert doc["false_positive"] is not None
+    assert doc["facts"]["stale_faulty_loads_after_recovery"] > 0
+    assert doc["facts"]["users_served_faulty"] >= doc["facts"][
+        "stale_faulty_loads_after_recovery"]
+
+
 def test_same_seed_same_stale_loads(scenario: Load) -> None:
     """Determinism: the persisted flags add no randomness of their own."""
     assert flag_disable(scenario, "render", 5) == flag_disable(scenario, "render", 5)
