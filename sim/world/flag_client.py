@@ -24,10 +24,11 @@ renders first and what the fresh answer renders:
   use the page, is not counted as a page view of the stale variant.
 
 Then the fresh answer is persisted. An open tab also reloads flags every 5 minutes
-(``remote_config_refresh_interval_ms``), which a visit of a few minutes rarely reaches;
-the model does not follow it. Nothing is persisted from a load whose ``/flags`` cannot
-answer (a PostHog outage); such loads still render the env fallback as before (posthog-js
-would answer from the persisted flags: not followed yet, see the README).
+(``remote_config_refresh_interval_ms``); not modelled, since the visit's later page views
+already read the load's own fresh answer, and the model has no long-lived tabs. Nothing
+is persisted from a load whose ``/flags`` cannot answer (a PostHog outage); such loads
+still render the env fallback as before (posthog-js would answer from the persisted
+flags: not followed yet, see the README).
 
 At the first page load under a build that reads the PostHog flag, every browser is taken
 to hold the answer of that moment: users have used the app before the drill, under the
