@@ -50,9 +50,11 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         self.write_rng = self.streams.get("writes")
         self.evaluations: dict[bool, int] = {True: 0, False: 0}
         self._journal_exposure_change = False
+        self._last_tick: tuple[ServedState, Hits] | None = None
         self._attach_app_parts()
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
-        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"))
+        self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"),
+                                    self.streams.get("sessions"))
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         self.commander = self._commander()
         self.oncall = OnCall(self.responder, self.world, self.commander)
@@ -131,6 +133,7 @@ class IncidentDrill(DrillSkeleton[RunResult]):
             self._watch_downtime(t0, state)
             self._watch_incident(t0, state, hits)
             outcome = self.traffic.tick(t0, dt, state, hits, self._incident_open(t0))
+            self._last_tick = (state, hits)
             if not state.build.down:
                 self.pipeline.submit(outcome, dt, hits.any())
                 self._write(t0 + dt / 2, outcome)
@@ -159,8 +162,13 @@ class IncidentDrill(DrillSkeleton[RunResult]):
             self.journal.add("app_up", version=state.build.version, down_s=round(down_s, 3))
 
     def _over(self) -> bool:
-        """True when a shortened run may end: recovered and the responder finished."""
+        """True when a shortened run may end: recovered, the responder finished, and no
+        browser would still render the faulty page from its persisted flags (those loads
+        are impact, so a shortened run counts them as the full run does)."""
         if self.full_horizon or self.recovered_at is None or not self.oncall_done.triggered:
+            return False
+        assert self._last_tick is not None, "set by the traffic tick that calls this"
+        if self.traffic.stale_faulty_pending(*self._last_tick):
             return False
         self.journal.add("run_shortened", horizon_s=self.s.horizon)
         self.stop.succeed()
@@ -212,6 +220,13 @@ class IncidentDrill(DrillSkeleton[RunResult]):
     def _close_incident(self) -> None:
         if self._incident_open(self.env.now):
             self.journal.add("horizon_reached_unrecovered")
+        stats = self.traffic.stats
+        if stats.stale_faulty_after_recovery:  # returning users' persisted flags
+            self.journal.add("stale_renders_after_recovery",
+                             loads=stats.stale_faulty_after_recovery,
+                             last_at=stats.last_stale_faulty_at,
+                             reason="page loads that rendered the faulty page from the flags "
+                                    "posthog-js had persisted, after the fix was served")
         silent, total = self.evaluations[True], sum(self.evaluations.values())
         if silent and self.journal.first("alert") is None:
             self.journal.add("alert_silent", no_data_evaluations=silent, evaluations=total,
@@ -266,6 +281,8 @@ class IncidentDrill(DrillSkeleton[RunResult]):
             yield self.env.timeout(wait or self.s.tick)
 
     def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
+        if self.s.monitoring.sdk == "browser":  # sessions are sent per page load, no flush
+            return
         interval = self.s.monitoring.sdk_flush_interval
         yield self.env.timeout(float(self.streams.get("sdk.phase").uniform(0, interval)))
         while True:
@@ -327,6 +344,11 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                 "fault_onset_s": self.onset,
                 "alert_evaluations_in_incident": sum(self.evaluations.values()),
                 "alert_no_data_evaluations": self.evaluations[True],
+                "stale_faulty_loads_after_recovery":
+                    self.traffic.stats.stale_faulty_after_recovery,
+                "last_stale_faulty_load_s": self.traffic.stats.last_stale_faulty_at,
+                "stale_faulty_users_at_end": self.traffic.stale_faulty_pending(
+                    *self._last_tick) if self._last_tick is not None else 0,
                 "downtime_s": round(self.downtime + (self.env.now - self._down_since
                                                      if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}

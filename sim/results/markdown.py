@@ -29,7 +29,8 @@ JOURNAL_KINDS = ("drill_started", "fault_started", "alert", "decision", "rollbac
                  "ci_failed", "comms_slack", "comms_statuspage", "comms_pagerduty", "notified",
                  "escalated", "comms_failed", "mock_data_enabled", "gate", "phase_started",
                  "exposure_served", "repeat_incident", "staging_step", "rollout_finished",
-                 "false_positive", "false_positive_cost", "impact")
+                 "false_positive", "false_positive_cost", "impact",
+                 "stale_renders_after_recovery")
 
 
 def response_chain(records: Iterable[Any]) -> list[tuple[float, str, str]]:

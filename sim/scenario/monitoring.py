@@ -110,6 +110,11 @@ class Monitoring(_Frozen):
     """How errors reach Sentry and how its alert rules are evaluated."""
 
     environment: str = "production"
+    # browser: @sentry/browser (the Contacts app is a Vite SPA): one session per page load
+    # sent at init and updated on an error, each error sent at once, an unhandled error
+    # marks the session "unhandled" (errored, never crashed). server: sentry-python's
+    # request-mode aggregates, flushed every sdk_flush_interval.
+    sdk: Literal["browser", "server"] = "browser"
     sdk_flush_interval: Duration = 60.0
     ingest_latency: Duration = 2.0
     evaluation_interval: Duration = 60.0

@@ -66,9 +66,24 @@ class PostHogFlagSpec(_Frozen):
     rollout_percentage: float = Field(default=10.0, ge=0, le=100)
 
 
+class FlagClient(_Frozen):
+    """How the app reads the PostHog flag in the browser (posthog-js).
+
+    posthog-js answers ``isFeatureEnabled`` from the flags it persisted (localStorage) at
+    the user's previous page load until this load's ``/flags`` request returns (recorded in
+    ``tests/fakes/browser/test_browser_sdks.py``). ``reads: render`` (default, the runbook's
+    code: ``shouldShowNewContacts`` is called while rendering, nothing subscribes) keeps
+    that first render, so the page load shows the persisted value; ``subscribe`` (the app
+    re-renders from ``onFeatureFlags``) shows the fresh value tens of ms later.
+    """
+
+    reads: Literal["render", "subscribe"] = "render"
+
+
 class FlagControl(_Frozen):
     """Which form of ``shouldShowNewContacts`` the deployed app runs, and its inputs."""
 
     mode: Literal["internal", "percentage", "remote"] = "remote"
     env: FlagEnvSpec = FlagEnvSpec()
     posthog: PostHogFlagSpec = PostHogFlagSpec()
+    client: FlagClient = FlagClient()

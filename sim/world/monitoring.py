@@ -3,9 +3,21 @@
 ``SentryPipeline`` plays the SDK: error events are sent as they happen and arrive after
 the ingest latency (the fault's under its own issue, the background errors of both pages
 under ``BACKGROUND_CULPRIT``, so an error-count alert counts every error, as Sentry's
-``count()`` over ``event.type:error`` does); request-mode session aggregates are
-buffered per minute and flushed every ``sdk_flush_interval`` (sentry-python flushes every
-60 s). Sentry's rule evaluation is the backend's own periodic job (each rule runs every
+``count()`` over ``event.type:error`` does). Sessions depend on ``monitoring.sdk``:
+
+- ``browser`` (default; the Contacts app is a Vite SPA, so @sentry/browser): one session
+  per page load, sent at init and updated when an error happens, so a tick's sessions
+  (its visits, errored when a page view of the visit erred) arrive after the ingest
+  latency with no flush; an unhandled error marks the session ``unhandled``, which Relay
+  counts errored, never crashed (recorded in ``tests/fakes/browser/test_browser_sdks.py``;
+  @sentry/browser's ``browserSessionIntegration``, lifecycle ``'page'`` by default, starts
+  one session per page load, not per navigation, and sends it once the browser is idle,
+  github:getsentry/sentry-javascript ``packages/browser/src/integrations/browsersession.ts``);
+- ``server`` (sentry-python, for what runs on servers): request-mode aggregates, one
+  session per request (page view), buffered per minute and flushed every
+  ``sdk_flush_interval`` (sentry-python flushes every 60 s).
+
+Sentry's rule evaluation is the backend's own periodic job (each rule runs every
 ``resolution``, see ``fakes.sentry.rules``); the runner hosts it as a SimPy process whose phase
 against the fault is drawn from the seed, and delivers its webhooks over HTTP.
 """
@@ -37,7 +49,8 @@ class SentryPipeline:
         self._seq = itertools.count()
 
     def submit(self, outcome: TickOutcome, dt: float, fault: ErrorSpike | None) -> None:
-        """Queue one tick's errors (sent at once) and aggregates (sent at the next flush)."""
+        """Queue one tick's errors (sent at once) and sessions (browser: sent at once;
+        server: aggregates sent at the next flush)."""
         sent_at = outcome.t0 + dt
         if outcome.fault_errors and fault is not None:
             self._send(sent_at + self.m.ingest_latency, self._error_events(outcome, dt, fault))
@@ -46,6 +59,12 @@ class SentryPipeline:
             self._send(sent_at + self.m.ingest_latency,
                        self._background_events(outcome, dt, background))
         minute = math.floor((outcome.t0 + dt / 2) / 60) * 60
+        if self.m.sdk == "browser":  # a session per page load, sent at once
+            if outcome.visits:
+                self._send(sent_at + self.m.ingest_latency, self._aggregate(
+                    outcome.release, minute, outcome.visits - outcome.errored_visits,
+                    outcome.errored_visits, 0))
+            return
         counts = self._pending.setdefault((outcome.release, minute), [0, 0, 0])
         counts[0] += outcome.pageviews - outcome.errored - outcome.crashed
         counts[1] += outcome.errored
@@ -88,9 +107,11 @@ class SentryPipeline:
 
     def alert_bound(self) -> float:
         """Latest a sustained breach can take to fire: window + SDK flush (session rules
-        only: error events are sent at once) + latency + evaluation period (the rule's
-        resolution) × consecutive breaches."""
+        under the server SDK only: error events, and the browser SDK's sessions, are sent
+        at once) + latency + evaluation period (the rule's resolution) × consecutive
+        breaches."""
         a = self.m.alert
-        flush = self.m.sdk_flush_interval if a.is_crash_rate else 0.0
+        flush = self.m.sdk_flush_interval if a.is_crash_rate and self.m.sdk == "server" \
+            else 0.0
         return (a.time_window + flush + self.m.ingest_latency
                 + self.m.evaluation_period * a.threshold_period)

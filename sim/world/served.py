@@ -5,6 +5,8 @@ actually serve: the build the production alias points at (its baked ``VITE_*`` e
 whether it contains the redesign) and, in the remote form, the PostHog flag as the
 client fetches it at page load (or undefined during a PostHog outage). The whole
 population's answer is cached until that state changes, so a tick only indexes arrays.
+What a page load renders first, from the flags persisted at the user's previous load, is
+``sim.world.flag_client``'s part.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class ServedState:
     build: LiveBuild
     new_page: np.ndarray  # bool per user: would render ContactsPageNew now
     exposure: float  # share of users who would get the new page
+    # int8 per user, what this page load's /flags answers and posthog-js persists (1 on,
+    # 0 off): None when the build does not read the PostHog flag or /flags cannot answer
+    remote: np.ndarray | None = None
 
 
 class ServedStateCache:
@@ -51,13 +56,16 @@ class ServedStateCache:
     def _compute(self, key: tuple[object, ...], build: LiveBuild,
                  flag: dict[str, object] | None, remote_reachable: bool) -> ServedState:
         pop = self.population
+        mode = build.flag_mode or self.mode
+        remote = None
+        if mode is FlagMode.REMOTE and not build.down:
+            remote = self._remote(flag, remote_reachable)
         if build.down or not build.has_redesign:
             new = np.zeros(pop.size, dtype=bool)
         else:
-            mode = build.flag_mode or self.mode
-            remote = self._remote(flag, remote_reachable) if mode is FlagMode.REMOTE else None
             new = evaluate_population(mode, pop.buckets, pop.is_internal, build.env, remote)
-        return ServedState(key, build, new, float(new.mean()) if pop.size else 0.0)
+        answered = remote if remote_reachable else None
+        return ServedState(key, build, new, float(new.mean()) if pop.size else 0.0, answered)
 
     def _remote(self, flag: dict[str, object] | None, reachable: bool) -> np.ndarray:
         size = self.population.size

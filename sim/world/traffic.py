@@ -1,11 +1,12 @@
 """Users' traffic to /contacts, one numpy step per tick.
 
 Each tick draws the visits of the interval (Poisson, with a daily cycle), picks the
-visitors by activity, gives each the variant its page load gets (``sim.world.served``), draws
-page views, errors and latency per variant, marks who was served the faulty page (or,
-the app down, nothing), and hands errors and request-mode session aggregates to the
-Sentry pipeline the way the SDK sends them. Cost is per visit, never per user, and no
-HTTP is involved.
+visitors by activity, gives each visit (one page load of the SPA) the variant its first
+render shows (from the flags posthog-js persisted, ``sim.world.flag_client``) and the one
+the fresh answer shows (``sim.world.served``), draws page views, errors and latency per
+variant, marks who was served the faulty page (or, the app down, nothing), and hands
+errors and sessions to the Sentry pipeline the way the SDK sends them. Cost is per
+visit, never per user, and no HTTP is involved.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario
 from sim.scenario.traffic import Latency
 from sim.world.faults import Hits
+from sim.world.flag_client import FlagClients
 from sim.world.population import Population
 from sim.world.served import ServedState
 
@@ -41,6 +43,7 @@ class TickOutcome:
     fault_errors: int
     visits: int = 0
     failed_visits: int = 0
+    errored_visits: int = 0  # page loads with at least one error (browser sessions errored)
 
 
 @dataclass
@@ -59,6 +62,9 @@ class TrafficStats:
     last_faulty_at: float | None = None
     last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
     flipped: np.ndarray | None = None  # bool per user: has seen both pages
+    stale_loads: int = 0  # loads whose first render differed from the fresh /flags answer
+    stale_faulty_after_recovery: int = 0  # of those, faulty loads after recovery
+    last_stale_faulty_at: float | None = None
 
     def __post_init__(self) -> None:
         self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
@@ -68,10 +74,13 @@ class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
     def __init__(self, scenario: Scenario, population: Population,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, session_rng: np.random.Generator | None = None
+                 ) -> None:
         self.s = scenario
         self.pop = population
         self.rng = rng
+        # which visits erred, for browser sessions: its own stream (the drill passes one)
+        self.session_rng = session_rng if session_rng is not None else np.random.default_rng(0)
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
@@ -79,6 +88,9 @@ class TrafficModel:
         self.stats.served_down = np.zeros(population.size, dtype=bool)
         self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
         self.stats.flipped = np.zeros(population.size, dtype=bool)
+        self.flags = FlagClients(population, scenario.flag.client.reads)
+        self._pending_key: tuple[object, ...] | None = None
+        self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_pending
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -90,7 +102,11 @@ class TrafficModel:
 
     def tick(self, t0: float, dt: float, state: ServedState, hits: Hits,
              incident_open: bool) -> TickOutcome:
-        """Simulate the visits in ``[t0, t0 + dt)`` under ``state`` and the faults ``hits``."""
+        """Simulate the visits in ``[t0, t0 + dt)`` under ``state`` and the faults ``hits``.
+
+        A visit is one page load of the SPA: its first page view shows what posthog-js
+        answers first (``sim.world.flag_client``), its later page views the fresh answer.
+        """
         visitors = self.pop.sample_visitors(self.rng, int(self.rng.poisson(self.rate(t0) * dt)))
         if state.build.down:  # nobody is served: page loads fail before the app runs
             if incident_open:
@@ -98,33 +114,74 @@ class TrafficModel:
                 self._mark_down(visitors)
             self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
             return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
-        new = state.new_page[visitors]
-        self._track_flips(visitors, new)
+        first, fresh = self.flags.page_loads(visitors, state)
+        if self._pending is not None:  # they hold the fresh answer now
+            self._pending[visitors] = False
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
+        later = views - 1
+        self._track_flips(visitors, first, fresh, later > 0)
+        views_new = first + later * fresh  # per visit: page views of the new page
         f_old, f_new = hits
         tr = self.s.traffic
-        pv_new, pv_old = int(views[new].sum()), int(views[~new].sum())
+        pv_new = int(views_new.sum())
+        pv_old = int(views.sum()) - pv_new
         e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
         e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
-        faulty = self._faulty(new, f_new is not None, f_old is not None)
+        faulty = self._served_faulty(first, fresh, later > 0, f_new is not None,
+                                     f_old is not None)
+        self.stats.stale_loads += int((first != fresh).sum())
         if incident_open:
             self._mark_incident(t0, dt, visitors, faulty)
-        self._record(t0, state, f_new is not None, int((~new).sum()), int(new.sum()),
+        elif faulty is not None:  # after recovery: loads faulty only from stale flags
+            self._mark_stale_after_recovery(t0, visitors, faulty & (first != fresh))
+        self._record(t0, state, f_new is not None, int((~first).sum()), int(first.sum()),
                      (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
         failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
                                                           max(1, pv_old + pv_new))))
+        errored = self._errored_visits(views_new, views - views_new, e_new, e_old) \
+            if self.s.monitoring.sdk == "browser" else 0
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
-                           crashed, fault_errors, visitors.size, failed)
+                           crashed, fault_errors, visitors.size, failed, errored)
 
-    def _track_flips(self, visitors: np.ndarray, new: np.ndarray) -> None:
-        """Mark users whose page changed since their last visit (both pages seen)."""
+    def _errored_visits(self, views_new: np.ndarray, views_old: np.ndarray, e_new: int,
+                        e_old: int) -> int:
+        """Visits with at least one of the tick's errors: each variant's errors fall on
+        distinct page views of that variant, uniformly (drawn from the sessions stream,
+        so the traffic's own draws stay as they were)."""
+        hit = np.zeros(views_new.size, dtype=bool)
+        for per_visit, errors in ((views_new, e_new), (views_old, e_old)):
+            if errors:
+                ends = np.cumsum(per_visit)
+                picked = self.session_rng.choice(int(ends[-1]), size=errors, replace=False)
+                hit[np.searchsorted(ends, picked, side="right")] = True
+        return int(hit.sum())
+
+    def _track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
+                     more: np.ndarray) -> None:
+        """Mark users whose page changed since their last page view (both pages seen)."""
         assert self.stats.last_variant is not None and self.stats.flipped is not None
         seen = self.stats.last_variant[visitors]
-        current = new.astype(np.int8)
-        self.stats.flipped[visitors[(seen >= 0) & (seen != current)]] = True
-        self.stats.last_variant[visitors] = current
+        shown = first.astype(np.int8)
+        changed = ((seen >= 0) & (seen != shown)) | (more & (first != fresh))
+        self.stats.flipped[visitors[changed]] = True
+        self.stats.last_variant[visitors] = np.where(more, fresh.astype(np.int8), shown)
+
+    def stale_faulty_pending(self, state: ServedState, hits: Hits) -> int:
+        """Users whose next page load would render the faulty page from the flags their
+        browser persisted, though the fresh answer no longer serves it. Computed over
+        the population once per (state, faults) and kept up to date as visitors persist
+        the fresh answer (``tick``), so a check per tick costs a sum."""
+        key = (state.key, hits.new is not None, hits.old is not None)
+        if key != self._pending_key:
+            self._pending_key, self._pending = key, None
+            found = self.flags.stale_first_render(state)
+            if found is not None:
+                stale, shows_new = found
+                faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
+                self._pending = None if faulty is None else stale & faulty
+        return 0 if self._pending is None else int(self._pending.sum())
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0
@@ -137,11 +194,38 @@ class TrafficModel:
             return new
         return ~new if old_hit else None
 
+    def _served_faulty(self, first: np.ndarray, fresh: np.ndarray, more: np.ndarray,
+                       new_hit: bool, old_hit: bool) -> np.ndarray | None:
+        """Per visitor: did any page view of the visit show the faulty page."""
+        at_load = self._faulty(first, new_hit, old_hit)
+        if at_load is None:
+            return None
+        later = self._faulty(fresh, new_hit, old_hit)
+        assert later is not None
+        return at_load | (later & more)
+
+    def _mark_stale_after_recovery(self, t0: float, visitors: np.ndarray,
+                                   faulty: np.ndarray) -> None:
+        """Loads after recovery that still render the faulty page from the flags their
+        browser persisted: impact (served the faulty page), counted apart."""
+        if not faulty.any():
+            return
+        self._mark_faulty(t0, visitors[faulty], faulty[faulty])
+        self.stats.stale_faulty_after_recovery += int(faulty.sum())
+        self.stats.last_stale_faulty_at = t0
+
     def _mark_incident(self, t0: float, dt: float, visitors: np.ndarray,
                        faulty: np.ndarray | None) -> None:
+        """The tick's visitors during the incident: active, and who got the faulty page."""
+        self.stats.marked_until = t0 + dt
+        self._mark_faulty(t0, visitors, faulty)
+
+    def _mark_faulty(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
+        """Mark the visitors whose visit showed the faulty page (they are active, too).
+        After recovery only these few are marked, so the window's active users
+        (``sim.world.activity``) still count from where the incident's marks end."""
         assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
         self.stats.active_in_incident[visitors] = True
-        self.stats.marked_until = t0 + dt
         if faulty is not None and faulty.any():
             self.stats.served_faulty[visitors[faulty]] = True
             self.stats.faulty_pageviews += int(faulty.sum())

@@ -143,12 +143,17 @@ def _first_critical(result: RunResult) -> Any:
 # background errors. An alert threshold of 6 does: the background's ~2 errors per 5 min
 # at the daily peak cross it now and then (seed 706: an alert at 1,635 s).
 NOISY = "monitoring.alert.threshold=6"
+# The app subscribes to flag changes here, so the false positive's flag-off reaches every
+# browser at its next load: with the runbook's render-time read, browsers that persisted
+# ON before it still render the new page (and the later fault) once — that case is
+# tests/sim/test_browser_clients.py's.
+SUBSCRIBES = "flag.client.reads=subscribe"
 
 
 def test_an_alert_before_the_fault_is_a_false_positive_not_a_slow_rollback() -> None:
     """Rule: a critical alert long before the fault is a false positive with its cost;
     the later fault's detection and rollback are not timed from it."""
-    result = run_drill(scenario(NOISY), 706, full_horizon=False)
+    result = run_drill(scenario(NOISY, SUBSCRIBES), 706, full_horizon=False)
     doc = summary(result)
     fp = doc["false_positive"]
     assert fp is not None and fp["alert_s"] < fp["fault_onset_s"] == result.facts["fault_onset_s"]
@@ -167,7 +172,7 @@ def test_an_alert_before_the_fault_is_a_false_positive_not_a_slow_rollback() -> 
 def test_every_seed_whose_first_alert_precedes_the_fault_is_a_false_positive() -> None:
     """Rule: over 300 seeds, a run is reported as a false positive exactly when its first
     critical alert fired before the fault, and such a run never times a rollback."""
-    s = scenario(NOISY)
+    s = scenario(NOISY, SUBSCRIBES)
     found = []
     for seed in range(600, 900):
         result = run_drill(s, seed, full_horizon=False)
