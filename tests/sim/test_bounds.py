@@ -100,16 +100,22 @@ def test_decision_bound_is_the_paging_chain_plus_the_decision_delay(scenario: Lo
 
 
 def test_rollback_bound_is_steps_and_platform_terms_plus_a_tick(scenario: Load) -> None:
-    """Rule: vercel-env-var: 3 step times + queue + build, one tick added to the high end;
-    with nothing drawn the range is exact."""
-    s = scenario("critical-bug-env-var", "world.build_time=240s", "world.queue_time=5s")
+    """Rule: vercel-env-var: 3 step times + its 5 Vercel API calls' latency + queue + build,
+    one tick added to the high end; with nothing drawn the range is exact."""
+    s = scenario("critical-bug-env-var", "world.build_time=240s", "world.queue_time=5s",
+                 "world.api_latency=0s")
     steps = sum_bounds([of_dist(s.responder.step_time)] * 3, 0.99)
     b = rollback(s)
     assert b.low == pytest.approx(245 + steps[0], abs=1e-3)
     assert b.high == pytest.approx(245 + steps[1] + s.tick, abs=1e-3)
     fixed = rollback(scenario("critical-bug-env-var", "world.build_time=240s",
+                              "world.queue_time=5s", "world.api_latency=0s",
                               "responder.step_time=20s"))
     assert (fixed.low, fixed.high, fixed.tail) == (305.0, 315.0, 0.0)
+    calls = rollback(scenario("critical-bug-env-var", "world.build_time=240s",
+                              "world.queue_time=5s", "world.api_latency=1s",
+                              "responder.step_time=20s"))
+    assert (calls.low, calls.high) == (310.0, 320.0)
 
 
 def test_a_low_end_past_the_target_is_a_warning_in_so_many_words(scenario: Load) -> None:
