@@ -160,14 +160,17 @@ def vercel_rollback_to(api: VercelAPI, project_id: str, url: str, poll: float = 
 
 def set_exposure_posthog(api: PostHogAPI, key: str, exposure: Exposure,
                          internal_ids: Sequence[str]) -> Procedure:
-    """Set the PostHog flag's release conditions for ``exposure`` (inactive when off).
-    Raises RollbackFailed."""
+    """Set the PostHog flag's release conditions for ``exposure`` (0 % for everyone when
+    off: an inactive flag is left out of ``/flags``, posthog-js then answers ``undefined``
+    and the runbook's code falls back to the env flag, which may be on). Raises
+    RollbackFailed."""
     yield Manual(f"PostHog → Feature Flags → {key} → release conditions: {exposure.label}")
     try:
         flag = api.flag_by_key(key)
-        changes: dict[str, Any] = {"active": False} if exposure.kind == "off" else {
-            "active": True, "filters": {**(flag.get("filters") or {}),
-                                        **exposure.posthog_filters(internal_ids)}}
+        groups = [{"properties": [], "rollout_percentage": 0}] if exposure.kind == "off" \
+            else exposure.posthog_filters(internal_ids)["groups"]
+        changes: dict[str, Any] = {"active": True,
+                                   "filters": {**(flag.get("filters") or {}), "groups": groups}}
         updated = api.patch_flag(int(flag["id"]), changes)
     except VendorError as exc:
         raise RollbackFailed("posthog release conditions", str(exc)) from exc

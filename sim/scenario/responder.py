@@ -38,7 +38,9 @@ class Responder(_Frozen):
     step_time: Dist = DistSpec(dist="lognormal", median=20.0, sigma=0.4)
     automation_latency: Duration = 1.0
     path: RollbackPath = "posthog-flag-disable"
-    flag_disable_how: Literal["inactive", "zero"] = "inactive"
+    # The runbook's Option A says "Set to 0%". "inactive" leaves the flag out of /flags:
+    # posthog-js answers undefined and the runbook's code falls back to the env flag.
+    flag_disable_how: Literal["inactive", "zero"] = "zero"
     force_push_as_written: bool = True
     fallback_path: RollbackPath | None = None
     investigation_time: Dist = DistSpec(dist="uniform", low=3600.0, high=7200.0)

@@ -188,10 +188,10 @@ class World:
         return self._build
 
     def remote_flag(self, user_id: str) -> bool | None:
-        # posthog-js, once flags loaded, answers isFeatureEnabled with !!getFeatureFlag(key):
-        # a flag left out of /flags (inactive, deleted) reads as false, not undefined.
+        # posthog-js answers isFeatureEnabled with undefined for a flag left out of /flags
+        # (inactive, deleted), and true/false for one it evaluated (sim.world.served).
         result = self.posthog.evaluate_flags(user_id, flag_keys=[self.flag_key]).get(self.flag_key)
-        return bool(result.enabled) if result is not None else False
+        return bool(result.enabled) if result is not None else None
 
     def flag_version(self) -> object:
         """Identity of the PostHog flag as clients fetch it now (None when it is absent)."""
@@ -199,9 +199,12 @@ class World:
         return None if flag is None else (flag.id, flag.version)
 
     def flag_definition(self) -> dict[str, Any] | None:
-        """The PostHog flag definition clients fetch now, or None when it is absent."""
+        """The PostHog flag definition clients evaluate now, or None when ``/flags`` leaves
+        it out (absent, inactive or deleted: as the fake's ``/flags`` does)."""
         flag = self.posthog.flag_by_key(self.flag_key)
-        return None if flag is None else flag.definition()
+        if flag is None or not flag.active or flag.deleted:
+            return None
+        return flag.definition()
 
     def vercel_api(self) -> VercelAPI:
         return VercelAPI(self.http, VERCEL, VERCEL_TOKEN, self.vercel.team.id)

@@ -71,8 +71,13 @@ class ServedStateCache:
         size = self.population.size
         if not reachable:  # flags never loaded: posthog-js answers undefined
             return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
-        if flag is None:  # loaded, but the flag is absent: isFeatureEnabled is !!undefined
-            return np.zeros(size, dtype=np.int8)
+        if flag is None:
+            # Loaded, but the flag is absent from /flags (inactive or deleted): posthog-js
+            # answers isFeatureEnabled with undefined for a missing or disabled flag
+            # (posthog-js changeset "isFeatureEnabled now returns undefined (instead of
+            # false) for missing or disabled feature flags"; recorded in
+            # tests/fakes/browser), so the runbook's code falls back to the env flag.
+            return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
         from fakes.posthog.evaluation import rollout_mask
 
         key = str(flag["key"])

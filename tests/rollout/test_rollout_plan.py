@@ -140,15 +140,22 @@ def test_after_an_instant_rollback_the_new_build_is_promoted(fakes: Fakes) -> No
     assert fakes.env_served()["VITE_ROLLOUT_PERCENTAGE"] == "100"
 
 
-def test_posthog_exposure_is_one_patch_and_off_sets_the_flag_inactive(fakes: Fakes) -> None:
-    """In the remote form the flag's release conditions carry the exposure, with no build."""
+def test_posthog_exposure_is_one_patch_and_off_is_zero_percent_for_everyone(fakes: Fakes) -> None:
+    """In the remote form the flag's release conditions carry the exposure, with no build;
+    off keeps the flag active at 0 % for everyone (internal users too): an inactive flag is
+    left out of /flags, posthog-js answers undefined and the runbook's code would fall back
+    to the env flag."""
     api = fakes.posthog_api()
     fakes.run(set_exposure_posthog(api, "contacts_redesign", Exposure.of(50), ["usr_a"]))
     flag = fakes.posthog.flag_by_key("contacts_redesign")
     assert flag is not None and flag.active
     assert [g["rollout_percentage"] for g in flag.definition()["filters"]["groups"]] == [100, 50]
     fakes.run(set_exposure_posthog(api, "contacts_redesign", Exposure("off"), ["usr_a"]))
-    assert not fakes.posthog.flag_by_key("contacts_redesign").active  # type: ignore[union-attr]
+    off = fakes.posthog.flag_by_key("contacts_redesign")
+    assert off is not None and off.active
+    assert off.definition()["filters"]["groups"] == [{"properties": [], "rollout_percentage": 0}]
+    assert fakes.posthog.evaluate_flags("usr_a", flag_keys=["contacts_redesign"])[
+        "contacts_redesign"].enabled is False
     assert not fakes.vercel.deployments.keys() - {fakes.vercel.production_deployment(
         fakes.project_id).id}
 

@@ -108,6 +108,24 @@ def test_flag_disable_leaves_stale_faulty_loads_with_render_reads_not_with_subsc
     assert render["metrics"]["time_to_rollback_s"] == subscribe["metrics"]["time_to_rollback_s"]
 
 
+def test_setting_the_flag_inactive_falls_back_to_the_env_flag_for_everyone(
+        scenario: Load) -> None:
+    """Rule: an inactive flag is left out of /flags, posthog-js answers undefined, and the
+    runbook's code falls back to VITE_FEATURE_CONTACTS_REDESIGN ("true" here): 'disable
+    the flag' turns the new page on for everyone, the incident never ends, while the
+    runbook's own "Set to 0%" (``zero``) ends it."""
+    inactive = summary(run_drill(scenario("critical-bug-flag-disable",
+                                          "responder.flag_disable_how=inactive",
+                                          "responder.mode=automated"), 7))
+    zero = summary(run_drill(scenario("critical-bug-flag-disable",
+                                      "responder.flag_disable_how=zero",
+                                      "responder.mode=automated"), 7))
+    assert inactive["metrics"]["time_to_rollback_s"] is None
+    assert inactive["timeline"]["recovered_s"] is None
+    assert inactive["facts"]["users_served_faulty"] > 5 * zero["facts"]["users_served_faulty"]
+    assert zero["metrics"]["time_to_rollback_s"] is not None
+
+
 def test_a_shortened_run_counts_the_stale_loads_as_the_full_run_does(scenario: Load) -> None:
     """A sweep's shortened run keeps going while browsers still hold a faulty flag, so
     its impact figures equal the full run's."""

@@ -147,9 +147,11 @@ def flags_page(fake: Flags, phase: str, **extra: Any) -> str:
 
 def test_posthog_js_first_render_after_flag_off_reads_the_persisted_true(
         sdks: Sdks, posthog_fake: Flags, tmp_path: Path) -> None:
-    """Load 1 receives ``contacts_redesign`` = true and persists it; the flag is turned
-    off; load 2 (same profile) renders ``true`` synchronously, then its one ``/flags``
-    answer arrives, the flag no longer reads true and ``onFeatureFlags`` runs."""
+    """Load 1 receives ``contacts_redesign`` = true and persists it; the flag is set
+    inactive; load 2 (same profile) renders ``true`` synchronously, then its one ``/flags``
+    answer arrives without the flag, ``isFeatureEnabled`` answers ``undefined`` (so the
+    runbook's code falls back to the env flag, off on this page) and ``onFeatureFlags``
+    runs."""
     flag_requests: list[int] = []
 
     def after_first(seen: dict[str, Any]) -> str:
@@ -171,7 +173,7 @@ def test_posthog_js_first_render_after_flag_off_reads_the_persisted_true(
     assert second["persistedBeforeInit"] is True
     assert second["firstRender"] == {**second["firstRender"], "remote": True, "shown": True}
     callbacks = [e for e in second["events"] if e["kind"] == "onFeatureFlags"]
-    assert callbacks and callbacks[-1]["remote"] is not True
+    assert callbacks and callbacks[-1]["remote"] is None  # undefined: the env flag decides
     assert callbacks[-1]["shown"] is False and second["final"]["shown"] is False
     assert flag_requests == [1, 2]  # one /flags request per page load
     flags_sent = posthog_fake.recorder.requests("POST", "/flags")
