@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 import numpy as np
 import pytest
@@ -91,13 +92,19 @@ def test_affected_users_do_not_restate_the_exposure() -> None:
         impact["faulty_visits"] * impact["visit_duration_s"] / 60)
 
 
+def runs(decision_delay: str, reads: str) -> dict[int, dict[str, Any]]:
+    """The summaries of SEEDS, shortened, with this decision delay and flag read."""
+    overrides = [*FAST, f"responder.decision_delay={decision_delay}",
+                 f"flag.client.reads={reads}"]
+    return {seed: summary(run_drill(load_default(overrides), seed, full_horizon=False))
+            for seed in SEEDS}
+
+
 def test_a_slower_responder_raises_affected_users_at_the_same_exposure() -> None:
     """Same seeds, same 10 % exposure, a decision 10 s vs 20 min after the
-    acknowledgement: the slower responder affects more users and costs more
-    user-minutes, on every seed."""
-    fast, slow = ({seed: summary(run_drill(load_default([*FAST, f"responder.decision_delay={d}"]),
-                                           seed, full_horizon=False))
-                   for seed in SEEDS} for d in ("10s", "20m"))
+    acknowledgement, in an app that subscribes to flag changes: the slower responder
+    affects more users and costs more user-minutes, on every seed."""
+    fast, slow = runs("10s", "subscribe"), runs("20m", "subscribe")
     for seed in SEEDS:
         assert fast[seed]["facts"]["fault_onset_s"] == slow[seed]["facts"]["fault_onset_s"]
         assert slow[seed]["metrics"]["affected_users_pct"] > \
@@ -105,6 +112,24 @@ def test_a_slower_responder_raises_affected_users_at_the_same_exposure() -> None
         assert slow[seed]["impact"]["user_minutes"] > fast[seed]["impact"]["user_minutes"]
     assert mean(d["metrics"]["affected_users_pct"] for d in slow.values()) > \
         2 * mean(d["metrics"]["affected_users_pct"] for d in fast.values())
+
+
+def test_with_render_time_reads_the_stale_renders_bound_affected_users_from_below() -> None:
+    """In an app that reads the flag only while rendering (the runbook's code), every
+    user whose browser persisted the flag ON gets the faulty page at their next load
+    however fast the rollback: a faster responder still costs fewer user-minutes, but
+    affected users differ far less than with a subscribing app."""
+    fast, slow = runs("10s", "render"), runs("20m", "render")
+    sub_fast, sub_slow = runs("10s", "subscribe"), runs("20m", "subscribe")
+    for seed in SEEDS:
+        assert slow[seed]["impact"]["user_minutes"] > fast[seed]["impact"]["user_minutes"]
+        assert fast[seed]["metrics"]["affected_users_pct"] > \
+            sub_fast[seed]["metrics"]["affected_users_pct"]
+    spread = mean(slow[s]["metrics"]["affected_users_pct"] /
+                  fast[s]["metrics"]["affected_users_pct"] for s in SEEDS)
+    sub_spread = mean(sub_slow[s]["metrics"]["affected_users_pct"] /
+                      sub_fast[s]["metrics"]["affected_users_pct"] for s in SEEDS)
+    assert spread < sub_spread
 
 
 def test_a_shortened_run_counts_the_same_impact() -> None:
