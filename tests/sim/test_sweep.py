@@ -129,11 +129,12 @@ def test_analytic_bounds_agree_with_the_simulation(scenario: Load) -> None:
 
 def test_warning_when_a_target_cannot_be_met_whatever_the_seed(scenario: Load) -> None:
     """A 10-minute build, a threshold the fault never crosses: warnings, and the simulation
-    agrees (every run misses)."""
+    agrees (every run misses). The build's 600 s is the hard minimum: queue, steps and
+    calls are drawn and may be near zero."""
     slow = scenario("critical-bug-env-var", "world.build_time=10m")
     plan = plan_sweep(slow, 3)
     doc = sweep_document(plan, collect(plan, SerialExecutor()))
-    assert any("time to rollback: at least 605 s" in w for w in doc["warnings"])
+    assert any("time to rollback: at least 600 s" in w for w in doc["warnings"])
     assert doc["overall"]["metrics"]["time_to_rollback_s"]["passed"] == 0
     deaf = scenario("critical-bug-flag-disable", "monitoring.alert.threshold=90")
     plan = plan_sweep(deaf, 2)
