@@ -28,7 +28,7 @@ from sim.drills.skeleton import DrillSkeleton
 from sim.results.metrics import measure
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
-from sim.world.activity import mark_window
+from sim.world.activity import mark_stale_after_run, mark_window
 from sim.world.faults import Hits
 from sim.world.monitoring import SentryPipeline
 from sim.world.served import ServedState, ServedStateCache
@@ -101,6 +101,10 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         if self.onset is not None:
             mark_window(self.s, self.population, self.traffic.stats, self.onset,
                         self.streams.get("traffic.window"))
+            pending = self.traffic.stale_faulty_users(*self._last_tick) \
+                if self._last_tick is not None else None
+            mark_stale_after_run(self.s, self.population, self.traffic.stats, self.onset,
+                                 self.env.now, pending, self.streams.get("traffic.window.stale"))
         metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
         return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
                          self._facts(), self._samples(self.traffic.stats.served_faulty))

@@ -2,9 +2,12 @@
 
 A user is **impacted** when, between the fault's onset and recovery, a visit of theirs
 was served the faulty page or got nothing because the app was down (stopped, or no
-healthy container). ``affected_users_pct`` = users impacted ÷ users active over the
-window ``[onset, onset + traffic.affected_window)`` (default 24 h; see
-``sim.world.activity`` for how the window's active users are counted), × 100. The
+healthy container); or when, after recovery, a load rendered the faulty page from the
+flag their browser persisted — within the run, or drawn to happen after the run's end
+but within the window (``users_stale_after_run``, one faulty load each).
+``affected_users_pct`` = users impacted ÷ users active over the window
+``[onset, onset + traffic.affected_window)`` (default 24 h; see ``sim.world.activity``
+for how the window's active users are counted), × 100. The
 denominator is the day's users, not the incident's, so the figure grows with the
 incident's length instead of restating the exposure.
 
@@ -34,6 +37,7 @@ class Impact:
     users_impacted: int
     users_served_faulty: int
     users_visited_down: int
+    users_stale_after_run: int  # drawn to render the faulty page from a stale flag after it
     faulty_visits: int
     down_visits: int
     visit_duration_s: float
@@ -62,10 +66,13 @@ def impact_of(scenario: Scenario, stats: TrafficStats, onset: float | None) -> I
         return None
     faulty = stats.served_faulty
     down = stats.served_down if stats.served_down is not None else faulty & False
+    later = stats.stale_after_run if stats.stale_after_run is not None else faulty & False
     start, end = window_bounds(scenario, onset, stats)
     return Impact(window_start_s=round(start, 3), window_end_s=round(end, 3),
                   users_active_in_window=int(stats.active_in_window.sum()),
-                  users_impacted=int((faulty | down).sum()),
+                  users_impacted=int((faulty | down | later).sum()),
                   users_served_faulty=int(faulty.sum()), users_visited_down=int(down.sum()),
-                  faulty_visits=stats.faulty_pageviews, down_visits=stats.down_visits,
+                  users_stale_after_run=int(later.sum()),
+                  faulty_visits=stats.faulty_pageviews + int(later.sum()),
+                  down_visits=stats.down_visits,
                   visit_duration_s=scenario.traffic.visit_duration)

@@ -12,6 +12,11 @@ share of visits), so is active with probability 1 − exp(−Λ·wᵢ). Visits i
 intervals are independent, so the union is the window's active users in distribution,
 and a run ended early (a sweep's) draws the same users as a full one. One numpy draw
 per user, no loop.
+
+Users whose browser still holds a persisted flag that renders the faulty page when the
+run ends (posthog-js, ``sim.world.flag_client``) render it at their next load: those
+drawn to visit between the run's end and the window's end are impacted too
+(``mark_stale_after_run``), so the measure does not depend on the run's horizon.
 """
 
 from __future__ import annotations
@@ -55,7 +60,30 @@ def mark_window(scenario: Scenario, population: Population, stats: TrafficStats,
     assert stats.active_in_incident is not None
     _, end = window_bounds(scenario, onset, stats)
     rest_from = stats.marked_until if stats.marked_until is not None else onset
-    weights = np.diff(population.activity_cdf, prepend=0.0)
-    visits = expected_visits(scenario, population, rest_from, end)
-    active_later = rng.random(population.size) < -np.expm1(-visits * weights)
+    active_later = _visit_drawn(scenario, population, rest_from, end, rng)
     stats.active_in_window = stats.active_in_incident | active_later
+
+
+def mark_stale_after_run(scenario: Scenario, population: Population, stats: TrafficStats,
+                         onset: float, run_end: float, pending: np.ndarray | None,
+                         rng: np.random.Generator) -> None:
+    """Set ``stats.stale_after_run``: of the users whose next load would still render the
+    faulty page from their persisted flag when the run ended (``pending``), those drawn to
+    visit before the window ends — each renders it once at that visit, so each is
+    impacted (and active in the window). Drawn as ``mark_window`` draws, on its own
+    stream; nothing when nobody is pending or the window ended with the run."""
+    _, end = window_bounds(scenario, onset, stats)
+    if pending is None or not pending.any() or end <= run_end:
+        stats.stale_after_run = np.zeros(population.size, dtype=bool)
+        return
+    stats.stale_after_run = pending & _visit_drawn(scenario, population, run_end, end, rng)
+    if stats.active_in_window is not None:
+        stats.active_in_window |= stats.stale_after_run
+
+
+def _visit_drawn(scenario: Scenario, population: Population, t0: float, t1: float,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Per user: drawn to make at least one visit in ``[t0, t1)`` (1 − exp(−Λ·wᵢ))."""
+    weights = np.diff(population.activity_cdf, prepend=0.0)
+    visits = expected_visits(scenario, population, t0, t1)
+    return rng.random(population.size) < -np.expm1(-visits * weights)

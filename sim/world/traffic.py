@@ -59,6 +59,7 @@ class TrafficStats:
     down_visits: int = 0  # visits during the incident that got nothing (app down)
     marked_until: float | None = None  # end of the last tick whose visitors were marked
     active_in_window: np.ndarray | None = None  # bool per user (sim.world.activity)
+    stale_after_run: np.ndarray | None = None  # bool per user: a stale faulty load after the run
     last_faulty_at: float | None = None
     last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
     flipped: np.ndarray | None = None  # bool per user: has seen both pages
@@ -182,6 +183,11 @@ class TrafficModel:
                 faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
                 self._pending = None if faulty is None else stale & faulty
         return 0 if self._pending is None else int(self._pending.sum())
+
+    def stale_faulty_users(self, state: ServedState, hits: Hits) -> np.ndarray | None:
+        """The users ``stale_faulty_pending`` counts, as a mask (None: nobody can be)."""
+        self.stale_faulty_pending(state, hits)
+        return None if self._pending is None else self._pending.copy()
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from statistics import mean
 from typing import Any
 
 import numpy as np
@@ -124,6 +125,23 @@ def test_setting_the_flag_inactive_falls_back_to_the_env_flag_for_everyone(
     assert inactive["timeline"]["recovered_s"] is None
     assert inactive["facts"]["users_served_faulty"] > 5 * zero["facts"]["users_served_faulty"]
     assert zero["metrics"]["time_to_rollback_s"] is not None
+
+
+def test_stale_renders_after_the_run_count_within_the_window_whatever_the_horizon(
+        scenario: Load) -> None:
+    """Rule: users still holding a faulty persisted flag when the run ends render it at
+    their next load; those drawn to visit before the affected-users window ends are
+    impacted, so a 4 h and a 12 h run measure affected users alike (same window, same
+    exposure), and the shorter run leaves more of them to the draw."""
+    def affected(horizon: str) -> tuple[float, int]:
+        docs = [summary(run_drill(scenario("critical-bug-flag-disable", f"horizon={horizon}",
+                                           "responder.mode=automated"), seed))
+                for seed in (1, 2, 3, 4)]
+        return (mean(d["metrics"]["affected_users_pct"] for d in docs),
+                sum(d["impact"]["users_stale_after_run"] for d in docs))
+    (short, later_short), (long, later_long) = affected("4h"), affected("12h")
+    assert later_short > later_long > 0
+    assert abs(short - long) < 0.15 * long
 
 
 def test_a_shortened_run_counts_the_stale_loads_as_the_full_run_does(scenario: Load) -> None:
