@@ -45,7 +45,8 @@ def numpy_floor(scenario: Scenario) -> Callable[[], object]:
     population = build_population(Streams(7).get("population"), scenario.population.users,
                                   scenario.population.internal_users,
                                   scenario.population.activity_sigma)
-    rates = TrafficModel(scenario, population, np.random.default_rng(0))
+    rates = TrafficModel(scenario, population, np.random.default_rng(0),
+                         np.random.default_rng(1))
 
     def run() -> None:
         rng, seen = np.random.default_rng(7), np.zeros(population.size, dtype=bool)

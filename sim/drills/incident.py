@@ -15,6 +15,7 @@ import math
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from fakes.pagerduty.escalation import RUNBOOK_POLICY, EscalationPolicy
@@ -101,10 +102,9 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         if self.onset is not None:
             mark_window(self.s, self.population, self.traffic.stats, self.onset,
                         self.streams.get("traffic.window"))
-            pending = self.traffic.stale_faulty_users(*self._last_tick) \
-                if self._last_tick is not None else None
             mark_stale_after_run(self.s, self.population, self.traffic.stats, self.onset,
-                                 self.env.now, pending, self.streams.get("traffic.window.stale"))
+                                 self.env.now, self._stale_users(),
+                                 self.streams.get("traffic.window.stale"))
         metrics = measure(self.s, self.journal, self.traffic.stats, self.onset, loss)
         return RunResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
                          self._facts(), self._samples(self.traffic.stats.served_faulty))
@@ -171,12 +171,19 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         are impact, so a shortened run counts them as the full run does)."""
         if self.full_horizon or self.recovered_at is None or not self.oncall_done.triggered:
             return False
-        assert self._last_tick is not None, "set by the traffic tick that calls this"
-        if self.traffic.stale_faulty_pending(*self._last_tick):
+        stale = self._stale_users()
+        if stale is not None and stale.any():
             return False
         self.journal.add("run_shortened", horizon_s=self.s.horizon)
         self.stop.succeed()
         return True
+
+    def _stale_users(self) -> np.ndarray | None:
+        """Users whose next load would still render the faulty page from a persisted flag,
+        as of the last tick (``TrafficModel.stale_faulty_users``)."""
+        if self._last_tick is None:
+            return None
+        return self.traffic.stale_faulty_users(*self._last_tick)
 
     def _served_state(self, t: float) -> ServedState:
         reachable = self.faults.posthog_reachable(t)
@@ -343,6 +350,7 @@ class IncidentDrill(DrillSkeleton[RunResult]):
 
     def _facts(self) -> dict[str, Any]:
         bound = self.pipeline.alert_bound() + self.s.tick
+        stale = self._stale_users()
         return {"detection_bound_s": round(bound, 3),
                 "control_plane_calls": self._control_plane_calls(),
                 "fault_onset_s": self.onset,
@@ -351,8 +359,7 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                 "stale_faulty_loads_after_recovery":
                     self.traffic.stats.stale_faulty_after_recovery,
                 "last_stale_faulty_load_s": self.traffic.stats.last_stale_faulty_at,
-                "stale_faulty_users_at_end": self.traffic.stale_faulty_pending(
-                    *self._last_tick) if self._last_tick is not None else 0,
+                "stale_faulty_users_at_end": 0 if stale is None else int(np.count_nonzero(stale)),
                 "downtime_s": round(self.downtime + (self.env.now - self._down_since
                                                      if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}

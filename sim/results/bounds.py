@@ -233,9 +233,8 @@ def rollback(scenario: Scenario) -> Bound:
         total.add(w.build_time)
         how += " + queue + build (the new bundle must be READY)"
     elif model.then == "alias-swap":
-        propagation = _as_dist(w.alias_propagation)
-        total.add(propagation)
-        how += f" + alias swap ({propagation.describe()})"
+        total.add(w.alias_propagation)
+        how += f" + alias swap ({w.alias_propagation.describe()})"
     low, high, tail = total.range()
     high += scenario.tick
     hard = total.hard_low
@@ -340,11 +339,6 @@ def _disturbed(scenario: Scenario) -> str | None:
     if any("old" in f.variants for f in scenario.faults if f.kind == "error_spike"):
         return "the old page fails too, so rolling back does not end the incident"
     return None
-
-
-def _as_dist(value: DistSpec | float) -> DistSpec:
-    """A platform term as a distribution (a number: that many seconds, fixed)."""
-    return value if isinstance(value, DistSpec) else DistSpec(dist="fixed", value=value)
 
 
 def _low(dist: DistSpec) -> float:

@@ -75,13 +75,11 @@ class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
     def __init__(self, scenario: Scenario, population: Population,
-                 rng: np.random.Generator, session_rng: np.random.Generator | None = None
-                 ) -> None:
+                 rng: np.random.Generator, session_rng: np.random.Generator) -> None:
         self.s = scenario
         self.pop = population
         self.rng = rng
-        # which visits erred, for browser sessions: its own stream (the drill passes one)
-        self.session_rng = session_rng if session_rng is not None else np.random.default_rng(0)
+        self.session_rng = session_rng  # which visits erred (browser sessions): its own stream
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
         self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
         self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
@@ -91,7 +89,7 @@ class TrafficModel:
         self.stats.flipped = np.zeros(population.size, dtype=bool)
         self.flags = FlagClients(population, scenario.flag.client.reads)
         self._pending_key: tuple[object, ...] | None = None
-        self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_pending
+        self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_users
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -169,11 +167,11 @@ class TrafficModel:
         self.stats.flipped[visitors[changed]] = True
         self.stats.last_variant[visitors] = np.where(more, fresh.astype(np.int8), shown)
 
-    def stale_faulty_pending(self, state: ServedState, hits: Hits) -> int:
-        """Users whose next page load would render the faulty page from the flags their
-        browser persisted, though the fresh answer no longer serves it. Computed over
-        the population once per (state, faults) and kept up to date as visitors persist
-        the fresh answer (``tick``), so a check per tick costs a sum."""
+    def stale_faulty_users(self, state: ServedState, hits: Hits) -> np.ndarray | None:
+        """Per user: would their next page load render the faulty page from the flags
+        their browser persisted, though the fresh answer no longer serves it (None: nobody
+        can). Computed over the population once per (state, faults) and kept up to date as
+        visitors persist the fresh answer (``tick``); read it, do not keep it."""
         key = (state.key, hits.new is not None, hits.old is not None)
         if key != self._pending_key:
             self._pending_key, self._pending = key, None
@@ -182,12 +180,7 @@ class TrafficModel:
                 stale, shows_new = found
                 faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
                 self._pending = None if faulty is None else stale & faulty
-        return 0 if self._pending is None else int(self._pending.sum())
-
-    def stale_faulty_users(self, state: ServedState, hits: Hits) -> np.ndarray | None:
-        """The users ``stale_faulty_pending`` counts, as a mask (None: nobody can be)."""
-        self.stale_faulty_pending(state, hits)
-        return None if self._pending is None else self._pending.copy()
+        return self._pending
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0

@@ -38,7 +38,7 @@ def test_expected_visits_is_the_integral_of_the_tick_rate() -> None:
     a span that crosses the daily peak."""
     s = load_default(["population.users=1000"])
     pop = build_population(np.random.default_rng(0), 1000, 5, 1.0)
-    model = TrafficModel(s, pop, np.random.default_rng(0))
+    model = TrafficModel(s, pop, np.random.default_rng(0), np.random.default_rng(1))
     t0, t1 = 1800.0, 1800.0 + 9 * 3600
     numeric = sum(model.rate(t + 0.5) for t in np.arange(t0, t1, 1.0))
     assert expected_visits(s, pop, t0, t1) == pytest.approx(numeric, rel=1e-6)
