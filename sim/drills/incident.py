@@ -55,8 +55,10 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         self._attach_app_parts()
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"),
-                                    self.streams.get("sessions"))
-        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
+                                    self.streams.get("sessions"),
+                                    self.streams.get("flags.persisted"))
+        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode),
+                                       persisted=lambda: self.traffic.flags.persisted)
         self.commander = self._commander()
         self.oncall = OnCall(self.responder, self.world, self.commander)
 

@@ -75,9 +75,16 @@ class FlagClient(_Frozen):
     code: ``shouldShowNewContacts`` is called while rendering, nothing subscribes) keeps
     that first render, so the page load shows the persisted value; ``subscribe`` (the app
     re-renders from ``onFeatureFlags``) shows the fresh value tens of ms later.
+
+    ``persisted_share`` is the share of users whose browser holds posthog-js's persisted
+    flags when the drill starts (they used the app in this browser before); the others
+    read ``undefined`` (the env flag decides) until a ``/flags`` answer reaches them. The
+    default 1 is a default: the model cannot know it (it is the share of the day's users
+    not on a first visit from this browser, a private window or cleared storage).
     """
 
     reads: Literal["render", "subscribe"] = "render"
+    persisted_share: float = Field(default=1.0, ge=0, le=1)
 
 
 class FlagControl(_Frozen):

@@ -25,15 +25,28 @@ renders first and what the fresh answer renders:
 
 Then the fresh answer is persisted. An open tab also reloads flags every 5 minutes
 (``remote_config_refresh_interval_ms``); not modelled, since the visit's later page views
-already read the load's own fresh answer, and the model has no long-lived tabs. Nothing
-is persisted from a load whose ``/flags`` cannot answer (a PostHog outage); such loads
-still render the env fallback as before (posthog-js would answer from the persisted
-flags: not followed yet, see the README).
+already read the load's own fresh answer, and the model has no long-lived tabs.
 
-At the first page load under a build that reads the PostHog flag, every browser is taken
-to hold the answer of that moment: users have used the app before the drill, under the
-flag as it stood (a default the model cannot know better; a first visit with nothing
-persisted would read ``undefined`` and fall back to the env flag).
+When ``/flags`` cannot answer (a PostHog outage) nothing is persisted and nothing
+re-renders: posthog-js's ``handleResponse`` passes a non-200 answer to
+``_receivedFeatureFlags`` with ``errorsLoading``, whose ``parseFlagsResponse`` returns
+without a patch when the answer carries no flags, and ``handleError`` (no answer at all)
+only records ``$feature_flag_errors``; ``getFeatureFlag`` then keeps answering from the
+persisted flags (github:PostHog/posthog-js ``packages/browser/src/posthog-featureflags.ts``,
+recorded in ``tests/fakes/browser/test_browser_sdks.py``). So every page view of such a
+load renders the persisted value, and a browser with nothing persisted reads
+``undefined``: the runbook's code falls back to the env flag. posthog-js's optional
+``feature_flag_cache_ttl_ms`` (unset by default, so persisted flags never go stale) is not
+modelled.
+
+At the first page load under a build that reads the PostHog flag, a share
+``flag.client.persisted_share`` of the browsers is taken to hold the answer of that moment
+(their users used the app in this browser before the drill, under the flag as it stood);
+the others have nothing persisted until their first load that ``/flags`` answers, and
+read ``undefined`` until then. The share defaults to 1 (every browser), a default the
+model cannot know better: it is the share of the day's users whose browser kept
+posthog-js's ``localStorage`` since their last visit (not a first visit on this device, a
+private window, or cleared storage).
 """
 
 from __future__ import annotations
@@ -41,6 +54,7 @@ from __future__ import annotations
 import numpy as np
 
 from rollout.release.flags import REMOTE_UNDEFINED, FlagMode, evaluate_population
+from sim.scenario.traffic import FlagClient
 from sim.world.population import Population
 from sim.world.served import ServedState
 
@@ -48,22 +62,26 @@ from sim.world.served import ServedState
 class FlagClients:
     """The flag answer every user's posthog-js persisted, and what their loads render."""
 
-    def __init__(self, population: Population, reads: str) -> None:
+    def __init__(self, population: Population, spec: FlagClient,
+                 rng: np.random.Generator | None = None) -> None:
         self.pop = population
-        self.reads = reads
+        self.reads = spec.reads
+        self.persisted_share = spec.persisted_share
+        self.rng = rng  # who had nothing persisted (drawn once, only when the share < 1)
         self.persisted = np.full(population.size, REMOTE_UNDEFINED, dtype=np.int8)
         self._primed = False
 
     def page_loads(self, visitors: np.ndarray, state: ServedState
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(first, fresh)`` per visitor: does the load's first page view show the new
-        page, and does the fresh ``/flags`` answer. Persists the fresh answer."""
+        page, and does the fresh ``/flags`` answer. Persists the fresh answer. While
+        ``/flags`` cannot answer, ``state.new_page`` is already what the persisted flags
+        render (``sim.world.served``), and nothing is persisted."""
         fresh = state.new_page[visitors]
         if state.remote is None:  # the build ignores PostHog, or /flags cannot answer
             return fresh, fresh
         if not self._primed:
-            self.persisted[:] = state.remote
-            self._primed = True
+            self._prime(state.remote)
         if self.reads == "subscribe":
             first = fresh
         else:
@@ -71,12 +89,23 @@ class FlagClients:
         self.persisted[visitors] = state.remote[visitors]
         return first, fresh
 
+    def _prime(self, answer: np.ndarray) -> None:
+        """Before the drill, users' browsers persisted the answer of this moment; those
+        that did not (1 − ``persisted_share``) hold nothing."""
+        self._primed = True
+        if self.persisted_share >= 1.0:
+            self.persisted[:] = answer
+            return
+        assert self.rng is not None, "a persisted share below 1 needs its own stream"
+        kept = self.rng.random(self.pop.size) < self.persisted_share
+        self.persisted[kept] = answer[kept]
+
     def stale_first_render(self, state: ServedState) -> tuple[np.ndarray, np.ndarray] | None:
         """``(stale, shows_new)`` for every user: would their next load's first render
         differ from the fresh answer, and show the new page. None when no load reads a
         persisted flag (subscribe, or the build ignores PostHog)."""
         if self.reads == "subscribe" or state.remote is None or not self._primed:
-            return None
+            return None  # (during an outage a load's first render is what it keeps)
         everyone = np.arange(self.pop.size)
         shows_new = self._render(state, self.persisted, everyone)
         return shows_new != state.new_page, shows_new

@@ -3,7 +3,10 @@
 The variant of a page view is decided by ``rollout.release.flags`` from the state the fakes
 actually serve: the build the production alias points at (its baked ``VITE_*`` env,
 whether it contains the redesign) and, in the remote form, the PostHog flag as the
-client fetches it at page load (or undefined during a PostHog outage). The whole
+client fetches it at page load. During a PostHog outage no ``/flags`` answers, so each
+browser renders from the flags its posthog-js persisted (``undefined`` where nothing is
+persisted: the env flag decides); nothing persists meanwhile, so that answer holds for
+the whole outage, read from ``sim.world.flag_client`` when the state is made. The whole
 population's answer is cached until that state changes, so a tick only indexes arrays.
 What a page load renders first, from the flags persisted at the user's previous load, is
 ``sim.world.flag_client``'s part.
@@ -37,9 +40,11 @@ class ServedState:
 class ServedStateCache:
     """Recomputes the population's variants only when the build or the flag changed."""
 
-    def __init__(self, population: Population, mode: FlagMode) -> None:
+    def __init__(self, population: Population, mode: FlagMode,
+                 persisted: Callable[[], np.ndarray] | None = None) -> None:
         self.population = population
         self.mode = mode
+        self.persisted = persisted  # int8 per user, what posthog-js persisted (flag_client)
         self._state: ServedState | None = None
 
     def current(self, build: LiveBuild, flag_version: object,
@@ -69,8 +74,10 @@ class ServedStateCache:
 
     def _remote(self, flag: dict[str, object] | None, reachable: bool) -> np.ndarray:
         size = self.population.size
-        if not reachable:  # flags never loaded: posthog-js answers undefined
-            return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
+        if not reachable:  # no answer: posthog-js answers from what it persisted
+            if self.persisted is None:
+                return np.full(size, REMOTE_UNDEFINED, dtype=np.int8)
+            return self.persisted().copy()
         if flag is None:
             # Loaded, but the flag is absent from /flags (inactive or deleted): posthog-js
             # answers isFeatureEnabled with undefined for a missing or disabled flag

@@ -75,7 +75,8 @@ class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
     def __init__(self, scenario: Scenario, population: Population,
-                 rng: np.random.Generator, session_rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, session_rng: np.random.Generator,
+                 persisted_rng: np.random.Generator | None = None) -> None:
         self.s = scenario
         self.pop = population
         self.rng = rng
@@ -87,7 +88,7 @@ class TrafficModel:
         self.stats.served_down = np.zeros(population.size, dtype=bool)
         self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
         self.stats.flipped = np.zeros(population.size, dtype=bool)
-        self.flags = FlagClients(population, scenario.flag.client.reads)
+        self.flags = FlagClients(population, scenario.flag.client, persisted_rng)
         self._pending_key: tuple[object, ...] | None = None
         self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_users
         self._row = 0

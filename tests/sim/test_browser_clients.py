@@ -13,17 +13,18 @@ import numpy as np
 import pytest
 
 from fakes.common.serving import LiveBuild
-from rollout.release.flags import FlagEnv
+from rollout.release.flags import REMOTE_UNDEFINED, FlagEnv, FlagMode
 from sim.drills.run import run_drill
 from sim.errors import ScenarioError
 from sim.results.writer import summary
 from sim.scenario.loader import load_scenario
 from sim.scenario.model import Scenario
 from sim.scenario.monitoring import AlertRule, Monitoring
+from sim.scenario.traffic import FlagClient
 from sim.world.flag_client import FlagClients
 from sim.world.monitoring import SentryPipeline
 from sim.world.population import build_population
-from sim.world.served import ServedState
+from sim.world.served import ServedState, ServedStateCache
 from sim.world.traffic import TickOutcome
 
 Load = Callable[..., Scenario]
@@ -37,9 +38,10 @@ def state(flag_on: bool, size: int, build: LiveBuild = BUILD) -> ServedState:
     return ServedState(("flag", flag_on), build, new, float(new.mean()), remote)
 
 
-def clients(reads: str, size: int = 4) -> FlagClients:
+def clients(reads: str, size: int = 4, persisted_share: float = 1.0) -> FlagClients:
     pop = build_population(np.random.default_rng(1), size, 0, 0.0)
-    return FlagClients(pop, reads)
+    spec = FlagClient(reads=reads, persisted_share=persisted_share)  # type: ignore[arg-type]
+    return FlagClients(pop, spec, np.random.default_rng(2))
 
 
 def test_returning_user_persisted_on_renders_the_new_page_once_after_the_flag_is_off() -> None:
@@ -74,6 +76,30 @@ def test_users_who_did_not_visit_keep_their_persisted_flag() -> None:
     first, _ = c.page_loads(np.array([1, 2]), state(False, 4))
     assert first.tolist() == [True, True]
     assert c.persisted.tolist() == [0, 0, 0, 1]
+
+
+def test_during_an_outage_each_browser_renders_what_it_persisted() -> None:
+    """No /flags answer: posthog-js keeps answering from the persisted flags, so a
+    browser persisted ON shows the new page, one persisted OFF the old, one with nothing
+    persisted reads undefined and gets the env flag ("true"); nothing is persisted."""
+    c = clients("render", size=3)
+    c.persisted[:] = [1, 0, REMOTE_UNDEFINED]
+    c._primed = True
+    cache = ServedStateCache(c.pop, FlagMode.REMOTE, persisted=lambda: c.persisted)
+    down = cache.current(BUILD, 1, lambda: None, remote_reachable=False)
+    assert down.new_page.tolist() == [True, False, True]
+    first, fresh = c.page_loads(np.arange(3), down)
+    assert first.tolist() == fresh.tolist() == [True, False, True]
+    assert c.persisted.tolist() == [1, 0, REMOTE_UNDEFINED]
+
+
+def test_persisted_share_leaves_the_other_browsers_with_nothing_persisted() -> None:
+    """``persisted_share`` of the browsers hold the first answer; the rest hold nothing
+    (undefined) until their own first load persists one."""
+    c = clients("render", size=2000, persisted_share=0.25)
+    c.page_loads(np.array([0]), state(True, 2000))
+    held = float((c.persisted[1:] == 1).mean())
+    assert 0.2 < held < 0.3 and set(c.persisted[1:].tolist()) == {1, REMOTE_UNDEFINED}
 
 
 def test_a_build_without_the_redesign_renders_the_old_page_whatever_is_persisted() -> None:

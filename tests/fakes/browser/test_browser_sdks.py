@@ -13,6 +13,9 @@ Rules checked:
   reads true and ``onFeatureFlags`` callbacks run (an app that subscribes re-renders);
   the turned-off flag is absent from the answer, so ``isFeatureEnabled`` is ``undefined``
   and the runbook's code falls back to the env flag;
+- while ``/flags`` fails (a PostHog outage: 503), a browser that persisted the flag keeps
+  answering it, at the first render and after the failed request; a browser with nothing
+  persisted answers ``undefined`` throughout, so the runbook's code takes the env flag;
 - an open tab reloads flags on posthog-js's refresh interval (default 5 min while the page
   is visible, doubling up to 1 h without user interaction; here set to 1 s) and runs
   ``onFeatureFlags`` with the new value, without a page load;
@@ -178,6 +181,66 @@ def test_posthog_js_first_render_after_flag_off_reads_the_persisted_true(
     assert flag_requests == [1, 2]  # one /flags request per page load
     flags_sent = posthog_fake.recorder.requests("POST", "/flags")
     assert flags_sent[1].at * 1000 > second["firstRender"]["at"]
+
+
+class Outage:
+    """An ASGI wrapper: while ``down``, PostHog's ``/flags`` answers 503 (an outage)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.down = app, False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.down and scope["type"] == "http" and scope["path"].startswith("/flags"):
+            body = b'{"detail": "service unavailable"}'
+            await send({"type": "http.response.start", "status": 503, "headers": [
+                (b"content-type", b"application/json"),
+                (b"access-control-allow-origin", b"*")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def posthog_outage() -> Iterator[tuple[Flags, Outage]]:
+    """The PostHog fake of ``posthog_fake`` behind an outage switch."""
+    backend = PostHogBackend(WallClock())
+    backend.create_feature_flag(FLAG, "Contacts redesign", True,
+                                {"groups": [{"properties": [], "rollout_percentage": 100}]})
+    outage = Outage(build_posthog(backend))
+    recorder = Recorder(outage)
+    with serve_in_thread(recorder) as url:
+        yield Flags(backend, recorder, url), outage
+
+
+def test_posthog_js_keeps_the_persisted_flag_while_flags_fails(
+        sdks: Sdks, posthog_outage: tuple[Flags, Outage], tmp_path: Path) -> None:
+    """Load 1 persists ``contacts_redesign`` = true; PostHog's ``/flags`` then answers
+    503: load 2 (same profile) reads ``true`` at its first render and still after its
+    failed request, so it shows the new page; a fresh profile reads ``undefined``
+    throughout and the runbook's code falls back to the env flag (off on this page)."""
+    fake, outage = posthog_outage
+
+    def outage_starts(seen: dict[str, Any]) -> str:
+        outage.down = True
+        return flags_page(fake, "flags-next")
+
+    first, during = run_pages(sdks, tmp_path / "profile", flags_page(fake, "flags-first"),
+                              [outage_starts, lambda seen: None])
+    (fresh,) = run_pages(sdks, tmp_path / "fresh-profile", flags_page(fake, "flags-first"),
+                         [lambda seen: None])
+    failed = [s.status for s in fake.recorder.requests("POST", "/flags")]
+    record("posthog outage", {"first": first, "during": during, "fresh": fresh,
+                              "flags_status": failed})
+    assert "error" not in first and "error" not in during and "error" not in fresh
+    assert first["persistedAfter"] is True
+    assert failed[0] == [200] and failed[1:] and all(s == [503] for s in failed[1:])
+    assert during["persistedBeforeInit"] is True
+    assert during["firstRender"]["remote"] is True and during["firstRender"]["shown"] is True
+    assert during["final"] == {"remote": True, "shown": True}
+    assert during["persistedAfter"] is True  # nothing replaced the persisted flag
+    assert fresh["persistedBeforeInit"] is False
+    assert fresh["firstRender"]["remote"] is None and fresh["final"]["remote"] is None
+    assert fresh["final"]["shown"] is False  # undefined: the env flag decides
 
 
 def test_posthog_js_open_tab_picks_up_the_change_on_its_refresh_interval(
