@@ -128,7 +128,7 @@ def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, byt
     body += ["<h2>Runbook estimate beside the model</h2>",
              f"<p>Runbook: {_e(doc['runbook_estimate_s']['text'])}<br>Modelled time to "
              f"rollback: {_e(fmt_value('time_to_rollback_s', rollback))}"
-             f"<br>Detection bound implied by the alert rule: "
+             f"<br>Alert rule's detection bound for a sustained breach: "
              f"{facts['detection_bound_s']:.0f} s</p>",
              "<h2>Journal</h2>",
              table(("t (s)", "event", "detail"),

@@ -172,8 +172,9 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
         lines.append(f"  {LABELS[name][0]}: not measured — {reason}")
     if doc.get("false_positive"):
         lines.append(f"  FALSE POSITIVE: {false_positive_text(doc['false_positive'])}")
-    lines.append(f"  detection bound implied by the alert rule: "
-                 f"{doc['facts']['detection_bound_s']:.0f} s")
+    lines.append(f"  alert rule's detection bound for a sustained breach: "
+                 f"{doc['facts']['detection_bound_s']:.0f} s (a marginal one can take longer: "
+                 "`drill sweep` checks its first passage)")
     if out_dir:
         lines.append(f"  written to {out_dir}/")
     return "\n".join(lines)
@@ -194,8 +195,9 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               "- Modelled time to rollback: "
               + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
               + _verdict_vs_estimate(doc),
-              "- Detection bound implied by the alert rule (window + tick + SDK flush + "
-              f"ingest + evaluation × consecutive breaches): "
+              "- Alert rule's detection bound for a sustained breach (window + tick + SDK "
+              "flush + ingest + evaluation × consecutive breaches; a marginal breach can "
+              f"take longer, see a sweep's cross-checks): "
               f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]
     impact = impact_lines(doc, result.journal.records)

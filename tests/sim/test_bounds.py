@@ -12,16 +12,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fakes.common.clock import ManualClock
+from fakes.sentry.backend import SentryBackend
 from rollout.incident.escalation import first_acknowledgement
 from sim.drills.responder import ResponderModel
 from sim.results.bounds import TAIL, Bound, bounds, decision, rollback
 from sim.results.crosscheck import ALPHA, check, tail_p
+from sim.results.detection import window_ticks
 from sim.results.quantiles import escalation, of_dist, sum_bounds
 from sim.scenario.model import Scenario
+from sim.scenario.monitoring import AlertRule
 from sim.scenario.units import DistSpec
 from sim.sweeps.executors import SerialExecutor
 from sim.sweeps.report import render_terminal, write_sweep
 from sim.sweeps.sweep import collect, plan_sweep, sweep_document
+from sim.world.monitoring import SentryPipeline
 
 Load = Callable[..., Scenario]
 LOGNORMAL = DistSpec(dist="lognormal", median=20.0, sigma=0.4)
@@ -187,18 +192,51 @@ def test_a_sweep_whose_responder_is_slower_than_its_bound_reports_the_disagreeme
     assert "Cross-check disagrees" in page and "P(within estimate)" in page
 
 
-def test_the_default_drill_agrees_with_its_decision_and_rollback_bounds(
-        scenario: Load) -> None:
-    """Rule: the new bounds are finite and the default scenario's own runs agree with them
-    (scenarios/critical-bug-flag-disable.yaml as written, 60 seeds)."""
+def test_the_default_drill_agrees_with_its_bounds(scenario: Load) -> None:
+    """Rule: the bounds are finite and the default scenario's own runs agree with them,
+    detection's first passage included (scenarios/critical-bug-flag-disable.yaml as
+    written, 60 seeds)."""
     s = scenario("critical-bug-flag-disable", fast=False)
     assert all(b.high is not None and math.isfinite(b.high) for b in bounds(s))
     plan = plan_sweep(s, 60)
     doc = sweep_document(plan, collect(plan, SerialExecutor()))
     checks = {a["metric"]: a for a in doc["analytic"]}
-    for metric in ("time_to_decision_s", "time_to_rollback_s"):
+    for metric in ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s"):
         assert checks[metric]["cross_check"] == "agrees", checks[metric]
         assert checks[metric]["quantile"] == 0.99 and checks[metric]["high"] is not None
+
+
+def test_the_first_passage_counts_the_window_the_sentry_fake_counts() -> None:
+    """Rule: the first-passage model's window (``window_ticks``) holds exactly the events
+    the Sentry fake's count rule measures at the same instant: stamped within the window,
+    arrived by then (one event a tick, stamped mid-tick, arriving 2 s after the tick)."""
+    tick, latency, window = 10.0, 2.0, 300.0
+    starts = np.arange(0.0, 1200.0, tick)
+    stamp, visible = starts + tick / 2, starts + tick + latency
+    rule = AlertRule()
+    for at in (301.0, 330.0, 359.9, 360.0, 612.5, 899.0):
+        clock = ManualClock(0.0)
+        backend = SentryBackend(clock)
+        backend.create_alert_rule(rule.payload("production", backend.project_slug))
+        for t in stamp[visible <= at]:
+            backend.record_error_events("2.0.0", "production", float(t), 1)
+        clock.set(at)
+        (result,) = backend.evaluate_alert_rules()
+        lo, hi = window_ticks(np.array([at]), stamp, visible, window)
+        assert result["value"] == float(hi[0] - lo[0]), at
+
+
+def test_a_marginal_count_breach_is_bounded_by_its_first_passage(scenario: Load) -> None:
+    """Rule: on the default drill the fault's steady count is only 1.24 × the threshold,
+    so its detection bound is the first passage's 99 % quantile, longer than the
+    sustained-breach closed form and with a 1 % tail; a breach far over the threshold
+    keeps the closed form (no run may pass it)."""
+    marginal = bounds(scenario("critical-bug-flag-disable", fast=False))[0]
+    closed = SentryPipeline(None, scenario("critical-bug-flag-disable").monitoring)
+    assert marginal.tail == TAIL and marginal.firm and "first passage" in marginal.how
+    assert marginal.high is not None and marginal.high > closed.alert_bound() + 10.0
+    firm = bounds(scenario("critical-bug-flag-disable", "faults.0.error_rate=0.9"))[0]
+    assert firm.tail == 0.0 and "first passage" not in firm.how
 
 
 def test_drill_run_prints_the_targets_no_seed_can_meet(tmp_path: Path) -> None:
