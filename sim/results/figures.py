@@ -34,6 +34,7 @@ PHASES = (("fault_started", "detected", "detecting", "#d62728"),
           ("detected", "decision", "deciding", "#ff7f0e"),
           ("decision", "recovered", "rolling back", "#1f77b4"))
 EVENT_KINDS = {kind for kind, _, _ in MARKERS}
+MIN_VIEWS = 50  # page views of a variant in the window for its error rate to be drawn
 OLD, NEW = "#7f7f7f", "#1f77b4"
 TIMED = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s", "affected_users_pct")
 SVG_SALT = "rollout-drill"
@@ -109,8 +110,13 @@ def _errors(ax: Axes, x: np.ndarray, s: dict[str, np.ndarray], k: int,
             threshold: float | None) -> None:
     n = len(x)
     for variant, color in (("old", OLD), ("new", NEW)):
-        rate = _rolling_rate(s[f"errors_{variant}"][:n], s[f"pageviews_{variant}"][:n], k)
-        ax.plot(x, rate, color=color, lw=0.9, label=f"{variant} page")
+        views = s[f"pageviews_{variant}"][:n]
+        rate = _rolling_rate(s[f"errors_{variant}"][:n], views, k)
+        # A page's rate over a window holding a handful of its views (the stale renders
+        # after a rollback) is noise that reads as a failed rollback: not drawn.
+        rate[np.convolve(views, np.ones(k))[:n] < MIN_VIEWS] = np.nan
+        ax.plot(x, rate, color=color, lw=0.9,
+                label=f"{variant} page (windows with ≥ {MIN_VIEWS} of its views)")
     both = _rolling_rate(s["errors_old"][:n] + s["errors_new"][:n],
                          s["pageviews_old"][:n] + s["pageviews_new"][:n], k)
     ax.plot(x, both, color="black", lw=0.9, ls="--", label="all page views")

@@ -10,19 +10,23 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sim.results.crosscheck import ALPHA
 from sim.results.markdown import (
-    JOURNAL_KINDS,
     LABELS,
+    data_loss_lines,
     false_positive_text,
     fmt_target,
     fmt_value,
     impact_lines,
+    journal_rows,
     metric_rows,
     response_chain,
+    unmeasured,
+    verdict_vs_estimate,
 )
 
 CSS = """
@@ -89,7 +93,8 @@ def _e(text: Any) -> str:
 
 
 def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, bytes],
-             files: Mapping[str, Sequence[str]], description: str = "") -> str:
+             files: Mapping[str, Sequence[str]], description: str = "",
+             start: datetime | None = None) -> str:
     """``report.html`` of one run: verdict, metrics against targets, the impact on users
     (with each downtime), a false positive, the response chain, timeline, journal."""
     records = list(records)
@@ -103,12 +108,14 @@ def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, byt
             "<h2>Metrics against the runbook's targets</h2>",
             table(("Metric", "Measured", "Target", "Status"),
                   [(a, b, c, status(d)) for a, b, c, d in metric_rows(doc)], numeric=(1,))]
-    body += [f"<p class=\"muted\">{_e(LABELS[n][0])}: not measured — {_e(r)}</p>"
-             for n, r in doc["reasons"].items()]
-    impact = impact_lines(doc, records)
-    if impact:
-        body += ["<h2>Impact on users</h2>",
-                 "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in impact) + "</ul>"]
+    failed, absent = unmeasured(doc)
+    body += [f"<p class=\"fail\">Missed, no value: {_e(line)}</p>" for line in failed]
+    body += [f"<p class=\"muted\">Not measured: {_e(line)}</p>" for line in absent]
+    for title, lines in (("Impact on users", impact_lines(doc, records)),
+                         ("Data loss", data_loss_lines(doc, records))):
+        if lines:
+            body += [f"<h2>{title}</h2>",
+                     "<ul>" + "".join(f"<li>{_e(line)}</li>" for line in lines) + "</ul>"]
     if doc.get("false_positive"):
         body += ["<h2>False positive</h2>",
                  f"<p>{_e(false_positive_text(doc['false_positive']))}. It is not the "
@@ -128,13 +135,11 @@ def run_page(doc: dict[str, Any], records: Iterable[Any], figures: dict[str, byt
     body += ["<h2>Runbook estimate beside the model</h2>",
              f"<p>Runbook: {_e(doc['runbook_estimate_s']['text'])}<br>Modelled time to "
              f"rollback: {_e(fmt_value('time_to_rollback_s', rollback))}"
+             f"{_e(verdict_vs_estimate(doc))}"
              f"<br>Alert rule's detection bound for a sustained breach: "
              f"{facts['detection_bound_s']:.0f} s</p>",
-             "<h2>Journal</h2>",
-             table(("t (s)", "event", "detail"),
-                   [(f"{r.t:.1f}", r.kind, ", ".join(f"{k}={v}" for k, v in sorted(r.data.items())))
-                    for r in records if r.kind in JOURNAL_KINDS or r.kind.startswith("phase")],
-                   numeric=(0,))]
+             "<h2>Journal (virtual time since the drill's start · calendar time, UTC)</h2>",
+             table(("t", "event", "detail"), journal_rows(records, start), numeric=(0,))]
     return page(f"Drill report: {doc['scenario']}", body)
 
 
@@ -155,8 +160,8 @@ def write_run_html(result: Any, doc: dict[str, Any], out: Path) -> Path:
         pngs[name] = figures.save(fig, out, name)["png"]
         files[name] = [f"{name}.png"]
     path = out / "report.html"
-    path.write_text(run_page(doc, result.journal.records, pngs, files, s.description),
-                    encoding="utf-8")
+    path.write_text(run_page(doc, result.journal.records, pngs, files, s.description,
+                             s.start), encoding="utf-8")
     return path
 
 

@@ -9,6 +9,7 @@ when a critical alert fired before any fault, the false positive and its cost.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sim.results.run import RunResult
@@ -123,6 +124,68 @@ def impact_lines(doc: dict[str, Any], records: Iterable[Any]) -> list[str]:
     return lines
 
 
+LIST_SHOWN = 5  # items of a journal list a report shows; the rest are counted
+
+
+def clock(t: float, start: datetime | None) -> str:
+    """Virtual seconds with the calendar time (UTC) beside them: ``7527.8 s · Jan 25
+    15:05:27``."""
+    if start is None:
+        return f"{t:.1f} s"
+    return f"{t:.1f} s · {start + timedelta(seconds=t):%b %d %H:%M:%S}"
+
+
+def journal_rows(records: Iterable[Any], start: datetime | None
+                 ) -> list[tuple[str, str, str]]:
+    """(time, kind, detail) of each journal record a report shows, a list longer than
+    ``LIST_SHOWN`` given as its count and first items (all of it is in journal.jsonl)."""
+    return [(clock(r.t, start), r.kind,
+             ", ".join(f"{k}={_brief(v)}" for k, v in sorted(r.data.items())))
+            for r in records if r.kind in JOURNAL_KINDS or r.kind.startswith("phase")]
+
+
+def _brief(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > LIST_SHOWN:
+        shown = ", ".join(str(v) for v in value[:LIST_SHOWN])
+        return f"[{len(value):,} items: {shown}, … (all in journal.jsonl)]"
+    return value
+
+
+def data_loss_lines(doc: dict[str, Any], records: Iterable[Any]) -> list[str]:
+    """The data-loss figure with its definition, and the rollback's own integrity check
+    beside it when that counted otherwise (empty when no write ledger)."""
+    loss = doc["metrics"].get("data_loss")
+    if loss is None:
+        return []
+    records = list(records)
+    checked = next((r for r in records if r.kind == "ledger_checked"), None)
+    lines = [f"Data loss: {loss:,} writes — each contact's latest acknowledged write that "
+             "the database no longer holds at the end of the run (the row missing, or "
+             "holding other values)"
+             + (f": {checked.data['missing']:,} missing, {checked.data['altered']:,} altered "
+                f"of {checked.data['checked']:,} checked" if checked else "")]
+    at_rollback = next((r for r in records if r.kind == "rollback_completed"
+                        and r.data.get("data_loss") is not None), None)
+    if at_rollback is not None and at_rollback.data["data_loss"] != loss:
+        d = at_rollback.data
+        lines.append(f"The rollback's own integrity check at {at_rollback.t:.1f} s counted "
+                     f"{d['data_loss']:,} ({len(d.get('missing') or []):,} missing, "
+                     f"{len(d.get('altered') or []):,} altered); users' later writes set "
+                     "some of those contacts again, so they are not lost at the end")
+    return lines
+
+
+def unmeasured(doc: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The metrics without a value, as lines: those that failed for it (no alert fired:
+    its target is missed) and those this scenario does not measure."""
+    failed: list[str] = []
+    absent: list[str] = []
+    for name, reason in doc["reasons"].items():
+        line = f"{LABELS[name][0]}: {reason}"
+        (failed if doc["status"][name] == "fail" else absent).append(line)
+    return failed, absent
+
+
 def fmt_value(name: str, value: Any) -> str:
     if value is None:
         return "—"
@@ -168,8 +231,9 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
         im = doc["impact"]
         lines.append(f"  impact: {im['user_minutes']:,.0f} user-minutes (faulty page "
                      f"{im['user_minutes_faulty']:,.0f}, downtime {im['user_minutes_down']:,.0f})")
-    for name, reason in doc["reasons"].items():
-        lines.append(f"  {LABELS[name][0]}: not measured — {reason}")
+    failed, absent = unmeasured(doc)
+    lines += [f"  missed, no value: {line}" for line in failed]
+    lines += [f"  not measured: {line}" for line in absent]
     if doc.get("false_positive"):
         lines.append(f"  FALSE POSITIVE: {false_positive_text(doc['false_positive'])}")
     lines.append(f"  alert rule's detection bound for a sustained breach: "
@@ -194,7 +258,7 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               f"- Runbook: {est['text']}",
               "- Modelled time to rollback: "
               + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
-              + _verdict_vs_estimate(doc),
+              + verdict_vs_estimate(doc),
               "- Alert rule's detection bound for a sustained breach (window + tick + SDK "
               "flush + ingest + evaluation × consecutive breaches; a marginal breach can "
               f"take longer, see a sweep's cross-checks): "
@@ -214,24 +278,25 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
         lines += [f"| {t:.1f} s | {step} | {t - chain[0][0]:.1f} s | {who} |"
                   for t, step, who in chain]
         lines.append("")
-    if doc["reasons"]:
-        lines += ["## Not measured", ""]
-        lines += [f"- {LABELS[n][0]}: {r}" for n, r in doc["reasons"].items()]
-        lines.append("")
-    lines += ["## Timeline (virtual time since the drill's start)", "", "| t | event | detail |",
-              "|---|---|---|"]
-    for record in result.journal.records:
-        if record.kind in JOURNAL_KINDS:
-            detail = ", ".join(f"{k}={v}" for k, v in sorted(record.data.items()))
-            detail = detail.replace("|", "\\|").replace("\n", "<br>")
-            lines.append(f"| {record.t:.1f} s | {record.kind} | {detail} |")
+    failed, absent = unmeasured(doc)
+    for title, items in (("Targets missed with no value", failed), ("Not measured", absent)):
+        if items:
+            lines += [f"## {title}", "", *[f"- {line}" for line in items], ""]
+    loss = data_loss_lines(doc, result.journal.records)
+    if loss:
+        lines += ["## Data loss", "", *[f"- {line}" for line in loss], ""]
+    lines += ["## Timeline (virtual time since the drill's start · calendar time, UTC)", "",
+              "| t | event | detail |", "|---|---|---|"]
+    for when, kind, detail in journal_rows(result.journal.records, s.start):
+        detail = detail.replace("|", "\\|").replace("\n", "<br>")
+        lines.append(f"| {when} | {kind} | {detail} |")
     if result.samples:
         lines += ["", "## Some users served the faulty page", ""]
         lines += [f"- {x['name']} (`{x['id']}`)" for x in result.samples]
     return "\n".join(lines) + "\n"
 
 
-def _verdict_vs_estimate(doc: dict[str, Any]) -> str:
+def verdict_vs_estimate(doc: dict[str, Any]) -> str:
     value = doc["metrics"]["time_to_rollback_s"]
     high = doc["runbook_estimate_s"]["high"]
     if value is None:
