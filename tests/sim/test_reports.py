@@ -99,3 +99,14 @@ def test_a_pages_error_rate_is_not_drawn_over_a_handful_of_its_views() -> None:
     new = next(line for line in fig.axes[1].get_lines() if line.get_label().startswith("new"))
     y = np.asarray(new.get_ydata(), dtype=float)
     assert np.isfinite(y[:60]).all() and np.isnan(y[90:]).all()
+
+
+def test_the_one_screen_summary_says_it_is_one_sample(database_report: Path) -> None:
+    """A single run is one seed: the summary says so and how to get P(meet target)."""
+    import json
+
+    from sim.results.markdown import render_terminal
+
+    doc = json.loads((database_report / "summary.json").read_text())
+    text = render_terminal(doc)
+    assert "one seed, one sample" in text and "drill sweep" in text and "--runs" in text
