@@ -12,9 +12,12 @@ Sentry for the incident's issue coming back (repeat incidents:
 ``sim.drills.rollout_repeats``).
 
 Traffic is drawn per interval: a tick, cut short whenever the team changes something or
-reads the fakes, so every read sees exactly what has happened so far. Detection here is
-the gates' (a look every day, or every 2 h in phase 3): the Sentry alert pipeline of
-``sim.drills.incident`` is not run.
+reads the fakes, so every read sees exactly what has happened so far. Its browsers are
+the incident drill's (``sim.drills.rollout_traffic``): a load's first render may show the
+flag posthog-js persisted, so recovery is declared when the fresh answer stops serving the
+faulty page, and stale faulty renders after it are impact (``sim.drills.stale_renders``).
+Detection here is the gates' (a look every day, or every 2 h in phase 3): the Sentry
+alert pipeline of ``sim.drills.incident`` is not run.
 """
 
 from __future__ import annotations
