@@ -169,3 +169,15 @@ def test_stale_renders_after_a_rollback_to_zero_are_impact_under_render_reads(
         "affected_users_pct"]
     assert render["metrics"]["time_to_rollback_s"] == subscribe["metrics"]["time_to_rollback_s"]
     assert render["timeline"]["recovered_s"] is not None
+
+
+def test_a_rollout_through_the_vercel_env_renders_nothing_stale(scenario: Load) -> None:
+    """Rule: a percentage-mode build reads no PostHog flag, so no load renders a persisted
+    answer and ``reads`` changes nothing: the same summary under render and subscribe."""
+    def run(reads: str) -> dict[str, Any]:
+        return summary(RolloutDrill(scenario("rollout-error-regression",
+                                             f"flag.client.reads={reads}"), 12).run_and_close())
+
+    render, subscribe = run("render"), run("subscribe")
+    assert render["facts"]["users_flipped"] == subscribe["facts"]["users_flipped"]
+    assert render["gates"] == subscribe["gates"]
