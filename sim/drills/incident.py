@@ -26,6 +26,7 @@ from sim.drills.paging import AckDelay, IncidentSpec, nobody_acks
 from sim.drills.paths import GIT_PATHS
 from sim.drills.responder import OnCall
 from sim.drills.skeleton import DrillSkeleton
+from sim.drills.stale_renders import journal_stale_renders, stale_facts
 from sim.results.metrics import measure
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
@@ -233,13 +234,7 @@ class IncidentDrill(DrillSkeleton[RunResult]):
     def _close_incident(self) -> None:
         if self._incident_open(self.env.now):
             self.journal.add("horizon_reached_unrecovered")
-        stats = self.traffic.stats
-        if stats.stale_faulty_after_recovery:  # returning users' persisted flags
-            self.journal.add("stale_renders_after_recovery",
-                             loads=stats.stale_faulty_after_recovery,
-                             last_at=stats.last_stale_faulty_at,
-                             reason="page loads that rendered the faulty page from the flags "
-                                    "posthog-js had persisted, after the fix was served")
+        journal_stale_renders(self.journal, self.traffic.stats)
         silent, total = self.evaluations[True], sum(self.evaluations.values())
         if silent and self.journal.first("alert") is None:
             self.journal.add("alert_silent", no_data_evaluations=silent, evaluations=total,
@@ -358,10 +353,7 @@ class IncidentDrill(DrillSkeleton[RunResult]):
                 "fault_onset_s": self.onset,
                 "alert_evaluations_in_incident": sum(self.evaluations.values()),
                 "alert_no_data_evaluations": self.evaluations[True],
-                "stale_faulty_loads_after_recovery":
-                    self.traffic.stats.stale_faulty_after_recovery,
-                "last_stale_faulty_load_s": self.traffic.stats.last_stale_faulty_at,
-                "stale_faulty_users_at_end": 0 if stale is None else int(np.count_nonzero(stale)),
+                **stale_facts(self.traffic.stats, stale),
                 "downtime_s": round(self.downtime + (self.env.now - self._down_since
                                                      if self._down_since is not None else 0), 3),
                 "horizon_s": self.s.horizon}

@@ -12,9 +12,12 @@ Sentry for the incident's issue coming back (repeat incidents:
 ``sim.drills.rollout_repeats``).
 
 Traffic is drawn per interval: a tick, cut short whenever the team changes something or
-reads the fakes, so every read sees exactly what has happened so far. Detection here is
-the gates' (a look every day, or every 2 h in phase 3): the Sentry alert pipeline of
-``sim.drills.incident`` is not run.
+reads the fakes, so every read sees exactly what has happened so far. Its browsers are
+the incident drill's (``sim.drills.rollout_traffic``): a load's first render may show the
+flag posthog-js persisted, so recovery is declared when the fresh answer stops serving the
+faulty page, and stale faulty renders after it are impact (``sim.drills.stale_renders``).
+Detection here is the gates' (a look every day, or every 2 h in phase 3): the Sentry
+alert pipeline of ``sim.drills.incident`` is not run.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import math
 from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import simpy
 
 from rollout.deploy.vercel import ensure_live
@@ -42,12 +46,13 @@ from sim.drills.rollout_gates import GateReader, PhaseWatch, gate_record
 from sim.drills.rollout_repeats import RepeatWatch
 from sim.drills.rollout_traffic import NEW, OLD, RolloutTraffic
 from sim.drills.skeleton import DrillSkeleton
+from sim.drills.stale_renders import journal_stale_renders, stale_facts
 from sim.results.metrics import Metrics, measure
 from sim.results.run import SectionedResult
 from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario, required_section
 from sim.scenario.rollout import Phase
-from sim.world.activity import mark_window
+from sim.world.activity import mark_stale_after_run, mark_window
 from sim.world.served import ServedState, ServedStateCache
 
 Faults = tuple[ErrorSpike | None, ErrorSpike | None]
@@ -68,10 +73,12 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
     def __init__(self, scenario: Scenario, seed: int) -> None:
         self.plan = required_section(scenario, "rollout")
         super().__init__(scenario, seed)
-        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode))
         rows = math.ceil(scenario.horizon / scenario.tick) + 1
         self.traffic = RolloutTraffic(scenario, self.plan, self.population,
-                                      self.streams.get("traffic"), rows)
+                                      self.streams.get("traffic"), self.streams.get("sessions"),
+                                      rows, self.streams.get("flags.persisted"))
+        self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode),
+                                       persisted=lambda: self.traffic.flags.persisted)
         self.reader = GateReader(self.world, self.traffic.store, self.population.is_internal,
                                  self.plan, scenario.monitoring.environment)
         self.t0, self.state = 0.0, self._served(0.0)
@@ -101,6 +108,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         self.repeats.check(self.env.now, self.exposure_pct)  # one no look saw still counts
         if self.incident == "first":
             self.journal.add("horizon_reached_unrecovered")
+        journal_stale_renders(self.journal, self.traffic.stats)
         self.journal.add("drill_ended", outcome=self.outcome["rollout"])
 
     def _result(self) -> SectionedResult:
@@ -108,6 +116,9 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         if onset is not None:
             mark_window(self.s, self.population, self.traffic.stats, onset.t,
                         self.streams.get("traffic.window"))
+            mark_stale_after_run(self.s, self.population, self.traffic.stats, onset.t,
+                                 self.env.now, self._stale_users(),
+                                 self.streams.get("traffic.window.stale"))
         metrics = self._metrics(measure(self.s, self.journal, self.traffic.stats,
                                         onset.t if onset else None))
         return SectionedResult(self.s, self.seed, self.journal, self.traffic.stats, metrics,
@@ -131,15 +142,29 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         self._watch(t1)
 
     def _draw(self, t0: float, t1: float) -> None:
+        """Draw ``[t0, t1)`` under the state served then: during the first incident mark
+        who was served the faulty page; after its recovery, who still rendered it from a
+        stale persisted flag (impact, as in the incident drill)."""
         release, faults = self.state.build.version, self._faults(t0)
-        draw = self.traffic.draw(t0, t1, release, self.state.new_page, faults)
+        draw = self.traffic.draw(t0, t1, release, self.state, faults)
         hit = self._faulty(faults, self.state)
+        present = (faults[OLD] is not None, faults[NEW] is not None)
         if self.incident == "first":
-            self.traffic.mark_incident(draw, hit)
+            self.traffic.mark_incident(draw, present)
+        elif self.incidents:
+            self.traffic.mark_stale(draw, present)
         self.traffic.record(draw, self.world.posthog, self.world.sentry,
                             self.s.monitoring.environment, self.state.exposure, any(hit))
 
     # --- what is served, and the incident ----------------------------------------------
+
+    def _stale_users(self) -> np.ndarray | None:
+        """Users whose next load would still render the faulty page from a persisted flag,
+        under what is served now (``RolloutTraffic.stale_faulty_users``): the run ends
+        right after the team's last change, which no interval has drawn yet."""
+        faults = self._faults(self.env.now)
+        return self.traffic.stale_faulty_users(self.state, (faults[OLD] is not None,
+                                                            faults[NEW] is not None))
 
     def _served(self, t: float) -> ServedState:
         return self.served.current(self.world.live_build(), self.world.flag_version(),
@@ -337,6 +362,7 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         return {"detection_bound_s": max(looks),
                 "control_plane_calls": self._control_plane_calls(),
                 "fault_onset_s": round(onset.t, 3) if onset else None,
+                **stale_facts(self.traffic.stats, self._stale_users()),
                 "horizon_s": self.s.horizon, "ended_s": round(self.env.now, 3),
                 "builds": sum(1 for d in self.world.vercel.deployments.values()
                               if d.created >= 0)}

@@ -38,6 +38,18 @@ Delivery = tuple[float, int, Callable[[], None]]
 BACKGROUND_CULPRIT = "app"  # not a Contacts page: never taken for the incident's issue
 
 
+def session_statuses(sdk: str, visits: int, errored_visits: int, pageviews: int,
+                     errored: int, crashed: int) -> tuple[int, int, int]:
+    """``(exited, errored, crashed)`` sessions the SDK reports for an interval's traffic:
+    ``browser``, one session per visit (page load), errored when a page view of the
+    visit erred (``errored_visits``), never crashed (an unhandled error marks the
+    session ``unhandled``, which Relay counts errored); ``server``, one per request (page
+    view), ``errored`` and ``crashed`` of them by their errors (crash faults crash)."""
+    if sdk == "browser":
+        return visits - errored_visits, errored_visits, 0
+    return pageviews - errored - crashed, errored, crashed
+
+
 class SentryPipeline:
     """The path from users' browsers to the Sentry backend, with its delays."""
 
@@ -59,16 +71,16 @@ class SentryPipeline:
             self._send(sent_at + self.m.ingest_latency,
                        self._background_events(outcome, dt, background))
         minute = math.floor((outcome.t0 + dt / 2) / 60) * 60
+        sessions = session_statuses(self.m.sdk, outcome.visits, outcome.errored_visits,
+                                    outcome.pageviews, outcome.errored, outcome.crashed)
         if self.m.sdk == "browser":  # a session per page load, sent at once
             if outcome.visits:
-                self._send(sent_at + self.m.ingest_latency, self._aggregate(
-                    outcome.release, minute, outcome.visits - outcome.errored_visits,
-                    outcome.errored_visits, 0))
+                self._send(sent_at + self.m.ingest_latency,
+                           self._aggregate(outcome.release, minute, *sessions))
             return
         counts = self._pending.setdefault((outcome.release, minute), [0, 0, 0])
-        counts[0] += outcome.pageviews - outcome.errored - outcome.crashed
-        counts[1] += outcome.errored
-        counts[2] += outcome.crashed
+        for i, n in enumerate(sessions):
+            counts[i] += n
 
     def flush(self, now: float) -> None:
         """The SDK's periodic flush: everything buffered leaves now, arrives after latency."""

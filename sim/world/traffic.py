@@ -22,6 +22,7 @@ from sim.scenario.model import Scenario
 from sim.scenario.traffic import Latency
 from sim.world.faults import Hits
 from sim.world.flag_client import FlagClients
+from sim.world.page_loads import StaleFaulty, errored_visits, served_faulty, views_of_new
 from sim.world.population import Population
 from sim.world.served import ServedState
 
@@ -70,6 +71,39 @@ class TrafficStats:
     def __post_init__(self) -> None:
         self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
 
+    def mark_faulty(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
+        """Mark the visitors whose visit showed the faulty page (they are active, too).
+        After recovery only these few are marked, so the window's active users
+        (``sim.world.activity``) still count from where the incident's marks end."""
+        assert self.active_in_incident is not None and self.served_faulty is not None
+        self.active_in_incident[visitors] = True
+        if faulty is not None and faulty.any():
+            self.served_faulty[visitors[faulty]] = True
+            self.faulty_pageviews += int(faulty.sum())
+            self.last_faulty_at = t0
+
+    def mark_stale_after_recovery(self, t0: float, visitors: np.ndarray,
+                                  faulty: np.ndarray) -> None:
+        """Loads after recovery that still render the faulty page from the flags their
+        browser persisted (``faulty``, per visitor): impact (served the faulty page),
+        counted apart."""
+        if not faulty.any():
+            return
+        self.mark_faulty(t0, visitors[faulty], faulty[faulty])
+        self.stale_faulty_after_recovery += int(faulty.sum())
+        self.last_stale_faulty_at = t0
+
+    def track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
+                    more: np.ndarray) -> None:
+        """Mark users whose page changed since their last page view (both pages seen):
+        the load's first view shows ``first``, its later views (``more``) ``fresh``."""
+        assert self.last_variant is not None and self.flipped is not None
+        seen = self.last_variant[visitors]
+        shown = first.astype(np.int8)
+        changed = ((seen >= 0) & (seen != shown)) | (more & (first != fresh))
+        self.flipped[visitors[changed]] = True
+        self.last_variant[visitors] = np.where(more, fresh.astype(np.int8), shown)
+
 
 class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
@@ -89,8 +123,7 @@ class TrafficModel:
         self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
         self.stats.flipped = np.zeros(population.size, dtype=bool)
         self.flags = FlagClients(population, scenario.flag.client, persisted_rng)
-        self._pending_key: tuple[object, ...] | None = None
-        self._pending: np.ndarray | None = None  # bool per user, see stale_faulty_users
+        self.stale = StaleFaulty(self.flags)
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -115,121 +148,49 @@ class TrafficModel:
             self._record(t0, state, False, 0, 0, (0, 0), (0, 0))
             return TickOutcome(t0, "", 0, 0, 0, 0, visitors.size, visitors.size)
         first, fresh = self.flags.page_loads(visitors, state)
-        if self._pending is not None:  # they hold the fresh answer now
-            self._pending[visitors] = False
+        self.stale.loaded(visitors)
         views = 1 + self.rng.poisson(self.s.traffic.pageviews_per_visit - 1, size=visitors.size)
         later = views - 1
-        self._track_flips(visitors, first, fresh, later > 0)
-        views_new = first + later * fresh  # per visit: page views of the new page
+        self.stats.track_flips(visitors, first, fresh, later > 0)
+        views_new = views_of_new(first, fresh, views)
         f_old, f_new = hits
         tr = self.s.traffic
         pv_new = int(views_new.sum())
         pv_old = int(views.sum()) - pv_new
         e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
         e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
-        faulty = self._served_faulty(first, fresh, later > 0, f_new is not None,
-                                     f_old is not None)
+        faulty = served_faulty(first, fresh, later > 0, f_new is not None, f_old is not None)
         self.stats.stale_loads += int((first != fresh).sum())
         if incident_open:
             self._mark_incident(t0, dt, visitors, faulty)
         elif faulty is not None:  # after recovery: loads faulty only from stale flags
-            self._mark_stale_after_recovery(t0, visitors, faulty & (first != fresh))
+            self.stats.mark_stale_after_recovery(t0, visitors, faulty & (first != fresh))
         self._record(t0, state, f_new is not None, int((~first).sum()), int(first.sum()),
                      (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
         failed = int(self.rng.binomial(visitors.size, min(1.0, (e_old + e_new) /
                                                           max(1, pv_old + pv_new))))
-        errored = self._errored_visits(views_new, views - views_new, e_new, e_old) \
+        errored = errored_visits(self.session_rng, views_new, views - views_new, e_new, e_old) \
             if self.s.monitoring.sdk == "browser" else 0
         return TickOutcome(t0, state.build.version, pv_old + pv_new, e_old + e_new - crashed,
                            crashed, fault_errors, visitors.size, failed, errored)
-
-    def _errored_visits(self, views_new: np.ndarray, views_old: np.ndarray, e_new: int,
-                        e_old: int) -> int:
-        """Visits with at least one of the tick's errors: each variant's errors fall on
-        distinct page views of that variant, uniformly (drawn from the sessions stream,
-        so the traffic's own draws stay as they were)."""
-        hit = np.zeros(views_new.size, dtype=bool)
-        for per_visit, errors in ((views_new, e_new), (views_old, e_old)):
-            if errors:
-                ends = np.cumsum(per_visit)
-                picked = self.session_rng.choice(int(ends[-1]), size=errors, replace=False)
-                hit[np.searchsorted(ends, picked, side="right")] = True
-        return int(hit.sum())
-
-    def _track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
-                     more: np.ndarray) -> None:
-        """Mark users whose page changed since their last page view (both pages seen)."""
-        assert self.stats.last_variant is not None and self.stats.flipped is not None
-        seen = self.stats.last_variant[visitors]
-        shown = first.astype(np.int8)
-        changed = ((seen >= 0) & (seen != shown)) | (more & (first != fresh))
-        self.stats.flipped[visitors[changed]] = True
-        self.stats.last_variant[visitors] = np.where(more, fresh.astype(np.int8), shown)
 
     def stale_faulty_users(self, state: ServedState, hits: Hits) -> np.ndarray | None:
         """Per user: would their next page load render the faulty page from the flags
         their browser persisted, though the fresh answer no longer serves it (None: nobody
         can). Computed over the population once per (state, faults) and kept up to date as
         visitors persist the fresh answer (``tick``); read it, do not keep it."""
-        key = (state.key, hits.new is not None, hits.old is not None)
-        if key != self._pending_key:
-            self._pending_key, self._pending = key, None
-            found = self.flags.stale_first_render(state)
-            if found is not None:
-                stale, shows_new = found
-                faulty = self._faulty(shows_new, hits.new is not None, hits.old is not None)
-                self._pending = None if faulty is None else stale & faulty
-        return self._pending
+        return self.stale.users(state, hits.new is not None, hits.old is not None)
 
     def _errors(self, pageviews: int, rate: float) -> int:
         return int(self.rng.binomial(pageviews, rate)) if pageviews else 0
-
-    @staticmethod
-    def _faulty(new: np.ndarray, new_hit: bool, old_hit: bool) -> np.ndarray | None:
-        if new_hit and old_hit:
-            return np.ones_like(new)
-        if new_hit:
-            return new
-        return ~new if old_hit else None
-
-    def _served_faulty(self, first: np.ndarray, fresh: np.ndarray, more: np.ndarray,
-                       new_hit: bool, old_hit: bool) -> np.ndarray | None:
-        """Per visitor: did any page view of the visit show the faulty page."""
-        at_load = self._faulty(first, new_hit, old_hit)
-        if at_load is None:
-            return None
-        later = self._faulty(fresh, new_hit, old_hit)
-        assert later is not None
-        return at_load | (later & more)
-
-    def _mark_stale_after_recovery(self, t0: float, visitors: np.ndarray,
-                                   faulty: np.ndarray) -> None:
-        """Loads after recovery that still render the faulty page from the flags their
-        browser persisted: impact (served the faulty page), counted apart."""
-        if not faulty.any():
-            return
-        self._mark_faulty(t0, visitors[faulty], faulty[faulty])
-        self.stats.stale_faulty_after_recovery += int(faulty.sum())
-        self.stats.last_stale_faulty_at = t0
 
     def _mark_incident(self, t0: float, dt: float, visitors: np.ndarray,
                        faulty: np.ndarray | None) -> None:
         """The tick's visitors during the incident: active, and who got the faulty page."""
         self.stats.marked_until = t0 + dt
-        self._mark_faulty(t0, visitors, faulty)
-
-    def _mark_faulty(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
-        """Mark the visitors whose visit showed the faulty page (they are active, too).
-        After recovery only these few are marked, so the window's active users
-        (``sim.world.activity``) still count from where the incident's marks end."""
-        assert self.stats.active_in_incident is not None and self.stats.served_faulty is not None
-        self.stats.active_in_incident[visitors] = True
-        if faulty is not None and faulty.any():
-            self.stats.served_faulty[visitors[faulty]] = True
-            self.stats.faulty_pageviews += int(faulty.sum())
-            self.stats.last_faulty_at = t0
+        self.stats.mark_faulty(t0, visitors, faulty)
 
     def _mark_down(self, visitors: np.ndarray) -> None:
         """Visitors who got nothing: the app was down (stopped, or no healthy container)."""
