@@ -38,8 +38,8 @@ def decode_body(raw: bytes, encoding: str | None) -> bytes:
             import brotli  # optional: installed with the 'test' extra and by drill serve users
 
             return bytes(brotli.decompress(raw))
-        if enc == "zstd":
-            import zstandard
+        if enc == "zstd":  # posthog-python's capture_compression='zstd' (posthog/capture_v1.py)
+            import zstandard  # a project dependency (pyproject.toml)
 
             return bytes(zstandard.ZstdDecompressor().decompress(raw))
     except ImportError as exc:
