@@ -22,6 +22,7 @@ from fakes.common.control import control_router
 from fakes.netlify import payloads
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import BadRequest, NetlifyError, NotFound, Unprocessable
+from fakes.netlify.extension_api import extension_router
 
 PREFIX = "/api/v1"
 Json = dict[str, Any]
@@ -47,6 +48,7 @@ def build_router(backend: NetlifyBackend) -> APIRouter:
     """The API routes (token required) plus the ``/_fake`` control plane."""
     router = APIRouter()
     router.include_router(_api_router(backend))
+    router.include_router(extension_router(backend))
     router.include_router(control_router(backend))
     return router
 
