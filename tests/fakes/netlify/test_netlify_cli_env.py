@@ -6,8 +6,8 @@ variable without ``--context`` is replaced whole (``updateEnvVar``, scopes
 ``ALL_ENVELOPE_SCOPES`` = builds, functions, runtime, ``post_processing``); with
 ``--context`` one value is set (``setEnvVarValue``). ``env:get --context`` reads the
 first value whose context is ``all`` or the one asked (``getValueForContext`` in
-``src/utils/env/index.ts``). The CLI's extension-API lookup reaches the fake too (``fakes.netlify.extension_api``).
-Skipped cleanly without node or netlify-cli.
+``src/utils/env/index.ts``). The CLI's extension-API lookup reaches the fake too
+(``fakes.netlify.extension_api``). Skipped cleanly without node or netlify-cli.
 """
 
 from __future__ import annotations
