@@ -39,6 +39,7 @@ from fakes.netlify.directory import Directory, paginate, parse_state
 from fakes.netlify.env import EnvStore
 from fakes.netlify.env_api import EnvVarAPI
 from fakes.netlify.errors import NotFound, Unauthorized, Unprocessable
+from fakes.netlify.file_deploys import FileDigest, parse_digest
 from fakes.netlify.lifecycle import DeployState, Due, Schedule, can_fire
 from fakes.netlify.models import (
     Account,
@@ -59,6 +60,9 @@ class NetlifyBackend(EnvVarAPI):
     ``build_time``, ``queue_time`` and ``build_fails`` are samplers (seeded by the caller),
     drawn once per new build; ``publish_propagation`` is how long a restore or rollback
     takes to be served: seconds, or a sampler drawn once per publish.
+    ``file_processing_time`` is how long a file-digest deploy (``netlify deploy --dir``)
+    takes from its last file to ``ready``: Netlify documents no figure, so it is an input
+    (default 1 s); no drill deploys this way.
 
     Returned records are the live objects, current as of the last call into the backend:
     read ``get_deploy(id).state`` again rather than keeping an old ``state``.
@@ -68,13 +72,15 @@ class NetlifyBackend(EnvVarAPI):
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
                  publish_propagation: Seconds = 2.0,
-                 build_fails: Callable[[], bool] = lambda: False) -> None:
+                 build_fails: Callable[[], bool] = lambda: False,
+                 file_processing_time: Seconds = 1.0) -> None:
         self.clock = clock
         self.token = token
         self.build_time = build_time
         self.queue_time = queue_time
         self.publish_propagation = publish_propagation
         self.build_fails = build_fails
+        self.file_processing_time = file_processing_time
         self.reset()
 
     # ---- control plane -------------------------------------------------------------
@@ -86,6 +92,7 @@ class NetlifyBackend(EnvVarAPI):
         self.user = User(hex_id("user:1"), "drill@example.com", "Drill Runner", 0.0)
         self.directory = Directory()
         self.env_vars = EnvStore(lambda: uuid_id(self._next("env-value")))
+        self._digests: dict[str, FileDigest] = {}
         self.create_account("drill", "Drill")
 
     def state(self) -> dict[str, Any]:
@@ -249,6 +256,50 @@ class NetlifyBackend(EnvVarAPI):
         move(dep, "cancel", self.clock.now())  # raises first when it already ended
         dep.error_message = CANCELED
         return dep
+
+    def update_site_deploy(self, site_id: str, deploy_id: str, body: Any) -> Deploy:
+        """updateSiteDeploy with a files digest (``netlify deploy --dir``): the deploy
+        takes files instead of a build and waits in ``uploading`` for the contents it
+        lacks (``required_files``). Its env is the context's now: the CLI built the folder
+        locally with the site's variables. Raises NotFound or Unprocessable."""
+        self._advance()
+        dep = self.get_site_deploy(site_id, deploy_id)
+        digest = parse_digest(body)
+        draft = body.get("draft", dep.draft)
+        if not isinstance(draft, bool):
+            raise Unprocessable("draft must be a boolean")
+        move(dep, "receive_digest", self.clock.now())  # raises once files or a build came
+        site = self.directory.sites[dep.site_id]
+        dep.draft, self._digests[dep.id] = draft, digest
+        dep.env = self.env_vars.resolved(site.account_id, site.id, dep.context, dep.branch)
+        self._maybe_uploaded(dep)
+        return dep
+
+    def upload_deploy_file(self, deploy_id: str, path: str, content: bytes) -> dict[str, Any]:
+        """uploadDeployFile: one file of a digest deploy; once none is lacking, Netlify
+        processes the deploy (``file_processing_time``) and it becomes ready. Raises
+        NotFound or Unprocessable."""
+        self._advance()
+        dep = self.directory.deploy(deploy_id)
+        digest = self._digests.get(dep.id)
+        if digest is None or dep.state is not DeployState.UPLOADING:
+            raise Unprocessable(f"Deploy {deploy_id} is not waiting for files")
+        record = digest.receive(path, content)
+        self._maybe_uploaded(dep)
+        return record
+
+    def required_files(self, deploy_id: str) -> list[str]:
+        """The SHA-1s a digest deploy still lacks ([] for a built deploy)."""
+        digest = self._digests.get(deploy_id)
+        return digest.required if digest else []
+
+    def _maybe_uploaded(self, dep: Deploy) -> None:
+        if self._digests[dep.id].required:
+            return
+        now = self.clock.now()
+        move(dep, "finish_upload", now)
+        dep.ready_at = now + seconds(self.file_processing_time)
+        self._schedule.add(dep.ready_at, "finish_processing", dep.id)
 
     def published_deploy(self, site_id: str) -> Deploy:
         """What the site serves now; raises NotFound when it serves nothing.
