@@ -218,3 +218,24 @@ def test_control_plane_shows_state_and_resets(api, world):
     assert [v["key"] for v in before["env"]] == [FLAG]
     assert after["sites"] == [] and after["deploys"] == [] and after["env"] == []
     assert [a["slug"] for a in after["accounts"]] == ["drill"]
+
+
+@pytest.mark.parametrize(("scopes", "status"), [
+    (["builds", "functions", "runtime", "post_processing"], 201),  # netlify-cli's default
+    (["post-processing"], 201),                                     # the API schema's
+    (["everything"], 422), ([], 422), ("builds", 422)])
+def test_env_scopes_accept_both_spellings_of_post_processing_and_nothing_else(
+        api, world, scopes, status):
+    """Netlify's four scopes, ``post_processing`` spelled either way (netlify-cli sends the
+    underscore); anything else is a 422 in Netlify's shape."""
+    async def script(c):
+        return await c.post("/api/v1/accounts/drill/env", params={"site_id": world.site.id},
+                            json=[{"key": "NEW_VAR", "scopes": scopes,
+                                   "values": [{"value": "x", "context": "all"}]}])
+
+    done = api(script)
+    assert done.status_code == status
+    if status == 422:
+        assert done.json()["code"] == 422
+    else:
+        assert "post-processing" in done.json()[0]["scopes"]
