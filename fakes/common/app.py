@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from fakes.common.errors import FakeError, InvalidRequest
+from fakes.common.head import HeadAsGet
 
 
 def decode_body(raw: bytes, encoding: str | None) -> bytes:
@@ -37,8 +38,8 @@ def decode_body(raw: bytes, encoding: str | None) -> bytes:
             import brotli  # optional: installed with the 'test' extra and by drill serve users
 
             return bytes(brotli.decompress(raw))
-        if enc == "zstd":
-            import zstandard
+        if enc == "zstd":  # posthog-python's capture_compression='zstd' (posthog/capture_v1.py)
+            import zstandard  # a project dependency (pyproject.toml)
 
             return bytes(zstandard.ZstdDecompressor().decompress(raw))
     except ImportError as exc:
@@ -81,7 +82,8 @@ def error_response(exc: FakeError) -> Response:
 
 def make_app(title: str, error_class: type[FakeError],
              openapi: bool = True) -> FastAPI:
-    """A FastAPI app whose errors, including validation errors, take the vendor's shape."""
+    """A FastAPI app whose errors, including validation errors, take the vendor's shape,
+    and whose GET routes answer HEAD (``fakes.common.head``)."""
     app = FastAPI(title=title, redirect_slashes=False,
                   openapi_url="/_fake/openapi.json" if openapi else None,
                   docs_url=None, redoc_url=None)
@@ -99,6 +101,7 @@ def make_app(title: str, error_class: type[FakeError],
     app.state.fake_error_class = error_class
     app.add_exception_handler(FakeError, handle_fake)
     app.add_exception_handler(RequestValidationError, handle_validation)
+    app.add_middleware(HeadAsGet)  # the innermost: it sees paths as the router does
     return app
 
 

@@ -22,6 +22,7 @@ from starlette.routing import Match
 from fakes.common.app import error_response, read_json
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.common.faults import FaultInjector, FaultRule
+from fakes.common.head import as_get
 
 Timings = Mapping[str, tuple[Callable[[], float], Callable[[float], None]]]
 
@@ -68,7 +69,8 @@ class FaultMiddleware:
 def _operation(scope: Any) -> str:
     """The endpoint name of the route the request would reach (``""`` when none)."""
     app = scope.get("app")
-    return _match(getattr(getattr(app, "router", None), "routes", ()), scope)
+    # A HEAD is the GET it mirrors (fakes.common.head): the GET's faults apply to it.
+    return _match(getattr(getattr(app, "router", None), "routes", ()), as_get(scope))
 
 
 def _match(routes: Any, scope: Any) -> str:

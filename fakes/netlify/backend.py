@@ -8,7 +8,7 @@ calls ``_advance()``, which applies every transition due by now in time order, s
 published deploy changes at the exact virtual time even when nobody looked in between.
 The records live in ``models.py`` and are found through ``directory.py``; a deploy's
 build steps are in ``builds.py``, what a site publishes in ``publishing.py``, the env
-var bookkeeping in ``env.py``.
+var bookkeeping in ``env.py`` (its endpoints in ``env_api.py``, mixed in).
 
 Truths the drill rests on:
 
@@ -27,7 +27,7 @@ Truths the drill rests on:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -37,13 +37,14 @@ from fakes.netlify import publishing
 from fakes.netlify.builds import BUILD_FAILED, CANCELED, move, new_deploy
 from fakes.netlify.directory import Directory, paginate, parse_state
 from fakes.netlify.env import EnvStore
+from fakes.netlify.env_api import EnvVarAPI
 from fakes.netlify.errors import NotFound, Unauthorized, Unprocessable
+from fakes.netlify.file_deploys import FileDigest, parse_digest
 from fakes.netlify.lifecycle import DeployState, Due, Schedule, can_fire
 from fakes.netlify.models import (
     Account,
     Build,
     Deploy,
-    EnvVar,
     Site,
     User,
     check_context,
@@ -53,12 +54,15 @@ from fakes.netlify.models import (
 )
 
 
-class NetlifyBackend:
+class NetlifyBackend(EnvVarAPI):
     """The fake Netlify: one user, the account ``drill``, its sites, deploys and env vars.
 
     ``build_time``, ``queue_time`` and ``build_fails`` are samplers (seeded by the caller),
     drawn once per new build; ``publish_propagation`` is how long a restore or rollback
     takes to be served: seconds, or a sampler drawn once per publish.
+    ``file_processing_time`` is how long a file-digest deploy (``netlify deploy --dir``)
+    takes from its last file to ``ready``: Netlify documents no figure, so it is an input
+    (default 1 s); no drill deploys this way.
 
     Returned records are the live objects, current as of the last call into the backend:
     read ``get_deploy(id).state`` again rather than keeping an old ``state``.
@@ -68,13 +72,15 @@ class NetlifyBackend:
                  build_time: Callable[[], float] = lambda: 60.0,
                  queue_time: Callable[[], float] = lambda: 0.0,
                  publish_propagation: Seconds = 2.0,
-                 build_fails: Callable[[], bool] = lambda: False) -> None:
+                 build_fails: Callable[[], bool] = lambda: False,
+                 file_processing_time: Seconds = 1.0) -> None:
         self.clock = clock
         self.token = token
         self.build_time = build_time
         self.queue_time = queue_time
         self.publish_propagation = publish_propagation
         self.build_fails = build_fails
+        self.file_processing_time = file_processing_time
         self.reset()
 
     # ---- control plane -------------------------------------------------------------
@@ -86,6 +92,7 @@ class NetlifyBackend:
         self.user = User(hex_id("user:1"), "drill@example.com", "Drill Runner", 0.0)
         self.directory = Directory()
         self.env_vars = EnvStore(lambda: uuid_id(self._next("env-value")))
+        self._digests: dict[str, FileDigest] = {}
         self.create_account("drill", "Drill")
 
     def state(self) -> dict[str, Any]:
@@ -163,68 +170,6 @@ class NetlifyBackend:
         self._advance()
         picked = [s for s in self.directory.sites.values() if name is None or name in s.name]
         return paginate(picked, page, per_page)
-
-    # ---- env vars ------------------------------------------------------------------
-
-    def get_env_vars(self, account_id: str, *, site_id: str | None = None,
-                     context_name: str | None = None, scope: str | None = None) -> list[EnvVar]:
-        """Variables a site sees (or the account's shared ones), optionally only those
-        with a value for ``context_name`` (or ``all``) and in ``scope``; raises NotFound."""
-        self._advance()
-        return self.env_vars.visible(*self.directory.env_scope(account_id, site_id),
-                                     context_name=context_name, scope=scope)
-
-    def create_env_vars(self, account_id: str, env_vars: Iterable[Any], *,
-                        site_id: str | None = None) -> list[EnvVar]:
-        """Add variables given in Netlify's JSON shape (``key, scopes, values, is_secret``),
-        all or none; raises NotFound or Unprocessable (bad field, key already set)."""
-        self._advance()
-        return self.env_vars.create(*self.directory.env_scope(account_id, site_id), env_vars,
-                                    self.clock.now())
-
-    def get_env_var(self, account_id: str, key: str, *,
-                    site_id: str | None = None) -> EnvVar:
-        self._advance()
-        return self.env_vars.lookup(*self.directory.env_scope(account_id, site_id), key)
-
-    def update_env_var(self, account_id: str, key: str, env_var: Any, *,
-                       site_id: str | None = None) -> EnvVar:
-        """Replace a whole variable (PUT); raises NotFound or Unprocessable."""
-        self._advance()
-        return self.env_vars.replace(*self.directory.env_scope(account_id, site_id), key,
-                                     env_var, self.clock.now())
-
-    def set_env_var_value(self, account_id: str, key: str, *, value: Any,
-                          context: Any = "all", context_parameter: Any = None,
-                          site_id: str | None = None) -> EnvVar:
-        """Set a variable's value for one context (PATCH); raises NotFound or Unprocessable.
-
-        The variable must exist at that level (the site's own one when ``site_id`` is
-        given, a shared one otherwise). Only builds started after this see the value:
-        running and finished builds keep theirs.
-        """
-        self._advance()
-        var = self.env_vars.own(*self.directory.env_scope(account_id, site_id), key)
-        return self.env_vars.set_value(var, value, context, context_parameter, self.clock.now())
-
-    def delete_env_var(self, account_id: str, key: str, *, site_id: str | None = None) -> None:
-        """Remove a variable; raises NotFound."""
-        self._advance()
-        self.env_vars.delete(*self.directory.env_scope(account_id, site_id), key)
-
-    def delete_env_var_value(self, account_id: str, key: str, value_id: str, *,
-                             site_id: str | None = None) -> None:
-        """Remove one value of a variable; raises NotFound."""
-        self._advance()
-        var = self.env_vars.own(*self.directory.env_scope(account_id, site_id), key)
-        self.env_vars.delete_value(var, value_id, self.clock.now())
-
-    def site_env(self, site_id: str, context: str = "production",
-                 branch: str | None = None) -> dict[str, str]:
-        """Key → value of the variables a build of ``context`` would bake in now."""
-        self._advance()
-        site = self.directory.site(site_id)
-        return self.env_vars.resolved(site.account_id, site.id, context, branch)
 
     # ---- deploys and builds --------------------------------------------------------
 
@@ -311,6 +256,50 @@ class NetlifyBackend:
         move(dep, "cancel", self.clock.now())  # raises first when it already ended
         dep.error_message = CANCELED
         return dep
+
+    def update_site_deploy(self, site_id: str, deploy_id: str, body: Any) -> Deploy:
+        """updateSiteDeploy with a files digest (``netlify deploy --dir``): the deploy
+        takes files instead of a build and waits in ``uploading`` for the contents it
+        lacks (``required_files``). Its env is the context's now: the CLI built the folder
+        locally with the site's variables. Raises NotFound or Unprocessable."""
+        self._advance()
+        dep = self.get_site_deploy(site_id, deploy_id)
+        digest = parse_digest(body)
+        draft = body.get("draft", dep.draft)
+        if not isinstance(draft, bool):
+            raise Unprocessable("draft must be a boolean")
+        move(dep, "receive_digest", self.clock.now())  # raises once files or a build came
+        site = self.directory.sites[dep.site_id]
+        dep.draft, self._digests[dep.id] = draft, digest
+        dep.env = self.env_vars.resolved(site.account_id, site.id, dep.context, dep.branch)
+        self._maybe_uploaded(dep)
+        return dep
+
+    def upload_deploy_file(self, deploy_id: str, path: str, content: bytes) -> dict[str, Any]:
+        """uploadDeployFile: one file of a digest deploy; once none is lacking, Netlify
+        processes the deploy (``file_processing_time``) and it becomes ready. Raises
+        NotFound or Unprocessable."""
+        self._advance()
+        dep = self.directory.deploy(deploy_id)
+        digest = self._digests.get(dep.id)
+        if digest is None or dep.state is not DeployState.UPLOADING:
+            raise Unprocessable(f"Deploy {deploy_id} is not waiting for files")
+        record = digest.receive(path, content)
+        self._maybe_uploaded(dep)
+        return record
+
+    def required_files(self, deploy_id: str) -> list[str]:
+        """The SHA-1s a digest deploy still lacks ([] for a built deploy)."""
+        digest = self._digests.get(deploy_id)
+        return digest.required if digest else []
+
+    def _maybe_uploaded(self, dep: Deploy) -> None:
+        if self._digests[dep.id].required:
+            return
+        now = self.clock.now()
+        move(dep, "finish_upload", now)
+        dep.ready_at = now + seconds(self.file_processing_time)
+        self._schedule.add(dep.ready_at, "finish_processing", dep.id)
 
     def published_deploy(self, site_id: str) -> Deploy:
         """What the site serves now; raises NotFound when it serves nothing.

@@ -25,6 +25,9 @@ from fakes.netlify.models import (
     env_for,
 )
 
+# What ``all`` stands for, context by context (netlify/cli src/utils/env/index.ts
+# SUPPORTED_CONTEXTS without ``all``).
+SPLIT_CONTEXTS = ("production", "deploy-preview", "branch-deploy", "dev", "dev-server")
 Scope = tuple[str, str | None]  # (account id, site id or None for shared variables)
 
 
@@ -95,8 +98,21 @@ class EnvStore:
 
     def set_value(self, var: EnvVar, value: Any, context: Any, context_parameter: Any,
                   now: float) -> EnvVar:
-        """PATCH: set the value for one context, keeping that value's id when it exists."""
+        """PATCH: set the value for one context, keeping that value's id when it exists.
+
+        An ``all`` value never sits beside values for deploy contexts: netlify-cli reads a
+        variable's value for a context as the first value whose context is ``all`` or that
+        context (netlify/cli src/utils/env/index.ts, ``getValueForContext``), so both at
+        once would read back the stale ``all``. Setting one context on a variable valued
+        for ``all`` splits ``all`` into a value per deploy context first (the contexts
+        netlify-cli itself expands ``all`` into: src/commands/env/env-set.ts, secrets);
+        setting ``all`` replaces the per-context values. Branch values stay: they are
+        overrides, read before ``all``."""
         value, context, parameter = check_value(value, context, context_parameter)
+        if context == "all":
+            var.values = [v for v in var.values if v.context in ("all", "branch")]
+        elif context != "branch":
+            self._split_all(var)
         current = next((v for v in var.values
                         if (v.context, v.context_parameter) == (context, parameter)), None)
         if current is None:
@@ -105,6 +121,16 @@ class EnvStore:
             current.value = value
         var.updated = now
         return var
+
+    def _split_all(self, var: EnvVar) -> None:
+        """Replace ``var``'s ``all`` value by one value per deploy context."""
+        whole = next((v for v in var.values if v.context == "all"), None)
+        if whole is None:
+            return
+        var.values.remove(whole)
+        have = {v.context for v in var.values}
+        var.values.extend(EnvValue(self._new_id(), whole.value, context, None)
+                          for context in SPLIT_CONTEXTS if context not in have)
 
     def delete(self, account_id: str, site_id: str | None, key: str) -> None:
         """Remove a variable; raises NotFound."""

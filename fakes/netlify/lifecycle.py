@@ -1,6 +1,7 @@
 """The deploy and publish lifecycles, as transition tables, and their timer queue.
 
-A deploy moves ``new → enqueued → building → ready | error``; canceling an unfinished
+A deploy moves ``new → enqueued → building → ready | error``, or, when its files come
+by digest, ``enqueued → uploading → processing → ready``; canceling an unfinished
 deploy ends it in ``error`` ("Canceled build"), as Netlify reports it. A publish request
 (restore or rollback) moves ``pending → published``, or to ``superseded`` when a later
 request replaces it before it lands. Nothing here sleeps: the backend schedules each
@@ -17,8 +18,8 @@ from fakes.netlify.errors import Unprocessable
 
 
 class DeployState(StrEnum):
-    """Netlify's deploy ``state`` values; ``uploading`` and ``processing`` (file-digest
-    deploys) exist in Netlify but this fake's builds never pass through them."""
+    """Netlify's deploy ``state`` values; ``uploading`` and ``processing`` are a
+    file-digest deploy's (``file_deploys``), while it waits for its files and after."""
 
     NEW = "new"
     ENQUEUED = "enqueued"
@@ -46,6 +47,13 @@ DEPLOY_TRANSITIONS: dict[tuple[DeployState, str], DeployState] = {
     (DeployState.NEW, "cancel"): DeployState.ERROR,
     (DeployState.ENQUEUED, "cancel"): DeployState.ERROR,
     (DeployState.BUILDING, "cancel"): DeployState.ERROR,
+    # A file-digest deploy (netlify deploy --dir): files instead of a build.
+    (DeployState.NEW, "receive_digest"): DeployState.UPLOADING,
+    (DeployState.ENQUEUED, "receive_digest"): DeployState.UPLOADING,
+    (DeployState.UPLOADING, "finish_upload"): DeployState.PROCESSING,
+    (DeployState.PROCESSING, "finish_processing"): DeployState.READY,
+    (DeployState.UPLOADING, "cancel"): DeployState.ERROR,
+    (DeployState.PROCESSING, "cancel"): DeployState.ERROR,
 }
 
 PUBLISH_TRANSITIONS: dict[tuple[PublishStatus, str], PublishStatus] = {

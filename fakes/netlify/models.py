@@ -22,6 +22,12 @@ from fakes.netlify.lifecycle import DeployState, PublishStatus
 ENV_CONTEXTS = ("all", "dev", "dev-server", "branch-deploy", "deploy-preview", "production",
                 "branch")
 ENV_SCOPES = ("builds", "functions", "runtime", "post-processing")
+# netlify-cli sends ``post_processing`` (netlify/cli src/utils/env/index.ts,
+# ALL_ENVELOPE_SCOPES: every ``env:set`` without ``--scope``) and matches both spellings
+# (src/commands/env/env-set.ts: /post[-_]processing/); the API's own schema spells it
+# ``post-processing`` (@netlify/open-api swagger.json, envVar.scopes). Both are accepted,
+# stored in the schema's spelling.
+SCOPE_ALIASES = {"post_processing": "post-processing"}
 DEPLOY_CONTEXTS = ("production", "deploy-preview", "branch-deploy")
 DOMAIN = "netlify.app"
 
@@ -217,12 +223,16 @@ def check_value(value: Any, context: Any, context_parameter: Any) -> tuple[str, 
 
 
 def check_scopes(scopes: Any) -> list[str]:
-    """The scopes list, normalised (all four when None); raises Unprocessable."""
+    """The scopes list, normalised (all four when None, ``post_processing`` spelled
+    ``post-processing``); raises Unprocessable."""
     if scopes is None:
         return list(ENV_SCOPES)
-    if not isinstance(scopes, list) or not scopes or any(s not in ENV_SCOPES for s in scopes):
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        scopes = [None]
+    named = [SCOPE_ALIASES.get(s, s) for s in scopes]
+    if not named or any(s not in ENV_SCOPES for s in named):
         raise Unprocessable(f"scopes must be a non-empty list of {', '.join(ENV_SCOPES)}")
-    return sorted(set(scopes), key=ENV_SCOPES.index)
+    return sorted(set(named), key=ENV_SCOPES.index)
 
 
 def check_key(key: Any) -> str:

@@ -51,7 +51,8 @@ def deploy(backend: NetlifyBackend, d: Deploy) -> dict[str, Any]:
         "admin_url": site.admin_url,
         "deploy_url": f"http://{d.id}--{site.host}", "deploy_ssl_url": permalink,
         "screenshot_url": None, "review_id": None, "review_url": None, "draft": d.draft,
-        "required": [], "required_functions": [], "error_message": d.error_message,
+        "required": backend.required_files(d.id), "required_functions": [],
+        "error_message": d.error_message,
         "branch": d.branch, "commit_ref": d.commit_ref,
         "commit_url": (f"https://github.com/drill/{site.name}/commit/{d.commit_ref}"
                        if d.commit_ref else None),

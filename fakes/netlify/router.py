@@ -17,11 +17,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakes.common.app import error_response, make_app, read_json
+from fakes.common.app import error_response, make_app, read_body, read_json
 from fakes.common.control import control_router
+from fakes.common.errors import FakeError
 from fakes.netlify import payloads
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import BadRequest, NetlifyError, NotFound, Unprocessable
+from fakes.netlify.extension_api import extension_router
 
 PREFIX = "/api/v1"
 Json = dict[str, Any]
@@ -47,6 +49,7 @@ def build_router(backend: NetlifyBackend) -> APIRouter:
     """The API routes (token required) plus the ``/_fake`` control plane."""
     router = APIRouter()
     router.include_router(_api_router(backend))
+    router.include_router(extension_router(backend))
     router.include_router(control_router(backend))
     return router
 
@@ -121,6 +124,19 @@ def _deploy_routes(api: APIRouter, backend: NetlifyBackend) -> None:
             commit_ref=_text(body, "commit_ref"), title=_text(body, "title") or title,
             publish=not draft)
         return payloads.deploy(backend, dep)
+
+    @api.put("/sites/{site_id}/deploys/{deploy_id}")
+    async def update_site_deploy(site_id: str, deploy_id: str, request: Request) -> Json:
+        body = _object(await read_json(request, BadRequest))
+        return payloads.deploy(backend, backend.update_site_deploy(site_id, deploy_id, body))
+
+    @api.put("/deploys/{deploy_id}/files/{path:path}")
+    async def upload_deploy_file(deploy_id: str, path: str, request: Request) -> Json:
+        try:
+            content = await read_body(request)
+        except FakeError as exc:  # the shared decoder's error, in Netlify's shape
+            raise BadRequest(exc.message, status=exc.status) from exc
+        return backend.upload_deploy_file(deploy_id, path, content)
 
     @api.post("/sites/{site_id}/builds")
     async def create_site_build(site_id: str, branch: str | None = None,

@@ -3,7 +3,8 @@
 Data plane: ``record_session_aggregates`` and ``record_error_events`` add counts into
 per-(release, environment) per-minute buckets (the simulation calls them directly, once
 per tick); ``ingest_envelope`` parses what a real SDK posts and feeds the same methods.
-Queries: ``sessions_stats`` (release health), ``list_issues``, releases and deploys.
+Queries: ``sessions_stats`` (release health), ``list_issues``; releases and deploys
+(``release_api.ReleaseAPI``, mixed in).
 Alerting: metric alert rules (their aggregate computed by ``measures``) evaluated by
 ``evaluate_alert_rules``, a periodic job the host runs every ``evaluation_interval``
 seconds (``periodic_jobs``); changes of incident status queue signed webhooks, handed
@@ -36,7 +37,8 @@ from fakes.sentry.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from fakes.sentry.incidents import AlertBook
 from fakes.sentry.issues import SORTS, Issue, serialize_issue
 from fakes.sentry.measures import measure
-from fakes.sentry.releases import Release, ReleaseBook, release_facts, serialize_release
+from fakes.sentry.release_api import ReleaseAPI
+from fakes.sentry.releases import ReleaseBook
 from fakes.sentry.search import parse_search
 
 Key = tuple[str, str]  # (release, environment)
@@ -49,7 +51,7 @@ def _environments(environment: str | Sequence[str] | None) -> list[str]:
     return [environment] if isinstance(environment, str) else list(environment)
 
 
-class SentryBackend:
+class SentryBackend(ReleaseAPI):
     """Sentry's state machine for one org and project; times are virtual seconds."""
 
     def __init__(self, clock: Clock, org: str = "logos-vision",
@@ -282,6 +284,17 @@ class SentryBackend:
         if scheme.lower() != "bearer" or token.strip() != self.auth_token:
             raise Unauthorized("Invalid token")
 
+    def auth_info(self, authorization: str | None) -> dict[str, Any]:
+        """``GET /api/0/`` (what ``sentry-cli info`` asks): the API version and the token's
+        scopes, as Sentry's ``IndexEndpoint`` answers (getsentry/sentry
+        ``src/sentry/api/endpoints/index.py``); no credentials is no error there, a bad
+        token is (Unauthorized). The fake's token is an organization auth token: scope
+        ``org:ci`` and no user (Sentry docs, "Organization Tokens")."""
+        if not authorization:
+            return {"version": "0", "auth": None, "user": None}
+        self.authenticate(authorization)
+        return {"version": "0", "auth": {"scopes": ["org:ci"]}, "user": None}
+
     def check_org(self, org: str) -> None:
         if org != self.org:
             raise NotFound()
@@ -345,30 +358,6 @@ class SentryBackend:
                 out.append(serialize_issue(issue, keys, events, users, self._project(),
                                            self.org, self._iso))
         return sorted(out, key=SORTS[sort], reverse=True)
-
-    # --- releases -----------------------------------------------------------------------
-
-    def release_exists(self, version: str) -> bool:
-        return version in self._releases
-
-    def create_release(self, payload: Any) -> dict[str, Any]:
-        """Create (or update) a release ``{version, projects, ref?, url?, dateReleased?}``;
-        raises ValidationError."""
-        return self._serialize_release(self._releases.create(payload))
-
-    def list_releases(self, query: str = "") -> list[dict[str, Any]]:
-        """Releases whose version contains ``query``, newest first."""
-        return [self._serialize_release(r) for r in self._releases.find(query)]
-
-    def create_deploy(self, version: str, payload: Any) -> dict[str, Any]:
-        """Record a deploy of a release ``{environment, name?, url?, dateStarted?,
-        dateFinished?}``; raises NotFound (release), ValidationError."""
-        return self._releases.create_deploy(version, payload)
-
-    def _serialize_release(self, release: Release) -> dict[str, Any]:
-        facts = release_facts(release.version, self._issues.values(), self._sessions)
-        return serialize_release(release, facts, {**self._project(), "id": self.project_id},
-                                 self._iso)
 
     # --- control plane ------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ from fakes.common.clock import Clock, from_iso, to_iso
 from fakes.sentry.errors import NotFound, ValidationError
 from fakes.sentry.issues import Issue
 
+RELEASE_STATUSES = ("open", "archived")  # sentry-cli's ReleaseStatus (src/api/mod.rs)
+
 
 @dataclass
 class Release:
@@ -24,6 +26,7 @@ class Release:
     date_released: float | None = None
     ref: str | None = None
     url: str | None = None
+    status: str = "open"
     deploys: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -83,12 +86,41 @@ class ReleaseBook:
         found = [r for r in self._releases.values() if query in r.version]
         return sorted(found, key=lambda r: (r.date_created, r.id), reverse=True)
 
-    def create_deploy(self, version: str, payload: Any) -> dict[str, Any]:
-        """Record a deploy ``{environment, name?, url?, dateStarted?, dateFinished?}``;
-        raises NotFound (release), ValidationError."""
+    def get(self, version: str) -> Release:
+        """The release named ``version``; raises NotFound."""
         release = self._releases.get(version)
         if release is None:
             raise NotFound()
+        return release
+
+    def update(self, version: str, payload: Any) -> Release:
+        """Update a release from ``{ref?, url?, dateReleased?, status?}`` (what
+        ``sentry-cli releases finalize`` PUTs: ``dateReleased``, with ``projects`` and
+        ``url`` when given); raises NotFound, ValidationError. Sentry's
+        ``OrganizationReleaseDetailsEndpoint.put`` (getsentry/sentry
+        ``src/sentry/api/endpoints/organization_release_details.py``) takes these
+        fields and ignores others."""
+        release = self.get(version)
+        if not isinstance(payload, dict):
+            raise ValidationError("non_field_errors", "Invalid data. Expected a dictionary.")
+        status = payload.get("status", release.status)
+        if status not in RELEASE_STATUSES:
+            raise ValidationError("status", f"Invalid status {status}")
+        release.date_released = self._date(payload, "dateReleased") or release.date_released
+        release.ref = payload.get("ref") or release.ref
+        release.url = payload.get("url") or release.url
+        release.status = status
+        return release
+
+    def deploys(self, version: str) -> list[dict[str, Any]]:
+        """The release's deploys, newest first (Sentry's ``ReleaseDeploysEndpoint.get``
+        orders by ``-date_finished``); raises NotFound."""
+        return list(reversed(self.get(version).deploys))
+
+    def create_deploy(self, version: str, payload: Any) -> dict[str, Any]:
+        """Record a deploy ``{environment, name?, url?, dateStarted?, dateFinished?}``;
+        raises NotFound (release), ValidationError."""
+        release = self.get(version)
         if not isinstance(payload, dict) or not isinstance(payload.get("environment"), str) \
                 or not payload["environment"]:
             raise ValidationError("environment", "This field is required.")
@@ -111,7 +143,7 @@ def serialize_release(release: Release, facts: dict[str, Any], project: dict[str
     first, last = facts["firstEvent"], facts["lastEvent"]
     return {
         "id": release.id, "version": release.version,
-        "shortVersion": release.version.split("@", 1)[-1], "status": "open",
+        "shortVersion": release.version.split("@", 1)[-1], "status": release.status,
         "ref": release.ref, "url": release.url, "data": {}, "owner": None,
         "dateCreated": iso(release.date_created),
         "dateReleased": None if release.date_released is None else iso(release.date_released),

@@ -3,9 +3,10 @@
 Ingestion: ``POST /api/{project_id}/envelope/`` (gzip, deflate or br bodies; the key from
 ``X-Sentry-Auth``, ``?sentry_key=`` or the envelope's ``dsn``). Web API under
 ``/api/0/`` with ``Authorization: Bearer <token>``: sessions, issues, releases and
-deploys, alert rules, incidents. Control plane: ``/_fake/state``, ``/_fake/reset``,
-``/_fake/evaluate``, ``/_fake/drain_webhooks``. Every path answers with and without its
-trailing slash; each handler calls the backend method of the same name.
+deploys (``GET /api/0/`` is the index ``sentry-cli info`` reads), alert rules,
+incidents. Control plane: ``/_fake/state``, ``/_fake/reset``, ``/_fake/evaluate``,
+``/_fake/drain_webhooks``. Every path answers with and without its trailing slash; each
+handler calls the backend method of the same name.
 
 Browser SDKs post envelopes cross-origin, so the app answers CORS as Sentry's ingestion
 does (Relay's ``relay-server/src/middlewares/cors.rs``): any origin (``*``), POST, the
@@ -94,6 +95,10 @@ def build_router(backend: SentryBackend) -> APIRouter:
         backend.authenticate(request.headers.get("authorization"))
         backend.check_org(org)
 
+    @both("/api/0/", ["GET"])
+    async def auth_info(request: Request) -> dict[str, Any]:
+        return backend.auth_info(request.headers.get("authorization"))
+
     @both("/api/{project_id}/envelope/", ["POST"])
     async def ingest_envelope(project_id: int, request: Request) -> dict[str, Any]:
         auth = parse_auth(request.headers.get("x-sentry-auth"))
@@ -145,6 +150,28 @@ def build_router(backend: SentryBackend) -> APIRouter:
     async def list_releases(org: str, request: Request) -> Response:
         api(request, org)
         return _page(request, backend.list_releases(request.query_params.get("query", "")))
+
+    @both("/api/0/projects/{org}/{project}/releases/", ["GET"])
+    async def list_project_releases(org: str, project: str, request: Request) -> Response:
+        """``sentry-cli releases list`` with a default project asks the project's list."""
+        api(request, org)
+        backend.check_project(project)
+        return _page(request, backend.list_releases(request.query_params.get("query", "")))
+
+    @both("/api/0/organizations/{org}/releases/{version}/", ["GET"])
+    async def get_release(org: str, version: str, request: Request) -> dict[str, Any]:
+        api(request, org)
+        return backend.get_release(version)
+
+    @both("/api/0/organizations/{org}/releases/{version}/", ["PUT"])
+    async def update_release(org: str, version: str, request: Request) -> dict[str, Any]:
+        api(request, org)
+        return backend.update_release(version, await _json(request))
+
+    @both("/api/0/organizations/{org}/releases/{version}/deploys/", ["GET"])
+    async def list_deploys(org: str, version: str, request: Request) -> Response:
+        api(request, org)
+        return _page(request, backend.list_deploys(version))
 
     @both("/api/0/organizations/{org}/releases/{version}/deploys/", ["POST"])
     async def create_deploy(org: str, version: str, request: Request) -> Response:

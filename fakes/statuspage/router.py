@@ -1,7 +1,8 @@
 """Statuspage's REST API v1 over ``StatuspageBackend``: routes, the key check, parsing.
 
 Every ``/v1`` route needs ``Authorization: OAuth <api_key>`` (or ``?api_key=``); bodies
-wrap their fields in ``{"incident": {…}}`` or ``{"component": {…}}``. Paths may end in
+wrap their fields in ``{"incident": {…}}`` or ``{"component": {…}}``, as JSON or as the
+form ``incident[name]=…`` of Statuspage's curl examples (``forms``). Paths may end in
 ``.json`` or ``/`` (Statuspage's docs use both styles); they are normalised before
 routing. Each handler calls the backend method of its own name and serializes with
 ``payloads``. Control plane (no key): ``GET /_fake/state``, ``POST /_fake/reset``.
@@ -15,11 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fakes.common.app import error_response, make_app, read_json
+from fakes.common.app import error_response, make_app
 from fakes.common.control import control_router
 from fakes.statuspage import payloads
 from fakes.statuspage.backend import StatuspageBackend
 from fakes.statuspage.errors import BadRequest, NotFound, StatuspageError
+from fakes.statuspage.forms import form_bool, read_fields
 
 PAGE = "/v1/pages/{page_id}"
 _INCIDENT_FIELDS = ("status", "body", "name", "impact_override", "component_ids",
@@ -90,7 +92,7 @@ def _page_routes(api: APIRouter, backend: StatuspageBackend) -> None:
 
     @api.post(PAGE + "/components", status_code=201)
     async def create_component(page_id: str, request: Request) -> dict[str, Any]:
-        fields = _wrapped(await read_json(request, BadRequest), "component")
+        fields = _wrapped(await read_fields(request), "component")
         component = backend.create_component(
             page_id, fields.get("name", ""), status=fields.get("status", "operational"),
             description=fields.get("description"))
@@ -105,7 +107,7 @@ def _page_routes(api: APIRouter, backend: StatuspageBackend) -> None:
     @api.put(PAGE + "/components/{component_id}")
     async def update_component(page_id: str, component_id: str,
                                request: Request) -> dict[str, Any]:
-        fields = _wrapped(await read_json(request, BadRequest), "component")
+        fields = _wrapped(await read_fields(request), "component")
         component = backend.update_component(
             page_id, component_id, status=fields.get("status"), name=fields.get("name"),
             description=fields.get("description"))
@@ -127,12 +129,12 @@ def _incident_routes(api: APIRouter, backend: StatuspageBackend) -> None:
 
     @api.post(PAGE + "/incidents", status_code=201)
     async def create_incident(page_id: str, request: Request) -> dict[str, Any]:
-        fields = _wrapped(await read_json(request, BadRequest), "incident")
+        fields = _wrapped(await read_fields(request), "incident")
         incident = backend.create_incident(
             page_id, fields.get("name", ""), status=fields.get("status", "investigating"),
             **_incident_fields(fields, "body", "impact_override", "component_ids",
                                "components"),
-            deliver_notifications=bool(fields.get("deliver_notifications", True)))
+            deliver_notifications=form_bool(fields.get("deliver_notifications")))
         return payloads.incident(backend, incident)
 
     @api.get(PAGE + "/incidents/{incident_id}")
@@ -144,10 +146,10 @@ def _incident_routes(api: APIRouter, backend: StatuspageBackend) -> None:
     @api.put(PAGE + "/incidents/{incident_id}")
     async def update_incident(page_id: str, incident_id: str,
                               request: Request) -> dict[str, Any]:
-        fields = _wrapped(await read_json(request, BadRequest), "incident")
+        fields = _wrapped(await read_fields(request), "incident")
         incident = backend.update_incident(
             page_id, incident_id, **_incident_fields(fields, *_INCIDENT_FIELDS),
-            deliver_notifications=bool(fields.get("deliver_notifications", True)))
+            deliver_notifications=form_bool(fields.get("deliver_notifications")))
         return payloads.incident(backend, incident)
 
     @api.delete(PAGE + "/incidents/{incident_id}")

@@ -23,7 +23,7 @@ Truths the drill rests on:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -52,6 +52,7 @@ from fakes.vercel.models import (
     digest,
     finite,
     merge_meta,
+    meta_strings,
     parse_states,
     target_matches,
 )
@@ -236,8 +237,12 @@ class VercelBackend:
     def list_deployments(self, project_id: str | None = None, target: str | None = None,
                          state: str | Iterable[str] | None = None, limit: int = 20,
                          since: int | None = None, until: int | None = None,
-                         rollback_candidate: bool | None = None) -> list[Deployment]:
-        """Deployments newest first, at most ``limit`` (1..100).
+                         rollback_candidate: bool | None = None,
+                         meta: Mapping[str, str] | None = None) -> list[Deployment]:
+        """Deployments newest first, at most ``limit`` (1..100), with every ``meta`` pair
+        (``vercel ls -m version=2.0.0`` sends ``meta-version=2.0.0``: vercel/vercel
+        packages/cli/src/commands/list/index.ts; a deployment without that meta value
+        is not listed).
 
         ``since``/``until`` are Unix ms, exclusive bounds on creation time (Vercel's
         pagination cursors); ``state`` is a list or an "A,B" string of ready states.
@@ -252,7 +257,8 @@ class VercelBackend:
                   and (since is None or self._ms(d.created) > since)
                   and (until is None or self._ms(d.created) < until)
                   and (rollback_candidate is None
-                       or d.is_rollback_candidate == rollback_candidate)]
+                       or d.is_rollback_candidate == rollback_candidate)
+                  and _has_meta(d, meta)]
         return self.directory.newest_first(picked)[:min(max(1, limit), 100)]
 
     def cancel_deployment(self, deployment_id: str) -> Deployment:
@@ -382,3 +388,9 @@ class VercelBackend:
 
     def _ms(self, t: float) -> int:
         return to_ms(self.clock, t)
+
+
+def _has_meta(dep: Deployment, meta: Mapping[str, str] | None) -> bool:
+    """Whether ``dep``'s meta (as the API sends it, strings) holds every pair of ``meta``."""
+    sent = meta_strings(dep.meta)
+    return all(sent.get(k) == v for k, v in (meta or {}).items())

@@ -21,6 +21,7 @@ from fakes.common.control import control_router
 from fakes.vercel import payloads
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import BadRequest, NotFound, VercelError
+from fakes.vercel.listings import listing_routes
 
 _VERSION = re.compile(r"v\d+")
 V = "/{version}"
@@ -64,6 +65,7 @@ def _api_router(backend: VercelBackend) -> APIRouter:
     _project_routes(api, backend)
     _env_routes(api, backend)
     _deployment_routes(api, backend)
+    listing_routes(api, backend)
     return api
 
 
@@ -157,12 +159,15 @@ def _env_routes(api: APIRouter, backend: VercelBackend) -> None:
 def _deployment_routes(api: APIRouter, backend: VercelBackend) -> None:
     @api.get(V + "/deployments")
     async def list_deployments(
-            projectId: str | None = None, app: str | None = None,
+            request: Request, projectId: str | None = None, app: str | None = None,
             target: str | None = None, state: str | None = None, limit: int = 20,
             since: int | None = None, until: int | None = None,
             rollbackCandidate: bool | None = None) -> dict[str, Any]:
+        # `vercel ls -m KEY=VALUE` filters with `meta-KEY=VALUE` query parameters.
+        meta = {k.removeprefix("meta-"): v for k, v in request.query_params.items()
+                if k.startswith("meta-")}
         deps = backend.list_deployments(projectId or app, target, state, limit, since, until,
-                                        rollbackCandidate)
+                                        rollbackCandidate, meta)
         return payloads.deployments_page(backend, deps, limit)
 
     @api.post(V + "/deployments")

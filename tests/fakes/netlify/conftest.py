@@ -4,8 +4,11 @@ installed with npm for the tests that run the real client."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +21,16 @@ from fakes.netlify.models import Deploy, Site
 from fakes.netlify.router import build_app
 from tests.fakes.clients import InProcessClient, Script
 from tests.npm_tools import ensure_npm_package, why_not
+from tests.servers import serve_in_thread
 
 TOKEN = "drill_token"
 QUEUE = 10.0
 BUILD = 60.0
 PROPAGATION = 2.0
 FLAG = "VITE_FEATURE_CONTACTS_REDESIGN"
+Run = Callable[..., subprocess.CompletedProcess[str]]
+# The extension API netlify-cli asks (fakes.netlify.extension_api), reached at the fake.
+SDK_REDIRECT = Path(__file__).with_name("netlifysdk_to_fake.cjs")
 NETLIFY_CLI = "netlify-cli@26"  # the major the reference recorded (26.2.0)
 
 
@@ -75,3 +82,26 @@ def netlify_cli() -> Path:
     if executable is None:
         pytest.skip(f"netlify-cli unavailable: {why_not(NETLIFY_CLI)}")
     return executable
+
+
+@pytest.fixture
+def netlify(netlify_cli: Path, backend: NetlifyBackend, world: World,
+            tmp_path: Path) -> Iterator[Run]:
+    """``netlify("api", method, data)``: the CLI against the fake, isolated from the host
+    (throwaway HOME, telemetry off, NETLIFY_API_URL pointing at 127.0.0.1)."""
+    home = tmp_path / "home"
+    (home / ".config" / "netlify").mkdir(parents=True)
+    (home / ".config" / "netlify" / "config.json").write_text('{"telemetryDisabled": true}')
+    with serve_in_thread(build_app(backend)) as base_url:
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
+               "XDG_CONFIG_HOME": str(home / ".config"), "CI": "1",
+               "NO_UPDATE_NOTIFIER": "1", "NETLIFY_API_URL": base_url,  # no trailing slash
+               "NETLIFY_AUTH_TOKEN": TOKEN, "NETLIFY_SITE_ID": world.site.id,
+               "NODE_OPTIONS": f"--require {SDK_REDIRECT}", "DRILL_NETLIFY_SDK_URL": base_url}
+
+        def run(*args: str, data: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
+            extra = ["--data", json.dumps(data)] if data is not None else []
+            return subprocess.run([str(netlify_cli), *args, *extra], env=env, cwd=home,
+                                  capture_output=True, text=True, timeout=60, check=False)
+
+        yield run

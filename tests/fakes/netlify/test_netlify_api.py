@@ -109,7 +109,8 @@ def test_env_var_crud_through_the_account_scoped_api(api, world):
                        {"value": "50", "context": "deploy-preview"}]})
         out["patch"] = await c.patch(f"{base}/{pct['key']}", params=q,
                                      json={"context": "deploy-preview", "value": "75"})
-        value_id = out["patch"].json()["values"][1]["id"]
+        value_id = next(v["id"] for v in out["patch"].json()["values"]
+                        if v["context"] == "deploy-preview")
         out["del_value"] = await c.delete(f"{base}/{pct['key']}/value/{value_id}", params=q)
         out["get"] = await c.get(f"{base}/{pct['key']}", params=q)
         out["delete"] = await c.delete(f"{base}/{pct['key']}", params=q)
@@ -126,10 +127,13 @@ def test_env_var_crud_through_the_account_scoped_api(api, world):
     assert out["put"].status_code == 200 and out["put"].json()["scopes"] == ["builds",
                                                                              "functions"]
     assert out["patch"].status_code == 201
-    assert [(v["context"], v["value"]) for v in out["patch"].json()["values"]] == [
-        ("all", "25"), ("deploy-preview", "75")]
+    # Setting one context splits `all` into a value per deploy context (fakes.netlify.env).
+    assert sorted((v["context"], v["value"]) for v in out["patch"].json()["values"]) == [
+        ("branch-deploy", "25"), ("deploy-preview", "75"), ("dev", "25"),
+        ("dev-server", "25"), ("production", "25")]
     assert out["del_value"].status_code == 204 and out["del_value"].content == b""
-    assert [v["context"] for v in out["get"].json()["values"]] == ["all"]
+    assert sorted(v["context"] for v in out["get"].json()["values"]) == [
+        "branch-deploy", "dev", "dev-server", "production"]
     assert out["delete"].status_code == 204 and out["delete"].content == b""
     assert out["gone"].status_code == 404
 
@@ -214,3 +218,24 @@ def test_control_plane_shows_state_and_resets(api, world):
     assert [v["key"] for v in before["env"]] == [FLAG]
     assert after["sites"] == [] and after["deploys"] == [] and after["env"] == []
     assert [a["slug"] for a in after["accounts"]] == ["drill"]
+
+
+@pytest.mark.parametrize(("scopes", "status"), [
+    (["builds", "functions", "runtime", "post_processing"], 201),  # netlify-cli's default
+    (["post-processing"], 201),                                     # the API schema's
+    (["everything"], 422), ([], 422), ("builds", 422)])
+def test_env_scopes_accept_both_spellings_of_post_processing_and_nothing_else(
+        api, world, scopes, status):
+    """Netlify's four scopes, ``post_processing`` spelled either way (netlify-cli sends the
+    underscore); anything else is a 422 in Netlify's shape."""
+    async def script(c):
+        return await c.post("/api/v1/accounts/drill/env", params={"site_id": world.site.id},
+                            json=[{"key": "NEW_VAR", "scopes": scopes,
+                                   "values": [{"value": "x", "context": "all"}]}])
+
+    done = api(script)
+    assert done.status_code == status
+    if status == 422:
+        assert done.json()["code"] == 422
+    else:
+        assert "post-processing" in done.json()[0]["scopes"]

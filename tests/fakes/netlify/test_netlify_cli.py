@@ -10,42 +10,11 @@ so those are exercised too. Skipped cleanly without node or when npm cannot inst
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from fakes.netlify.router import build_app
-from tests.servers import serve_in_thread
-
 pytestmark = pytest.mark.node
-TOKEN = "drill_token"
 FLAG = "VITE_FEATURE_CONTACTS_REDESIGN"
-Run = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def netlify(netlify_cli: Path, backend, world, tmp_path: Path) -> Iterator[Run]:
-    """``netlify("api", method, data)``: the CLI against the fake, isolated from the host
-    (throwaway HOME, telemetry off, NETLIFY_API_URL pointing at 127.0.0.1)."""
-    home = tmp_path / "home"
-    (home / ".config" / "netlify").mkdir(parents=True)
-    (home / ".config" / "netlify" / "config.json").write_text('{"telemetryDisabled": true}')
-    with serve_in_thread(build_app(backend)) as base_url:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-               "XDG_CONFIG_HOME": str(home / ".config"), "CI": "1",
-               "NO_UPDATE_NOTIFIER": "1", "NETLIFY_API_URL": base_url,  # no trailing slash
-               "NETLIFY_AUTH_TOKEN": TOKEN, "NETLIFY_SITE_ID": world.site.id}
-
-        def run(*args: str, data: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
-            extra = ["--data", json.dumps(data)] if data is not None else []
-            return subprocess.run([str(netlify_cli), *args, *extra], env=env, cwd=home,
-                                  capture_output=True, text=True, timeout=60, check=False)
-
-        yield run
 
 
 def test_netlify_cli_rollback_site_deploy_gets_204_and_republishes_the_previous(

@@ -99,7 +99,8 @@ def test_set_env_var_value_201_changes_the_next_build_not_the_current(api, clock
     patched, current, build, after = api(script)
     assert patched.status_code == 201
     assert {(v["context"], v["value"]) for v in patched.json()["values"]} == {
-        ("all", "true"), ("production", "false")}
+        ("production", "false"), ("deploy-preview", "true"), ("branch-deploy", "true"),
+        ("dev", "true"), ("dev-server", "true")}  # `all` split per context (fakes.netlify.env)
     assert current["id"] == running.id and running.env == {FLAG: "true"}
     assert after["id"] == build["deploy_id"]
     assert backend.get_deploy(build["deploy_id"]).env == {FLAG: "false"}

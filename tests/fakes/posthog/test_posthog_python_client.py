@@ -137,3 +137,23 @@ def test_posthog_python_gzip_batches_are_counted(served: tuple[PostHogBackend, s
         client.shutdown()
     assert backend.event_counts() == {"page_view": 2}
     assert backend.events()[0].properties["path"] == "/contacts"
+
+
+@pytest.mark.parametrize("compression", ["zstd", "gzip", "deflate"])
+def test_posthog_python_v1_compressed_batches_are_counted(
+        served: tuple[PostHogBackend, str], compression: str) -> None:
+    """Every ``capture_compression`` posthog-python offers on ``/i/v1/analytics/events``
+    (``posthog/capture_v1.py``: zstd frame, gzip, zlib-wrapped deflate) is decoded: no
+    event is lost to a 415."""
+    backend, host = served
+    errors: list[Any] = []
+    client = posthog.Posthog("phc_drill", host=host, sync_mode=True, capture_mode="v1",
+                             capture_compression=compression,
+                             on_error=lambda exc, _: errors.append(exc))
+    try:
+        client.capture("page_view", distinct_id="user-1", properties={"path": "/contacts"})
+        client.capture("page_view", distinct_id="user-2")
+    finally:
+        client.shutdown()
+    assert errors == []
+    assert backend.event_counts() == {"page_view": 2}

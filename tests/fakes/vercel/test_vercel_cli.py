@@ -94,3 +94,59 @@ def test_vercel_cli_rollback_moves_the_production_alias(vercel: Run, world) -> N
     assert re.search(r"(?i)success", done.stdout + done.stderr)
     assert backend.production_deployment(project_id).id == v1
     assert backend.get_project(project_id).last_alias_request["jobStatus"] == "succeeded"
+
+
+def test_vercel_cli_ls_meta_filter_lists_only_the_matching_deployment(vercel: Run,
+                                                                      world) -> None:
+    """`vercel ls -m version=2.0.0` sends `meta-version=2.0.0` (packages/cli/src/commands/
+    list/index.ts): only v2 is listed, so it cannot be taken for the rollback target."""
+    backend, _, v1, v2 = world
+    done = vercel("ls", "-m", "version=2.0.0")
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert backend.get_deployment(v2).url in output
+    assert backend.get_deployment(v1).url not in output
+
+
+def test_vercel_cli_ls_meta_filter_with_no_match_lists_nothing(vercel: Run, world) -> None:
+    backend, _, v1, v2 = world
+    done = vercel("ls", "-m", "version=9.9.9")
+    assert done.returncode == 0, done.stderr
+    output = done.stdout + done.stderr
+    assert not any(backend.get_deployment(d).url in output for d in (v1, v2))
+
+
+def test_vercel_cli_inspect_logs_prints_the_build_log(vercel: Run, world) -> None:
+    """`vercel inspect --logs` streams `/v3/now/deployments/{id}/events?format=lines`."""
+    backend, _, _, v2 = world
+    done = vercel("inspect", backend.get_deployment(v2).url, "--logs")
+    assert done.returncode == 0, done.stderr
+    assert "READY" in done.stdout + done.stderr
+
+
+def test_vercel_cli_env_pull_writes_the_development_variables(vercel: Run, world,
+                                                              tmp_path) -> None:
+    """`vercel env pull` writes `.env.local` from `/v3/env/pull/{project}/development`."""
+    backend, project_id, _, _ = world
+    backend.create_project_env(project_id, "VITE_FEATURE_CONTACTS_REDESIGN", "true",
+                               type="plain", target=["development"])
+    backend.create_project_env(project_id, "PROD_ONLY", "x", type="plain",
+                               target=["production"])
+    done = vercel("env", "pull", "--yes")
+    assert done.returncode == 0, done.stderr
+    written = (tmp_path / "home" / "app" / ".env.local").read_text()
+    assert 'VITE_FEATURE_CONTACTS_REDESIGN="true"' in written
+    assert "PROD_ONLY" not in written
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    (("project", "ls"), "contacts-web"),
+    (("teams", "ls"), "drill"),
+    (("alias", "ls"), "contacts-web.vercel.app"),
+])
+def test_vercel_cli_listings_print_the_fake_account(vercel: Run, world, command,
+                                                    expected) -> None:
+    """`vercel project ls`, `teams ls`, `alias ls` exit 0 and list the fake's account."""
+    done = vercel(*command)
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout + done.stderr
