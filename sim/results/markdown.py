@@ -195,7 +195,8 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
               + _verdict_vs_estimate(doc),
               "- Detection bound implied by the alert rule (window + tick + SDK flush + "
-              f"ingest + evaluation × consecutive breaches): "
+              "ingest + resolution + Snuba's delay + evaluation interval + evaluation "
+              f"period × further consecutive breaches): "
               f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]
     impact = impact_lines(doc, result.journal.records)
