@@ -2,9 +2,11 @@
 
 Mirrors Sentry's subscription processor (``sentry/incidents/subscription_processor.py``):
 
-- Each evaluation yields one value for the rule's window, or ``None`` (no data). A ``None``
-  is skipped entirely, as Sentry skips an update without session data: it neither counts
-  as a breach nor resets or advances anything; it is only logged as ``no_data``.
+- Each evaluation is one subscription update, stamped with its task time ``end``
+  (``subscriptions``: a multiple of the rule's ``resolution``, read over ``[end -
+  timeWindow, end)``), and yields one value, or ``None`` (no data). A ``None`` is skipped
+  entirely, as Sentry skips an update without session data: it neither counts as a breach
+  nor advances anything; it is only logged as ``no_data``.
 - A trigger fires after ``thresholdPeriod`` consecutive breaches (``>`` threshold when
   ``thresholdType`` is 0 "above", ``<`` when 1 "below") and resolves after as many
   consecutive values past the resolve threshold (``resolveThreshold`` for the lowest
@@ -12,14 +14,14 @@ Mirrors Sentry's subscription processor (``sentry/incidents/subscription_process
   resolves).
 - The incident's status follows the highest active trigger: none → warning ↔ critical →
   closed. Every change of status queues one webhook (``critical``, ``warning``,
-  ``resolved``). ``date_started`` and ``date_closed`` are back-dated by the window and
-  ``(thresholdPeriod - 1)`` evaluation intervals, as Sentry does; ``date_detected`` is the
-  evaluation that fired.
+  ``resolved``). As in Sentry, ``date_detected`` is the update's timestamp ``end`` and
+  ``date_started``/``date_closed`` are back-dated from it by the window and
+  ``(thresholdPeriod - 1)`` resolutions (``calculate_event_date_from_update_date``).
 
-Which rules Sentry accepts, and how often it evaluates each, is ``rules``: a rule is
-evaluated every ``resolution`` minutes (Sentry's ``get_alert_resolution``), on the host's
-evaluation tick that reaches it. Error rules count error events; crash-rate rules report
-the crash-free percentage of sessions (so they use ``thresholdType: 1``, below).
+Which rules Sentry accepts, and each rule's ``resolution`` (Sentry's
+``get_alert_resolution``), is ``rules``; when Snuba runs each update, ``subscriptions``.
+Error rules count error events; crash-rate rules report the crash-free percentage of
+sessions (so they use ``thresholdType: 1``, below).
 """
 
 from __future__ import annotations
@@ -61,11 +63,13 @@ class Trigger:
 
 
 class Evaluation(NamedTuple):
-    """One evaluation of a rule: virtual time, value (None: no data), status after it."""
+    """One evaluation of a rule: virtual time it ran, value (None: no data), status after
+    it, and the end of the window it read (the update's timestamp, virtual seconds)."""
 
     t: float
     value: float | None
     status: str  # no_data | ok | pending | warning | critical | resolved
+    end: float
 
 
 @dataclass
@@ -86,15 +90,9 @@ class AlertRule:
     threshold_period: int
     triggers: list[Trigger]
     date_created: float
-    last_evaluated: float | None = None
+    last_update: int | None = None  # Unix timestamp of the last update evaluated
     incident_id: int | None = None
     evaluations: list[Evaluation] = field(default_factory=list)
-
-    def due(self, now: float) -> bool:
-        """Whether Sentry's subscription runs at ``now``: never run, or ``resolution``
-        minutes since the last run (less a tick's rounding)."""
-        return self.last_evaluated is None or now - self.last_evaluated >= \
-            self.resolution * 60 - 1e-6
 
     def breaches(self, value: float, threshold: float) -> bool:
         return value > threshold if self.threshold_type == 0 else value < threshold

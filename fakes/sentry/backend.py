@@ -1,7 +1,8 @@
 """The fake Sentry: one organization with one project, driven by an injected clock.
 
-Data plane: ``record_session_aggregates`` and ``record_error_events`` add counts into
-per-(release, environment) per-minute buckets (the simulation calls them directly, once
+Data plane: ``record_session_aggregates`` and ``record_error_events`` add counts per
+(release, environment): by Unix second for the alert rules (``series.Series``), and
+sessions also by minute for the sessions API (the simulation calls them directly, once
 per tick); ``ingest_envelope`` parses what a real SDK posts and feeds the same methods.
 Queries: ``sessions_stats`` (release health), ``list_issues``; releases and deploys
 (``release_api.ReleaseAPI``, mixed in).
@@ -10,8 +11,10 @@ Alerting: metric alert rules (their aggregate computed by ``measures``) evaluate
 seconds (``periodic_jobs``); changes of incident status queue signed webhooks, handed
 over by ``drain_webhooks``.
 
-Data are recorded when they are received, so an evaluation simply uses what is stored:
-buckets whose minute lies in the rule's window ``(now - timeWindow, now]``.
+Data are recorded when they are received, so an evaluation uses what is stored when
+Snuba runs it: the update stamped ``T`` reads timestamps in ``[T - timeWindow, T)``, ``T``
+a multiple of the resolution, run ``subscription_delay_seconds`` after ``T``
+(``subscriptions``).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from fakes.sentry.measures import measure
 from fakes.sentry.release_api import ReleaseAPI
 from fakes.sentry.releases import ReleaseBook
 from fakes.sentry.search import parse_search
+from fakes.sentry.store import CountStore
 
 Key = tuple[str, str]  # (release, environment)
 _SEVERITY = (sessions.HEALTHY, sessions.ERRORED, sessions.ABNORMAL, sessions.CRASHED)
@@ -72,10 +76,10 @@ class SentryBackend(ReleaseAPI):
         self._init_state()
 
     def _init_state(self) -> None:
-        self._sessions: sessions.Buckets = {}
-        self._errors: dict[Key, dict[int, int]] = {}
+        self._counts = CountStore(self.clock)
+        self._sessions = self._counts.sessions
         self._issues: dict[tuple[str, str], Issue] = {}
-        self._session_ids: dict[str, tuple[Key, int, int]] = {}
+        self._session_ids: dict[str, tuple[Key, float, int]] = {}  # key, started, column
         self._releases = ReleaseBook(self.clock, self.project_slug)
         self._envelopes = 0
         self._alerts = AlertBook(self.clock, self.org, self.project_slug,
@@ -104,19 +108,9 @@ class SentryBackend(ReleaseAPI):
                                   abnormal: int = 0) -> None:
         """Add one ``sessions`` aggregate: counts of sessions started in the minute of
         ``started`` (virtual seconds), by final status. Counts must be ≥ 0."""
-        key = (release, environment)
-        minutes = self._sessions.get(key)
-        if minutes is None:
-            minutes = self._sessions[key] = {}
+        if self._counts.add_sessions((release, environment), started,
+                                     (exited, errored, crashed, abnormal)):
             self._saw_release(release)
-        minute = int(started // 60)
-        row = minutes.get(minute)
-        if row is None:
-            row = minutes[minute] = [0, 0, 0, 0]
-        row[0] += exited
-        row[1] += errored
-        row[2] += crashed
-        row[3] += abnormal
 
     def record_error_events(self, release: str, environment: str, timestamp: float,
                             count: int, exc_type: str = "Error", value: str = "",
@@ -127,12 +121,8 @@ class SentryBackend(ReleaseAPI):
         if count <= 0:
             return
         key = (release, environment)
-        minutes = self._errors.get(key)
-        if minutes is None:
-            minutes = self._errors[key] = {}
+        if self._counts.add_errors(key, timestamp, count):
             self._saw_release(release)
-        minute = int(timestamp // 60)
-        minutes[minute] = minutes.get(minute, 0) + count
         issue = self._issues.get((exc_type, culprit))
         if issue is None:
             issue = self._new_issue(exc_type, value, culprit, level)
@@ -220,14 +210,12 @@ class SentryBackend(ReleaseAPI):
             counts[column] = 1
             self.record_session_aggregates(key[0], key[1], started, *counts)
             if sid:
-                self._session_ids[sid] = (key, int(started // 60), column)
+                self._session_ids[sid] = (key, started, column)
             return
-        old_key, minute, old = seen
+        old_key, first, old = seen
         if _SEVERITY.index(column) > _SEVERITY.index(old):
-            row = self._sessions[old_key][minute]
-            row[old] -= 1
-            row[column] += 1
-            self._session_ids[sid] = (old_key, minute, column)
+            self._counts.move_session(old_key, first, old, column)
+            self._session_ids[sid] = (old_key, first, column)
 
     def _store_aggregates(self, aggregates: list[SessionAggregate]) -> None:
         for (release, environment), started, counts in aggregates:
@@ -235,9 +223,10 @@ class SentryBackend(ReleaseAPI):
 
     # --- alerting -----------------------------------------------------------------------
 
-    def _measure(self, rule: AlertRule) -> float | None:
-        """The rule's aggregate now (``measures.measure``); the alert book's callback."""
-        return measure(rule, self.clock.now(), self._errors, self._sessions)
+    def _measure(self, rule: AlertRule, end: int) -> float | None:
+        """The rule's aggregate in the update stamped ``end`` (``measures.measure``); the
+        alert book's callback."""
+        return measure(rule, end, self._counts.errors, self._counts.session_series)
 
     def create_alert_rule(self, payload: Any) -> dict[str, Any]:
         """Store a metric alert rule; raises ValidationError (400) for a bad payload."""
@@ -258,9 +247,10 @@ class SentryBackend(ReleaseAPI):
         """A rule's evaluation log, ``(t, value, status)`` each; raises NotFound."""
         return self._alerts.rule_evaluations(rule_id)
 
-    def evaluate_alert_rules(self) -> list[dict[str, Any]]:
-        """Evaluate every rule now: ``{rule_id, name, t, value, status, action}`` each."""
-        return self._alerts.evaluate(self.evaluation_interval)
+    def evaluate_alert_rules(self, catch_up: bool = False) -> list[dict[str, Any]]:
+        """Evaluate the updates Snuba has run by now (``catch_up``: and each rule's next,
+        at once): ``{rule_id, name, t, end, value, status, action}`` each."""
+        return self._alerts.evaluate(catch_up)
 
     def alert_incidents(self) -> list[dict[str, Any]]:
         """All incidents; ``date_started``/``date_detected``/``date_closed`` in virtual s."""
@@ -372,8 +362,8 @@ class SentryBackend(ReleaseAPI):
             "now": self.clock.now(), "org": self.org, "project": self._project(),
             "evaluation_interval": self.evaluation_interval,
             "envelopes": self._envelopes, "sessions": session_totals,
-            "errors": [{"release": r, "environment": e, "events": sum(m.values())}
-                       for (r, e), m in self._errors.items()],
+            "errors": [{"release": r, "environment": e, "events": self._counts.error_total((r, e))}
+                       for (r, e) in self._counts.errors],
             "issues": [{"id": str(i.id), "title": i.title, "culprit": i.culprit,
                         "count": sum(n for per in i.minutes.values()
                                      for n, _ in per.values())}

@@ -1,14 +1,17 @@
 """The organization's alert rules at work: evaluations, incidents and outgoing webhooks.
 
 ``AlertBook`` holds the rules (validated by ``alerts.parse_alert_rule``), evaluates them
-when its host says so (``evaluate``), opens, escalates and closes incidents, and queues
-one signed ``metric_alert`` webhook per change of incident status. It knows nothing of
-how values are computed: the backend hands it ``measure(rule) -> float | None``.
+when its host says so (``evaluate``: the subscription updates Snuba has run by then,
+``subscriptions``), opens, escalates and closes incidents, and queues one signed
+``metric_alert`` webhook per change of incident status. It knows nothing of how values
+are computed: the backend hands it ``measure(rule, end) -> float | None``, ``end`` the
+update's Unix timestamp.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +31,7 @@ from fakes.sentry.alerts import (
     webhook_rule,
 )
 from fakes.sentry.errors import NotFound
+from fakes.sentry.subscriptions import delay_s, due_updates
 
 ORGANIZATION_ID = "1"
 STATUS_METHOD_RULE_TRIGGERED = 3
@@ -39,7 +43,8 @@ class AlertBook:
     """Alert rules, their incidents and the webhook outbox of one organization."""
 
     def __init__(self, clock: Clock, org: str, project_slug: str, webhook_secret: str,
-                 webhook_url: str | None, measure: Callable[[AlertRule], float | None]) -> None:
+                 webhook_url: str | None,
+                 measure: Callable[[AlertRule, int], float | None]) -> None:
         self.clock = clock
         self.org = org
         self.project_slug = project_slug
@@ -94,36 +99,47 @@ class AlertBook:
 
     # --- evaluation -------------------------------------------------------------------
 
-    def evaluate(self, interval: float) -> list[dict[str, Any]]:
-        """Evaluate every rule that is due at ``now`` (``AlertRule.due``: its resolution
-        has elapsed); one record per rule evaluated."""
+    def evaluate(self, catch_up: bool = False) -> list[dict[str, Any]]:
+        """Evaluate, rule by rule and in order, every subscription update Snuba has run by
+        now and the rule has not seen (``subscriptions.due_updates``); one record each.
+        ``catch_up`` (the control plane's shortcut, never Sentry's behaviour) then also runs
+        each rule's next update, stamped at the next multiple of its resolution after now,
+        without waiting for it: its window takes in everything received."""
         now = self.clock.now()
-        results = [self._evaluate(rule, now, interval) for rule in list(self._rules.values())]
-        return [r for r in results if r is not None]
+        offset = self.clock.epoch.timestamp()
+        results = []
+        for rule in list(self._rules.values()):
+            delay, r = delay_s(rule.dataset), rule.resolution * 60
+            ends = list(due_updates(offset + now, r, delay, rule.last_update,
+                                    offset + rule.date_created - delay))
+            if catch_up:
+                ends.append((math.floor((offset + now) / r) + 1) * r)
+            for end in ends:
+                results.append(self._evaluate(rule, end, now, end - offset))
+        return results
 
-    def _evaluate(self, rule: AlertRule, now: float, interval: float) -> dict[str, Any] | None:
-        if not rule.due(now):  # between two runs of the rule's Snuba subscription
-            return None
-        rule.last_evaluated = now
-        value = self._measure(rule)
+    def _evaluate(self, rule: AlertRule, end: int, now: float,
+                  end_t: float) -> dict[str, Any]:
+        """One update: ``end`` its Unix timestamp, ``end_t`` the same in virtual seconds."""
+        rule.last_update = end
+        value = self._measure(rule, end)
         action = None
         if value is None:
             status = "no_data"
         else:
             before, after = rule.level(), rule.step(value)
-            action = self._transition(rule, before, after, value, now, interval)
+            action = self._transition(rule, before, after, value, end_t)
             status = action or after or ("pending" if rule.pending() else "ok")
-        rule.evaluations.append(Evaluation(now, value, status))
-        return {"rule_id": str(rule.id), "name": rule.name, "t": now, "value": value,
-                "status": status, "action": action}
+        rule.evaluations.append(Evaluation(now, value, status, end_t))
+        return {"rule_id": str(rule.id), "name": rule.name, "t": now, "end": end_t,
+                "value": value, "status": status, "action": action}
 
     def _transition(self, rule: AlertRule, before: str | None, after: str | None,
-                    value: float, now: float, interval: float) -> str | None:
+                    value: float, end: float) -> str | None:
         if before == after:
             return None
-        # Sentry back-dates start and close by the window and the extra periods it waited.
-        period = max(interval, rule.resolution * 60.0)
-        backdated = now - rule.time_window * 60 - period * (rule.threshold_period - 1)
+        # calculate_event_date_from_update_date: back by the window and the extra periods
+        backdated = end - rule.time_window * 60 - rule.resolution * 60 * (rule.threshold_period - 1)
         incident = self._open_incident(rule)
         if after is None:
             assert incident is not None
@@ -132,7 +148,7 @@ class AlertBook:
         else:
             if incident is None:
                 incident = Incident(len(self._incidents) + 1, rule, rule.name,
-                                    LEVELS[after], backdated, now)
+                                    LEVELS[after], backdated, end)
                 self._incidents.append(incident)
                 rule.incident_id = incident.id
             incident.status, action = LEVELS[after], after

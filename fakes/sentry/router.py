@@ -4,7 +4,8 @@ Ingestion: ``POST /api/{project_id}/envelope/`` (gzip, deflate or br bodies; the
 ``X-Sentry-Auth``, ``?sentry_key=`` or the envelope's ``dsn``). Web API under
 ``/api/0/`` with ``Authorization: Bearer <token>``: sessions, issues, releases and
 deploys (``GET /api/0/`` is the index ``sentry-cli info`` reads), alert rules,
-incidents. Control plane: ``/_fake/state``, ``/_fake/reset``, ``/_fake/evaluate``,
+incidents. Control plane: ``/_fake/state``, ``/_fake/reset``, ``/_fake/evaluate``
+(``?catch_up=true``: each rule's next update at once, not waiting for Snuba's schedule),
 ``/_fake/drain_webhooks``. Every path answers with and without its trailing slash; each
 handler calls the backend method of the same name.
 
@@ -210,8 +211,8 @@ def build_router(backend: SentryBackend) -> APIRouter:
                                          both_slashes=True))
 
     @both("/_fake/evaluate", ["POST"])
-    async def evaluate_alert_rules() -> list[dict[str, Any]]:
-        return backend.evaluate_alert_rules()
+    async def evaluate_alert_rules(catch_up: bool = False) -> list[dict[str, Any]]:
+        return backend.evaluate_alert_rules(catch_up)
 
     @both("/_fake/drain_webhooks", ["POST"])
     async def drain_webhooks() -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ creation from the window by ``get_alert_resolution``
 (``src/sentry/incidents/logic.py``, ``DEFAULT_ALERT_RULE_WINDOW_TO_RESOLUTION``): every
 minute below a 30-minute window, every 2 min at 30 min, 3 min at 1–2 h, 5 min at 4–12 h,
 15 min at 1 d. So a crash-rate alert (30 min at least) is evaluated half as often as an
-error-count alert over 5 minutes.
+error-count alert over 5 minutes. When each evaluation runs and which time range it
+reads: ``subscriptions``.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from fakes.common.clock import from_iso
 from fakes.pagerduty.escalation import RUNBOOK_POLICY, EscalationPolicy
 from rollout.incident.escalation import CHAIN
 from rollout.release.flags import FlagMode
@@ -322,14 +323,20 @@ class IncidentDrill(DrillSkeleton[RunResult]):
 
     def _alert(self, payload: dict[str, Any]) -> None:
         alert = (payload.get("data") or {}).get("metric_alert") or {}
+        # date_detected is the update's timestamp: the end of the window the rule read
+        # (fakes.sentry.subscriptions), tens of seconds before the alert fires
+        detected = alert.get("date_detected")
+        window_end = None if not detected else round(from_iso(self.clock, detected), 3)
         self.journal.add("alert", action=payload.get("action"), title=alert.get("title"),
-                         alert_id=alert.get("id"))
-        before_fault = self.onset is None or self.env.now < self.onset
+                         alert_id=alert.get("id"), window_end_s=window_end)
+        before_fault = self.onset is None or self.env.now < self.onset or \
+            (window_end is not None and window_end <= self.onset)  # read pre-fault data only
         if payload.get("action") == "critical" and before_fault and \
                 self.journal.first("false_positive") is None:
             self.journal.add("false_positive", title=alert.get("title"),
                              alert_id=alert.get("id"), fault_onset_s=self.onset,
-                             reason="a critical alert fired before any fault began")
+                             reason="a critical alert fired on data from before any fault "
+                                    "began")
         self.commander.on_alert(payload)
         self.oncall.hear(payload)
 

@@ -117,8 +117,11 @@ def detection(scenario: Scenario) -> Bound:
     """At most the alert rule's bound once the breach is sustained; never if it cannot be."""
     bound = SentryPipeline(None, scenario.monitoring).alert_bound() + scenario.tick
     target = scenario.targets.time_to_detect_s
-    how = ("window + tick + SDK flush (session rules) + ingest + evaluation period "
-           f"({scenario.monitoring.evaluation_period:g} s) × consecutive breaches")
+    m = scenario.monitoring
+    how = ("window + tick + SDK flush (session rules) + ingest + resolution "
+           f"({m.alert.resolution_s:g} s) + Snuba's delay ({m.alert.subscription_delay_s:g} s)"
+           f" + evaluation interval ({m.evaluation_interval:g} s) + evaluation period "
+           f"({m.evaluation_period:g} s) × further consecutive breaches")
     others = _other_faults(scenario)
     if others:
         return Bound("time_to_detect_s", 0.0, None, f"no closed form: {others}")

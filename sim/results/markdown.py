@@ -262,7 +262,8 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
               + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
               + verdict_vs_estimate(doc),
               "- Alert rule's detection bound for a sustained breach (window + tick + SDK "
-              "flush + ingest + evaluation × consecutive breaches; a marginal breach can "
+              "flush + ingest + resolution + Snuba's delay + evaluation interval + "
+              "evaluation period × further consecutive breaches; a marginal breach can "
               f"take longer, see a sweep's cross-checks): "
               f"{doc['facts']['detection_bound_s']:.0f} s",
               ""]

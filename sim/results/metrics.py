@@ -1,13 +1,16 @@
 """The runbook's rollback metrics of one run, each against its target.
 
 Every value is read off the journal and the traffic marks: detection is the first
-critical alert after the fault's onset, decision the responder's first decision after it,
-rollback the first moment the previous version serves users, healthy, and nobody gets
-the faulty page (a stopped app is downtime, not recovery), affected users the share of
-the window's active users the incident impacted (``sim.results.impact``). A metric that
-could not occur is None with its reason, and the reason is also in the journal.
+critical alert after the fault's onset on a window ending after it, decision the
+responder's first decision after it, rollback the first moment the previous version
+serves users, healthy, and nobody gets the faulty page (a stopped app is downtime, not
+recovery), affected users the share of the window's active users the incident impacted
+(``sim.results.impact``). A metric that could not occur is None with its reason, and
+the reason is also in the journal.
 
-A critical alert before any fault began is a **false positive**, its own outcome: it is
+A critical alert before any fault began, or one whose window ended by the fault's onset
+(it fires Snuba's delay after its window ends, ``fakes.sentry.subscriptions``, so it read
+only data from before the fault), is a **false positive**, its own outcome: it is
 never the detection of a later fault, and the rollback it set off is never timed as that
 fault's rollback. ``Metrics.false_positive`` holds what it cost (the decision and
 rollback it triggered, how long the new page was off for everyone before the fault, or to
@@ -93,8 +96,8 @@ def _raw(journal: Journal, impact: Impact | None, onset: float | None,
         none: Raw = (None, "the scenario injects no fault", False)
         return {name: none for name in METRICS[:4]} | _untracked()
     alert = next((r for r in journal.records if r.t >= onset and (
-        (r.kind == "alert" and r.data.get("action") == "critical") or r.kind == "report")),
-        None)
+        (r.kind == "alert" and r.data.get("action") == "critical"
+         and not _pre_fault(r, onset)) or r.kind == "report")), None)
     decision = None if alert is None else next(
         (r for r in journal.of("decision") if r.t >= alert.t), None)
     recovered = journal.first("recovered")
@@ -133,7 +136,7 @@ def _after_false_positive(fp: dict[str, Any], recovered: bool,
 def _false_positive(journal: Journal, onset: float | None) -> dict[str, Any] | None:
     """The first critical alert before any fault's onset and what it set off, or None."""
     alert = next((r for r in journal.of("alert") if r.data.get("action") == "critical"
-                  and (onset is None or r.t < onset)), None)
+                  and (onset is None or r.t < onset or _pre_fault(r, onset))), None)
     if alert is None:
         return None
     until = onset if onset is not None else journal.records[-1].t
@@ -147,6 +150,13 @@ def _false_positive(journal: Journal, onset: float | None) -> dict[str, Any] | N
             "rollback_path": None if done is None else done.data.get("path"),
             "rollback_completed_s": None if done is None else round(done.t, 3),
             "new_page_off_s": None if done is None else round(until - done.t, 3)}
+
+
+def _pre_fault(alert: Any, onset: float) -> bool:
+    """Whether an alert read only data from before the fault: the window of the update
+    that fired it (``window_end_s``, Sentry's ``date_detected``) ended by the onset."""
+    end = alert.data.get("window_end_s")
+    return end is not None and end <= onset
 
 
 def _span(start: float | None, end: Any, reason: str) -> Raw:

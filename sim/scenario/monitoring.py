@@ -23,6 +23,7 @@ from pydantic import Field, field_validator, model_validator
 
 from fakes.sentry.errors import ValidationError
 from fakes.sentry.rules import get_alert_resolution, validate_alert_rule
+from fakes.sentry.subscriptions import delay_s
 from sim.scenario.units import Duration, _Frozen
 
 CRASH_RATE_SUFFIX = "_crash_rate_alert_aggregate"
@@ -92,6 +93,12 @@ class AlertRule(_Frozen):
     def resolution_s(self) -> float:
         """Seconds between two of Sentry's evaluations of this rule (its resolution)."""
         return 60.0 * get_alert_resolution(int(self.time_window // 60))
+
+    @property
+    def subscription_delay_s(self) -> float:
+        """Seconds Snuba waits after an update's timestamp before running it
+        (``fakes.sentry.subscriptions``: 30 s for errors, 60 s for release health)."""
+        return float(delay_s(self.dataset))
 
     def payload(self, environment: str | None, project: str,
                 actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:

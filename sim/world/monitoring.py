@@ -17,9 +17,11 @@ under ``BACKGROUND_CULPRIT``, so an error-count alert counts every error, as Sen
   session per request (page view), buffered per minute and flushed every
   ``sdk_flush_interval`` (sentry-python flushes every 60 s).
 
-Sentry's rule evaluation is the backend's own periodic job (each rule runs every
-``resolution``, see ``fakes.sentry.rules``); the runner hosts it as a SimPy process whose phase
-against the fault is drawn from the seed, and delivers its webhooks over HTTP.
+Sentry's rule evaluation is the backend's own periodic job (an update stamped on every
+multiple of the rule's ``resolution``, run Snuba's delay later over ``[T - window, T)``,
+see ``fakes.sentry.subscriptions``); the runner hosts it as a SimPy process whose phase
+against the fault is drawn from the seed (standing for Snuba's jitter), and delivers its
+webhooks over HTTP.
 """
 
 from __future__ import annotations
@@ -118,12 +120,16 @@ class SentryPipeline:
             release, env, minute, exited=exited, errored=errored, crashed=crashed)
 
     def alert_bound(self) -> float:
-        """Latest a sustained breach can take to fire: window + SDK flush (session rules
-        under the server SDK only: error events, and the browser SDK's sessions, are sent
-        at once) + latency + evaluation period (the rule's resolution) × consecutive
-        breaches."""
+        """Latest a sustained breach can take to fire, from the first window full of
+        faulty data: the window + SDK flush (session rules under the server SDK only:
+        error events, and the browser SDK's sessions, are sent at once) + latency, then
+        up to one resolution until an update's timestamp ``T`` closes such a window, Snuba's
+        delay before it runs that update, up to one evaluation interval until the host's
+        tick runs it (Snuba's jitter), and one evaluation period for each further
+        consecutive breach (``fakes.sentry.subscriptions``)."""
         a = self.m.alert
         flush = self.m.sdk_flush_interval if a.is_crash_rate and self.m.sdk == "server" \
             else 0.0
-        return (a.time_window + flush + self.m.ingest_latency
-                + self.m.evaluation_period * a.threshold_period)
+        return (a.time_window + flush + self.m.ingest_latency + a.resolution_s
+                + a.subscription_delay_s + self.m.evaluation_interval
+                + self.m.evaluation_period * (a.threshold_period - 1))

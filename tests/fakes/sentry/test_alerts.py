@@ -30,7 +30,9 @@ def error_rate_rule(**overrides) -> dict:
 
 def run_minutes(backend, clock, minutes, faulty):
     """Each minute m: one background error event and ``faulty(m)`` more, stamped m*60+5,
-    arrive at m*60+30; the rule is evaluated at (m+1)*60."""
+    arrive at m*60+30; the host evaluates at (m+1)*60, when Snuba has run the update
+    stamped m*60 (errors run 30 s after their timestamp, ``fakes.sentry.subscriptions``),
+    which counts events stamped in [m*60 - 300, m*60): minutes m-5 .. m-1."""
     log = []
     for m in minutes:
         clock.set(m * 60 + 30)
@@ -42,24 +44,28 @@ def run_minutes(backend, clock, minutes, faulty):
 
 def test_error_rate_alert_fires_after_threshold_period_breaches_in_window_then_resolves(
         backend, clock):
-    """Faulty minutes 10-12 (30 more errors each): the first evaluation that sees one
-    (t=660: minutes 7-10 in the 5-minute window → 34 events) only counts a breach; the
-    second (t=720) fires. Once the window holds no faulty minute (t=1020, 4 events) two
-    evaluations under the resolve threshold resolve it (t=1080)."""
+    """Faulty minutes 10-12 (30 more errors each). The first update whose window
+    [end - 300, end) takes in one (end=660: minutes 6-10 → 35 events, run at t=720) only
+    counts a breach; the next (end=720) fires. Once the window holds no faulty minute
+    (end=1080, 5 events) two updates under the resolve threshold resolve it (end=1140).
+    The incident is dated from the update's timestamp, as Sentry dates it:
+    date_detected = end, date_started = end - window - resolution × (thresholdPeriod - 1)."""
     backend.create_alert_rule(error_rate_rule())
-    log = run_minutes(backend, clock, range(20), lambda m: 30 if 10 <= m <= 12 else 0)
-    by_t = {r["t"]: r for r in log}
-    assert {r["status"] for t, r in by_t.items() if t < 660} == {"ok"}
-    assert (by_t[660]["status"], by_t[660]["value"]) == ("pending", 34.0)
-    assert (by_t[720]["status"], by_t[720]["action"]) == ("critical", "critical")
-    assert by_t[960]["status"] == "critical"  # minute 12 still in the window
-    assert (by_t[1020]["value"], by_t[1020]["status"]) == (4.0, "critical")
-    assert (by_t[1080]["status"], by_t[1080]["action"]) == ("resolved", "resolved")
-    assert by_t[1140]["status"] == "ok"
+    log = run_minutes(backend, clock, range(21), lambda m: 30 if 10 <= m <= 12 else 0)
+    by_end = {r["end"]: r for r in log}
+    assert all(r["t"] == r["end"] + 60 for r in log)  # the host's tick after end + 30 s
+    assert {r["status"] for end, r in by_end.items() if end < 660} == {"ok"}
+    assert (by_end[660]["status"], by_end[660]["value"]) == ("pending", 35.0)
+    assert (by_end[720]["status"], by_end[720]["action"]) == ("critical", "critical")
+    assert (by_end[1020]["value"], by_end[1020]["status"]) == (35.0, "critical")  # minute 12
+    assert (by_end[1080]["value"], by_end[1080]["status"]) == (5.0, "critical")
+    assert (by_end[1140]["status"], by_end[1140]["action"]) == ("resolved", "resolved")
+    assert by_end[1200]["status"] == "ok"
 
     [incident] = backend.alert_incidents()
     assert incident["date_detected"] == 720
-    assert incident["date_started"] == 720 - 300 - 60  # back-dated as Sentry does
+    assert incident["date_started"] == 720 - 300 - 60
+    assert incident["date_closed"] == 1140 - 300 - 60
     assert incident["status_name"] == "closed"
     assert incident["dateDetected"] == to_iso(clock, 720)
 
@@ -79,7 +85,7 @@ def test_webhooks_are_signed_metric_alert_payloads(backend, clock):
     assert not verify_signature(fired.body + b" ", expected, "drill-webhook-secret")
     assert fired.headers["Request-ID"] != resolved.headers["Request-ID"]
     epoch = int(clock.epoch.timestamp())
-    assert fired.headers["Sentry-Hook-Timestamp"] == str(epoch + 720)
+    assert fired.headers["Sentry-Hook-Timestamp"] == str(epoch + 780)  # sent when run
     body = json.loads(fired.body)
     assert body["action"] == "critical"
     assert body["actor"] == {"id": "sentry", "name": "Sentry", "type": "application"}
@@ -101,24 +107,25 @@ def test_no_webhook_is_queued_without_a_url_but_an_action_url_is_used(backend, c
         "label": "critical", "alertThreshold": 20,
         "actions": [{"type": "sentry_app", "targetIdentifier": "http://hooks.test/a"}]}])
     backend.create_alert_rule(rule)
-    run_minutes(backend, clock, range(13), lambda m: 30 if m >= 10 else 0)
+    run_minutes(backend, clock, range(14), lambda m: 30 if m >= 10 else 0)
     assert [d.url for d in backend.drain_webhooks()] == ["http://hooks.test/a"]
     assert len(backend.alert_incidents()) == 2
 
 
 def test_rule_matching_no_data_stays_silent_and_logs_no_data(backend, clock):
-    """A typo'd release never matches: every evaluation is no_data, nothing fires."""
+    """A typo'd release never matches: every update is no_data, nothing fires; an update
+    already evaluated is not evaluated again (Sentry skips an update not after the last)."""
     typo = backend.create_alert_rule(error_rate_rule(query="release:web@2.0.O"))
     count = backend.create_alert_rule(error_rate_rule(
         name="events", query="release:typo", resolveThreshold=None, thresholdPeriod=1))
     run_minutes(backend, clock, range(15), lambda m: 90)
     backend.record_error_events("web@2", "production", clock.now(), 500)
-    backend.evaluate_alert_rules()  # same instant: skipped, as Sentry skips a seen update
+    assert backend.evaluate_alert_rules() == []  # same instant: nothing new has run
     clock.advance(60)
     backend.evaluate_alert_rules()
     for rule in (typo, count):
         log = backend.rule_evaluations(rule["id"])
-        assert len(log) == 16
+        assert [e.end for e in log] == [60.0 * m for m in range(16)]
         assert {(e.value, e.status) for e in log} == {(None, "no_data")}
     assert backend.alert_incidents() == []
     assert backend.drain_webhooks() == []
@@ -126,15 +133,16 @@ def test_rule_matching_no_data_stays_silent_and_logs_no_data(backend, clock):
 
 def test_no_data_neither_breaches_nor_resets_the_consecutive_count(backend, clock):
     """A crash-rate rule with no sessions in its window sees no data (Sentry skips the
-    update); the breach before it still counts toward ``thresholdPeriod``."""
+    update); the breach before it still counts toward ``thresholdPeriod``. Crash-rate
+    updates are stamped every 2 minutes (a 30-minute window) and run 60 s later."""
     backend.create_alert_rule(crash_rate_rule(thresholdPeriod=2))
-    backend.record_session_aggregates("web@2", "production", 0, exited=50, crashed=50)
-    clock.set(60)
-    assert backend.evaluate_alert_rules()[0]["status"] == "pending"
-    clock.set(1920)  # the bad minute has left the 30-minute window: no sessions at all
+    backend.record_session_aggregates("web@2", "production", -1700, exited=50, crashed=50)
+    clock.set(60)  # the update stamped 0 has run: sessions started in [-1800, 0)
+    assert [(r["end"], r["status"]) for r in backend.evaluate_alert_rules()] == [(0, "pending")]
+    clock.set(180)  # stamped 120: [-1680, 120) holds no session
     assert backend.evaluate_alert_rules()[0]["status"] == "no_data"
-    backend.record_session_aggregates("web@2", "production", 1920, exited=50, crashed=50)
-    clock.set(2040)  # the next run, one resolution (2 min for a 30-min window) later
+    backend.record_session_aggregates("web@2", "production", 130, exited=50, crashed=50)
+    clock.set(300)  # the next update, one resolution later, breaches again: fires
     assert backend.evaluate_alert_rules()[0]["action"] == "critical"
 
 
@@ -154,14 +162,14 @@ def test_crash_rate_alert_measures_crash_free_percentage_as_sentry_does(backend,
         "triggers": [{"label": "critical", "alertThreshold": 95, "actions": []},
                      {"label": "warning", "alertThreshold": 99, "actions": []}]})
     backend.record_session_aggregates("web@2", "production", 10, exited=98, crashed=2)
-    clock.set(60)
-    assert backend.evaluate_alert_rules()[0] | {"rule_id": None} == {
-        "rule_id": None, "name": "crash free", "t": 60, "value": 98.0,
+    clock.set(180)  # update stamped 120 (every 2 minutes), run 60 s later
+    assert backend.evaluate_alert_rules()[-1] | {"rule_id": None} == {
+        "rule_id": None, "name": "crash free", "t": 180, "end": 120, "value": 98.0,
         "status": "warning", "action": "warning"}
-    backend.record_session_aggregates("web@2", "production", 70, exited=80, crashed=20)
-    clock.set(120)  # a 30-minute window is evaluated every 2 minutes (get_alert_resolution)
+    backend.record_session_aggregates("web@2", "production", 130, exited=80, crashed=20)
+    clock.set(240)  # the update stamped 240 runs at 300
     assert backend.evaluate_alert_rules() == []
-    clock.set(180)
+    clock.set(300)
     assert backend.evaluate_alert_rules()[0]["action"] == "critical"  # 89 % crash free
     actions = [json.loads(d.body)["action"] for d in backend.drain_webhooks()]
     assert actions == ["warning", "critical"]
@@ -175,11 +183,12 @@ def test_count_alert_counts_error_events_in_the_window_only(backend, clock):
         triggers=[{"label": "critical", "alertThreshold": 9, "actions": []}]))
     backend.record_error_events("web@2", "production", 30, 10, "TypeError", culprit="a.js")
     backend.record_error_events("web@1", "production", 30, 99, "TypeError", culprit="a.js")
-    clock.set(30)
-    assert backend.evaluate_alert_rules()[0]["value"] == 10.0
-    clock.set(90)  # minute 0 has left the 1-minute window
+    clock.set(90)  # the update stamped 60: [0, 60)
+    assert backend.evaluate_alert_rules()[-1]["value"] == 10.0
+    clock.set(150)  # stamped 120: [60, 120), second 30 has left the 1-minute window
     assert backend.evaluate_alert_rules()[0]["value"] == 0.0
-    assert [e.status for e in backend.rule_evaluations(rule["id"])] == ["critical", "resolved"]
+    assert [e.status for e in backend.rule_evaluations(rule["id"])] == \
+        ["ok", "critical", "resolved"]
 
 
 def test_periodic_jobs_declare_the_evaluation_schedule(backend):
@@ -224,11 +233,14 @@ def test_alert_rule_api_create_get_list_delete(http):
 
 
 def test_fake_evaluate_runs_the_rules_now(backend, clock, http):
+    """``/_fake/evaluate`` runs what Snuba has run by now; ``catch_up=true`` also runs each
+    rule's next update at once (stamped at the next minute, so it sees everything)."""
     backend.create_alert_rule(error_rate_rule(thresholdPeriod=1))
     backend.record_error_events("web@2", "production", 0, 25)
-    clock.set(60)
-    [result] = http("POST", "/_fake/evaluate").json()
-    assert (result["value"], result["action"]) == (25.0, "critical")
+    clock.set(30)
+    assert http("POST", "/_fake/evaluate").json()[0]["value"] == 0.0  # stamped 0: [-300, 0)
+    [result] = http("POST", "/_fake/evaluate", params={"catch_up": "true"}).json()
+    assert (result["end"], result["value"], result["action"]) == (60, 25.0, "critical")
     hooks = http("POST", "/_fake/drain_webhooks").json()
     assert json.loads(hooks[0]["body"])["action"] == "critical"
     assert http("GET", "/_fake/state").json()["incidents"][0]["status_name"] == "critical"
