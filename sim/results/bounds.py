@@ -165,8 +165,8 @@ def _first_passage(scenario: Scenario) -> float | None:
     hit_old = fault.error_rate if "old" in fault.variants else tr.error_rate_old
     onset = math.ceil(fault.at / scenario.tick - 1e-9) * scenario.tick
     return first_passage_model.first_passage(
-        scenario, onset, x * hit_new + (1 - x) * hit_old,
-        x * tr.error_rate_new + (1 - x) * tr.error_rate_old, pageviews_per_s, QUANTILE)
+        scenario, onset, x, (tr.error_rate_new, tr.error_rate_old), (hit_new, hit_old),
+        pageviews_per_s, QUANTILE)
 
 
 def _filters(query: str) -> bool:

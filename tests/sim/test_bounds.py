@@ -18,7 +18,7 @@ from rollout.incident.escalation import first_acknowledgement
 from sim.drills.responder import ResponderModel
 from sim.results.bounds import TAIL, Bound, bounds, decision, rollback
 from sim.results.crosscheck import ALPHA, check, tail_p
-from sim.results.detection import window_ticks
+from sim.results.detection import update_ticks
 from sim.results.quantiles import escalation, of_dist, sum_bounds
 from sim.scenario.model import Scenario
 from sim.scenario.monitoring import AlertRule
@@ -206,24 +206,26 @@ def test_the_default_drill_agrees_with_its_bounds(scenario: Load) -> None:
         assert checks[metric]["quantile"] == 0.99 and checks[metric]["high"] is not None
 
 
-def test_the_first_passage_counts_the_window_the_sentry_fake_counts() -> None:
-    """Rule: the first-passage model's window (``window_ticks``) holds exactly the events
-    the Sentry fake's count rule measures at the same instant: stamped within the window,
-    arrived by then (one event a tick, stamped mid-tick, arriving 2 s after the tick)."""
-    tick, latency, window = 10.0, 2.0, 300.0
-    starts = np.arange(0.0, 1200.0, tick)
-    stamp, visible = starts + tick / 2, starts + tick + latency
-    rule = AlertRule()
-    for at in (301.0, 330.0, 359.9, 360.0, 612.5, 899.0):
-        clock = ManualClock(0.0)
-        backend = SentryBackend(clock)
-        backend.create_alert_rule(rule.payload("production", backend.project_slug))
-        for t in stamp[visible <= at]:
-            backend.record_error_events("2.0.0", "production", float(t), 1)
-        clock.set(at)
-        (result,) = backend.evaluate_alert_rules()
-        lo, hi = window_ticks(np.array([at]), stamp, visible, window)
-        assert result["value"] == float(hi[0] - lo[0]), at
+def test_the_first_passage_counts_the_window_the_sentry_fake_counts(scenario: Load) -> None:
+    """Rule: for every subscription update after the onset, the first-passage model's
+    data range (``update_ticks``) holds exactly the events the Sentry fake's count rule
+    measures in that update (one event a tick, stamped mid-tick): same update stamps,
+    same window edges."""
+    s = scenario("critical-bug-flag-disable", fast=False)
+    tick, onset, until = s.tick, 3600.0, 3600.0 + 900.0
+    starts = np.arange(onset - 600.0, until, tick)
+    stamp = starts + tick / 2
+    clock = ManualClock(0.0, epoch=s.start)
+    backend = SentryBackend(clock)
+    backend.create_alert_rule(s.monitoring.alert.payload("production", backend.project_slug))
+    for t in stamp:
+        backend.record_error_events("2.0.0", "production", float(t), 1)
+    clock.set(until + s.monitoring.alert.subscription_delay_s)
+    measured = {r["end"]: r["value"] for r in backend.evaluate_alert_rules()}
+    ends, lo, hi = update_ticks(s, onset, until, stamp)
+    assert len(ends) == 15
+    for end, a, b in zip(ends, lo, hi, strict=True):
+        assert measured[end] == float(b - a), end
 
 
 def test_a_marginal_count_breach_is_bounded_by_its_first_passage(scenario: Load) -> None:
