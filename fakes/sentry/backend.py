@@ -115,9 +115,10 @@ class SentryBackend(ReleaseAPI):
     def record_error_events(self, release: str, environment: str, timestamp: float,
                             count: int, exc_type: str = "Error", value: str = "",
                             culprit: str = "", level: str = "error",
-                            users: int | None = None) -> None:
+                            users: int | None = None, unhandled: bool = False) -> None:
         """Add ``count`` error events that share a fingerprint (exc_type, culprit), seen
-        at ``timestamp``; ``users`` (default: ``count``) adds to the issue's userCount."""
+        at ``timestamp``; ``users`` (default: ``count``) adds to the issue's userCount;
+        ``unhandled``: the SDK caught them in its global handler (``handled: false``)."""
         if count <= 0:
             return
         key = (release, environment)
@@ -127,6 +128,7 @@ class SentryBackend(ReleaseAPI):
         if issue is None:
             issue = self._new_issue(exc_type, value, culprit, level)
         issue.record(key, timestamp, count, count if users is None else users)
+        issue.unhandled = issue.unhandled or unhandled
 
     def _new_issue(self, exc_type: str, value: str, culprit: str, level: str) -> Issue:
         number = len(self._issues) + 1
@@ -193,7 +195,7 @@ class SentryBackend(ReleaseAPI):
                                                facts.user not in issue.users_seen)
         self.record_error_events(facts.release, facts.environment, facts.timestamp, 1,
                                  facts.exc_type, facts.value, facts.culprit, facts.level,
-                                 users=1 if new_user else 0)
+                                 users=1 if new_user else 0, unhandled=facts.unhandled)
         issue = self._issues[(facts.exc_type, facts.culprit)]
         if facts.user is not None:
             issue.users_seen.add(facts.user)

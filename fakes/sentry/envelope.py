@@ -152,6 +152,7 @@ class EventFacts:
     culprit: str
     level: str
     user: str | None
+    unhandled: bool = False  # an exception's mechanism says ``handled: false``
 
 
 def _culprit_from_frames(exception: dict[str, Any]) -> str:
@@ -202,7 +203,9 @@ def event_facts(event: dict[str, Any], clock: Clock) -> EventFacts:
         environment=str(event.get("environment") or "production"),
         timestamp=virtual_time(clock, event.get("timestamp"), clock.now()),
         exc_type=exc_type, value=value, culprit=str(culprit),
-        level=str(event.get("level") or "error"), user=_user_key(event))
+        level=str(event.get("level") or "error"), user=_user_key(event),
+        unhandled=any(isinstance(v, dict) and (v.get("mechanism") or {}).get("handled") is False
+                      for v in values))
 
 
 Key = tuple[str, str]  # (release, environment)

@@ -38,6 +38,7 @@ class Issue:
     culprit: str
     level: str
     status: str = "unresolved"
+    unhandled: bool = False  # some event of it was unhandled (Sentry's ``isUnhandled``)
     minutes: dict[Key, dict[int, list[int]]] = field(default_factory=dict)
     first_seen: dict[Key, float] = field(default_factory=dict)
     last_seen: dict[Key, float] = field(default_factory=dict)
@@ -73,6 +74,9 @@ class Issue:
             return False
         if any(v != self.level for v in search.values("level")):
             return False
+        if any(_flag(v) != self.unhandled for v in search.values("error.unhandled")) or \
+                any(_flag(v) == self.unhandled for v in search.values("error.handled")):
+            return False
         haystack = f"{self.title} {self.culprit}".lower()
         return all(word.lower() in haystack for word in search.text)
 
@@ -85,6 +89,11 @@ class Issue:
                     events += count
                     users += n_users
         return events, users
+
+
+def _flag(value: str) -> bool:
+    """A boolean search value (Sentry's ``error.unhandled:true``, ``:1``, ``:false``…)."""
+    return value.lower() in ("true", "1", "yes")
 
 
 def serialize_issue(issue: Issue, keys: list[Key], events: int, users: int,
@@ -103,4 +112,5 @@ def serialize_issue(issue: Issue, keys: list[Key], events: int, users: int,
         "metadata": {"type": issue.exc_type, "value": issue.value},
         "numComments": 0, "assignedTo": None, "isBookmarked": False, "isSubscribed": False,
         "hasSeen": False, "isPublic": False, "shareId": None, "annotations": [],
+        "isUnhandled": issue.unhandled,
     }

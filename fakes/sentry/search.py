@@ -1,7 +1,9 @@
 """The subset of Sentry's search syntax the fake understands.
 
 ``release:X`` (quotes and ``*`` globs allowed), ``environment:X``, ``event.type:X``,
-``is:unresolved``, ``level:X`` and free text. Several tokens combine with AND, as in
+``is:unresolved``, ``level:X``, ``error.unhandled:true|false`` (and ``error.handled``:
+boolean keys of Sentry's search, github:getsentry/sentry ``src/sentry/api/event_search.py``
+``boolean_keys``) and free text. Several tokens combine with AND, as in
 Sentry. A key the fake does not know is kept in ``unknown``: the events dataset treats
 it as a tag no stored event carries (so it matches nothing, like a typo'd tag in Sentry);
 the sessions dataset rejects it, as Sentry rejects unsupported keys there.
@@ -14,7 +16,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 _TOKEN = re.compile(r'(!?[\w.]+):("(?:[^"\\]|\\.)*"|\S+)|("(?:[^"\\]|\\.)*"|\S+)')
-KNOWN_KEYS = frozenset({"release", "environment", "event.type", "is", "level"})
+KNOWN_KEYS = frozenset({"release", "environment", "event.type", "is", "level",
+                        "error.unhandled", "error.handled"})
 ERROR_EVENT_TYPES = frozenset({"error", "default"})
 
 
@@ -45,8 +48,8 @@ class Search:
     def matches_error_events(self) -> bool:
         """False when a term excludes error events entirely (e.g. ``event.type:transaction``
         or a tag the fake does not record)."""
-        if self.unknown:
-            return False
+        if self.unknown or self.values("error.unhandled") or self.values("error.handled"):
+            return False  # the alert counts do not keep handled apart: such a rule sees none
         return all(v in ERROR_EVENT_TYPES for v in self.values("event.type"))
 
 

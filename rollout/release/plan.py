@@ -182,9 +182,11 @@ def set_exposure_posthog(api: PostHogAPI, key: str, exposure: Exposure,
 
 
 def new_critical_issues(issues: Sequence[Mapping[str, Any]], since: datetime) -> list[str]:
-    """The fatal (crash) issues on the new page first seen at or after ``since``."""
+    """The crash issues on the new page (unhandled errors: Sentry's ``isUnhandled``,
+    github:getsentry/sentry ``src/sentry/api/serializers/models/group.py``) first seen at
+    or after ``since``."""
     return [f"{i['shortId']} {i['title']}" for i in issues
-            if i.get("level") == "fatal" and i.get("culprit") == NEW_PAGE
+            if i.get("isUnhandled") and i.get("culprit") == NEW_PAGE
             and _parse_iso(str(i["firstSeen"])) >= since]
 
 

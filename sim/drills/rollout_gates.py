@@ -94,8 +94,10 @@ class GateReader:
         return Look(Arms(int(arms[OLD].sum()), int(arms[NEW].sum())), data)
 
     def critical_bugs(self, since: float, now: float) -> list[str]:
-        """New crash issues on the new page since ``since`` (Sentry's issue list)."""
-        issues = self.sentry.issues("is:unresolved level:fatal", max(60.0, now - since))
+        """New crash issues on the new page since ``since`` (Sentry's issue list): issues
+        of unhandled errors (``error.unhandled:true``), what a page crash sends."""
+        issues = self.sentry.issues("is:unresolved error.unhandled:true",
+                                    max(60.0, now - since))
         return new_critical_issues(issues, to_datetime(self.world.sentry.clock, since))
 
     def incident_issue(self, since: float, now: float) -> dict[str, Any] | None:

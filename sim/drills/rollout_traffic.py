@@ -245,6 +245,10 @@ class RolloutTraffic:
         self.stats.track_flips(d.visitors, d.first, d.fresh, d.views > 1)
         self.stats.stale_loads += int((d.first != d.fresh).sum())
 
+    # A crash fault's errors are unhandled: caught by the SDK's global handler, at level
+    # "error" with ``mechanism.handled: false`` — @sentry/browser's (recorded in
+    # tests/fakes/browser/test_browser_sdks.py) and sentry-python's excepthook alike; no SDK
+    # sends them "fatal". Sentry's issue search finds them by ``error.unhandled:true``.
     def _sentry(self, d: Draw, sentry: SentryBackend, environment: str) -> None:
         """Sessions as ``monitoring.sdk`` sends them, and the error events by fingerprint."""
         mid, sdk = (d.t0 + d.t1) / 2, self.s.monitoring.sdk
@@ -260,7 +264,7 @@ class RolloutTraffic:
                 sentry.record_error_events(d.release, environment, mid, from_fault,
                                            exc_type=fault.exc_type, value=fault.message,
                                            culprit=PAGES[variant],
-                                           level="fatal" if fault.crash else "error")
+                                           unhandled=fault.crash)
             baseline = d.errors[variant] - from_fault
             if baseline:
                 sentry.record_error_events(d.release, environment, mid, baseline,

@@ -104,7 +104,8 @@ class SentryPipeline:
         env, backend = self.m.environment, self.backend
         return lambda: backend.record_error_events(
             outcome.release, env, outcome.t0 + dt / 2, outcome.fault_errors,
-            exc_type=fault.exc_type, value=fault.message, culprit="ContactsPageNew")
+            exc_type=fault.exc_type, value=fault.message, culprit="ContactsPageNew",
+            unhandled=fault.crash)
 
     def _background_events(self, outcome: TickOutcome, dt: float,
                            count: int) -> Callable[[], None]:

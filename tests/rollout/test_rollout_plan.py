@@ -161,18 +161,22 @@ def test_posthog_exposure_is_one_patch_and_off_is_zero_percent_for_everyone(fake
 
 
 def test_sentry_reads_give_the_window_error_rate_and_new_crash_issues(fakes: Fakes) -> None:
-    """Release health over the last period, and fatal issues on the new page first seen
-    since a time, read as a person would through the API."""
+    """Release health over the last period, and crash issues (unhandled errors, found by
+    ``error.unhandled:true``) on the new page first seen since a time, read as a person
+    would through the API; a handled error's issue is not a crash."""
     s, clock = fakes.sentry, fakes.clock
     clock.set(3600.0)
     s.record_session_aggregates("2.0.0", "production", 600.0, exited=1000, errored=5)
     s.record_session_aggregates("2.0.0", "production", 3000.0, exited=900, errored=10, crashed=2)
     s.record_error_events("2.0.0", "production", 3000.0, 2, exc_type="TypeError",
-                          value="boom", culprit="ContactsPageNew", level="fatal")
+                          value="boom", culprit="ContactsPageNew", unhandled=True)
+    s.record_error_events("2.0.0", "production", 3000.0, 1, exc_type="Error",
+                          value="handled", culprit="ContactsPageNew")
     clock.set(3660.0)
     api = SentryAPI(fakes.http, "http://sentry.drill", "sntrys_test", s.org)
     assert Counts(*api.session_counts(1800.0, query="release:2.0.0")) == Counts(12, 912)
-    issues = api.issues("is:unresolved level:fatal", 7200.0)
+    issues = api.issues("is:unresolved error.unhandled:true", 7200.0)
+    assert [i["title"] for i in issues] == ["TypeError: boom"] and issues[0]["isUnhandled"]
     since = to_datetime(clock, 1200.0)
     assert [c.split()[0] for c in new_critical_issues(issues, since)] == [issues[0]["shortId"]]
     assert new_critical_issues(issues, to_datetime(clock, 3500.0)) == []

@@ -21,7 +21,6 @@ from sim.results.crosscheck import ALPHA, check, tail_p
 from sim.results.detection import update_ticks
 from sim.results.quantiles import escalation, of_dist, sum_bounds
 from sim.scenario.model import Scenario
-from sim.scenario.monitoring import AlertRule
 from sim.scenario.units import DistSpec
 from sim.sweeps.executors import SerialExecutor
 from sim.sweeps.report import render_terminal, write_sweep

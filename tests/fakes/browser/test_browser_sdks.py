@@ -23,7 +23,9 @@ Rules checked:
   each captured error as its own envelope at once together with a session update
   (``errors: 1``: errored); an unhandled error marks the session ``unhandled``, not
   ``crashed`` (browser SDKs override the status: an error does not crash the browser),
-  so crash-rate (crashed-session) alerts never see a browser's unhandled errors.
+  so crash-rate (crashed-session) alerts never see a browser's unhandled errors; the
+  unhandled error's event is level ``error`` with ``mechanism.handled: false`` (never
+  ``fatal``), so Sentry marks its issue ``isUnhandled``.
 """
 
 from __future__ import annotations
@@ -305,6 +307,11 @@ def test_sentry_browser_sends_a_session_per_load_and_each_error_at_once(
     unhandled = [t for t, p in events if "thrown:" in json.dumps(p.get("exception"))]
     assert len(handled) == 1 and handled[0] - at["captureException"] < 1.0
     assert len(unhandled) == 1 and unhandled[0] - at["unhandled"] < 1.0
+    thrown = next(p for _, p in events if "thrown:" in json.dumps(p.get("exception")))
+    mechanism = thrown["exception"]["values"][-1]["mechanism"]
+    assert thrown["level"] == "error" and mechanism["handled"] is False  # never "fatal"
+    crash = next(i for i in backend.list_issues() if "thrown:" in i["title"])
+    assert crash["isUnhandled"] is True and crash["level"] == "error"
     assert [(p["status"], p["errors"]) for _, p in sessions] == [
         ("ok", 0), ("ok", 1), ("unhandled", 1)]
 
