@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from sim.scenario.limits import MAX_SIGMA
+
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
@@ -55,7 +57,9 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: an infinite or NaN number is refused wherever a float is read
+    # (a sigma of .inf once made a 0 s decision and a PASS).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DistSpec(_Frozen):
@@ -64,7 +68,7 @@ class DistSpec(_Frozen):
     dist: Literal["fixed", "lognormal", "uniform", "exponential"]
     value: Duration | None = None
     median: Duration | None = None
-    sigma: float | None = Field(default=None, ge=0)
+    sigma: float | None = Field(default=None, ge=0, le=MAX_SIGMA)
     low: Duration | None = None
     high: Duration | None = None
     mean: Duration | None = None
