@@ -1,9 +1,12 @@
 """The ``drill`` command line: ``drill run``, ``drill sweep``, ``drill check``,
-``drill baseline``, ``drill list``.
+``drill baseline``, ``drill validate``, ``drill list``.
 
-Exit codes: 0 every target met (``drill check``: the gate passed; ``drill sweep`` and
-``drill baseline``: done), 1 a target missed (the gate failed), 2 bad input (scenario,
-arguments, baseline file). Errors print one line on stderr, never a traceback.
+Exit codes (``sim.errors``): 0 every target met (``drill check``: the gate passed;
+``drill sweep``, ``drill baseline`` and ``drill validate``: done), 1 a target missed (the
+gate failed), 2 bad input (scenario, arguments, an output path that cannot be written,
+a baseline file), 3 an internal error (a bug, or results that could not be written),
+130 Ctrl-C, 143 SIGTERM. Every input and output path is checked before anything runs.
+Errors print one line on stderr, never a traceback (``--debug`` adds it).
 """
 
 from __future__ import annotations
@@ -12,23 +15,33 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from sim.errors import BadInput, DrillError
+from sim.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, BadInput, DrillError, Interrupted
+from sim.lifecycle import crash_report, install_signal_handlers, sweep_stale
+from sim.outdir import check_out_dir, check_out_file, write_file
+from sim.scenario.limits import MAX_SEED
 from sim.scenario.loader import load_default, load_scenario
 from sim.scenario.model import Scenario
 
+_OPTIONS = {"debug": False}
+SEED = click.IntRange(min=0, max=MAX_SEED)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print its traceback too (it is always written "
+                   "to a file named in the error line).")
+def cli(debug: bool) -> None:
     """Rollback drills for the Contacts redesign runbook, in virtual time."""
+    _OPTIONS["debug"] = debug
 
 
 @cli.command("run")
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the scenario's own).")
+@click.option("--seed", type=SEED, help="Seed (default: the scenario's own).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output directory (default results/<scenario>/<run-id>/).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
@@ -43,7 +56,11 @@ def run_cmd(scenarios: tuple[Path, ...], seed: int | None, out: Path | None,
         out_for = {s.name: out / s.name for s in loaded}
     else:
         out_for = {s.name: out for s in loaded} if out else {}
-    docs = [_run_one(s, seed, out_for.get(s.name), quiet=as_json, html=not no_html)
+    targets = {s.name: out_for.get(s.name) or _default_out(s.name, _seed(s, seed))
+               for s in loaded}
+    for target in targets.values():  # before any run: a bad --out costs nothing
+        check_out_dir(target, "--out")
+    docs = [_run_one(s, seed, targets[s.name], quiet=as_json, html=not no_html)
             for s in loaded]
     if as_json:
         click.echo(json.dumps(docs if len(docs) > 1 else docs[0], indent=2, sort_keys=True))
@@ -64,14 +81,17 @@ def _load_all(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> list[Scena
     return [load_scenario(f, overrides) for f in files]
 
 
-def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool,
+def _seed(scenario: Scenario, seed: int | None) -> int:
+    return scenario.seed if seed is None else seed
+
+
+def _run_one(scenario: Scenario, seed: int | None, target: Path, quiet: bool,
              html: bool = True) -> dict[str, Any]:
     from sim.drills.run import run_drill
     from sim.results.markdown import render_terminal
     from sim.results.writer import write_run
 
     result = run_drill(scenario, seed)
-    target = out or _default_out(scenario.name, result.seed)
     doc = write_run(result, target, html=html)
     if not quiet:
         from sim.results.bounds import warnings
@@ -136,7 +156,7 @@ def _executor_options(f: Any) -> Any:
               help="Vary a field over values (YAML, comma-separated); repeat for a grid.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override any scenario field, as for drill run.")
-@click.option("--seed", type=click.IntRange(min=0),
+@click.option("--seed", type=SEED,
               help="First seed; run i uses seed+i (default: the scenario's own seed).")
 @_executor_options
 @click.option("--out", type=click.Path(path_type=Path),
@@ -162,13 +182,27 @@ def sweep_cmd(scenario: Path | None, runs: int | None, vary: tuple[str, ...],
     base = loaded[0]
     axes = [parse_vary(v) for v in vary]
     plan = plan_sweep(base, runs or base.gate.runs, axes, seed, str(scenario or "<embedded>"))
-    (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
     target = out or Path("results") / plan.name / f"sweep-{_stamp()}"
+    check_out_dir(target, "--out")
+    try:
+        (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
+    except Interrupted as stop:
+        _keep_finished(plan, stop, target)
     write_sweep(plan, doc, rows, target, html=not no_html, execution=execution)
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
         click.echo(render_terminal(doc, execution, str(target)))
+
+
+def _keep_finished(plan: Any, stop: Interrupted, target: Path) -> NoReturn:
+    """Write an interrupted sweep's finished runs (``"complete": false``); exit 130."""
+    from sim.sweeps.report import write_partial_sweep
+
+    write_partial_sweep(plan, stop.rows, target)
+    click.echo(f"drill sweep: {stop}; the finished runs are in {target}/sweep.json "
+               '("complete": false) and runs.csv', err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool
@@ -232,6 +266,10 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     base = read_baseline(baseline) if baseline else None
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
     plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    for s in loaded:
+        check_out_dir(out / s.name, "--out")
+    check_out_file(junit, "--junit")
+    check_out_file(summary, "--summary")
     checks = []
     for s, plan, (doc, rows, execution, wall) in zip(
             loaded, plans, _run_sweeps(plans, jobs, dask, quiet=as_json), strict=True):
@@ -240,8 +278,7 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
         checks[-1].seconds = wall
     label = str(baseline) if baseline else None
     for path, text in ((junit, junit_xml(checks)), (summary, markdown(checks, label))):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_file(path, text)
     if as_json:
         click.echo(json.dumps([_check_json(c) for c in checks], indent=2, sort_keys=True))
     else:
@@ -290,12 +327,12 @@ def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
 
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
     plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    check_out_file(out, "--out")
     results = _run_sweeps(plans, jobs, dask, quiet=False)
     entries = {s.name: baseline_entry(s, doc) for s, (doc, *_) in
                zip(loaded, results, strict=True)}
     merged = merge_baseline(out, entries)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_file(out, json.dumps(merged, indent=2, sort_keys=True) + "\n")
     from sim.results.markdown import LABELS, fmt_value
 
     for name, entry in entries.items():
@@ -308,6 +345,17 @@ def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
 
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@cli.command("validate")
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field in every scenario, as for drill run.")
+def validate_cmd(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+    """Check SCENARIOS (files or directories; none: the embedded drill) without running
+    them: exit 0 when every one is valid, 2 (one line naming the file and field) if not."""
+    for s in _load_all(scenarios, overrides):
+        click.echo(f"ok  {s.name}")
 
 
 @cli.command("list")
@@ -350,18 +398,28 @@ def serve_cmd(host: str, port_base: int, env_file: Path | None, speed: float,
 
 
 def main() -> None:
-    """Entry point: runs the group and maps harness errors to exit codes."""
+    """Entry point: runs the group and maps errors to exit codes (``sim.errors``); any
+    other exception is an internal error (exit 3): one line, its traceback in a file."""
+    install_signal_handlers()
+    sweep_stale()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        click.echo("drill: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except DrillError as exc:
         click.echo(f"drill: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: never a traceback in place of an exit code
+        click.echo(f"drill: {crash_report(exc)}", err=True)
+        if _OPTIONS["debug"]:
+            import traceback
+
+            traceback.print_exception(exc)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import BadInput
+from sim.errors import BadInput, Interrupted
 from sim.results.bounds import bounds
 from sim.results.crosscheck import check
 from sim.results.metrics import METRICS
@@ -172,6 +172,7 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
+        "complete": True,  # an interrupted sweep writes its finished runs with False
         "scenario": plan.name,
         "runs_per_point": plan.runs,
         "total_runs": plan.total,
@@ -320,13 +321,18 @@ Progress = Callable[[int], None]
 def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
             full_horizon: bool = False) -> list[Row]:
     """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``); rows sorted by
-    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes."""
+    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes.
+    Ctrl-C raises Interrupted carrying the rows of the runs that finished."""
     size = chunk_size(plan.total, executor.workers)
     rows: list[Row] = []
-    for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-        rows += [{"point": point, **r} for r in result]
-        if progress:
-            progress(len(result))
+    try:
+        for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
+            rows += [{"point": point, **r} for r in result]
+            if progress:
+                progress(len(result))
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted after {len(rows)} of {plan.total} runs",
+                          rows) from None
     return sorted(rows, key=lambda r: (r["point"], r["seed"]))
 
 
