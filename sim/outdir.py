@@ -32,26 +32,36 @@ from sim.tempdirs import pid_alive
 INCOMPLETE = "INCOMPLETE"
 _PARTIAL = ".{name}.partial-"
 _PARTIAL_LEN = len(".partial-") + 1 + 10  # the staging name adds these (a pid: 10 digits)
+_PATH_MAX = os.pathconf("/", "PC_PATH_MAX") if hasattr(os, "pathconf") else 4096
 
 
 def check_out_dir(path: Path, option: str = "--out") -> None:
     """Raises BadInput unless ``path`` is, or can be made, a folder this process writes in."""
-    if path.exists() and not path.is_dir():
-        raise BadInput(f"{option} {path}: exists and is not a directory")
-    _check_names(path, option, extra=_PARTIAL_LEN)
-    _check_writable(path, option)
+    try:
+        _check_names(path, option, extra=_PARTIAL_LEN)
+        if path.exists() and not path.is_dir():
+            raise BadInput(f"{option} {path}: exists and is not a directory")
+        _check_writable(path, option)
+    except OSError as exc:  # e.g. a path the file system cannot even look up
+        raise BadInput(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 def check_out_file(path: Path, option: str) -> None:
     """Raises BadInput unless ``path`` is, or can be made, a file this process writes."""
-    if path.is_dir():
-        raise BadInput(f"{option} {path}: is a directory, not a file")
-    _check_names(path, option, extra=len(".tmp-") + 8)
-    _check_writable(path.parent, option, shown=path)
+    try:
+        _check_names(path, option, extra=len(".tmp-") + 8)
+        if path.is_dir():
+            raise BadInput(f"{option} {path}: is a directory, not a file")
+        _check_writable(path.parent, option, shown=path)
+    except OSError as exc:
+        raise BadInput(f"{option} {path}: {exc.strerror or exc}") from None
 
 
 def _check_names(path: Path, option: str, extra: int) -> None:
     limit = _name_max(path)
+    if len(os.fsencode(path.absolute())) + extra >= _PATH_MAX:
+        raise BadInput(f"{option} {str(path)[:40]}…: the path is too long (this system "
+                       f"allows {_PATH_MAX} bytes)")
     for part in path.parts:
         size = len(os.fsencode(part)) + (extra if part == path.name else 0)
         if size > limit:
@@ -70,9 +80,16 @@ def _name_max(path: Path) -> int:
 
 def _nearest_existing(path: Path) -> Path:
     path = path.absolute()
-    while not path.exists() and path != path.parent:
+    while not _exists(path) and path != path.parent:
         path = path.parent
     return path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # too long a name, say: not a folder that exists
+        return False
 
 
 def _check_writable(path: Path, option: str, shown: Path | None = None) -> None:
