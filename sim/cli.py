@@ -65,7 +65,9 @@ def run_cmd(scenarios: tuple[Path, ...], seed: int | None, out: Path | None,
     if as_json:
         click.echo(json.dumps(docs if len(docs) > 1 else docs[0], indent=2, sort_keys=True))
     elif len(docs) > 1:
-        click.echo(_catalog_table(docs))
+        from sim.results.markdown import catalog_table
+
+        click.echo(catalog_table(docs))
     sys.exit(0 if all(d["passed"] for d in docs) else 1)
 
 
@@ -106,38 +108,6 @@ def _run_one(scenario: Scenario, seed: int | None, target: Path, quiet: bool,
 def _default_out(name: str, seed: int) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     return Path("results") / name / f"{stamp}-seed{seed}"
-
-
-def _catalog_table(docs: list[dict[str, Any]]) -> str:
-    from sim.results.markdown import LABELS, fmt_value
-
-    header = ["scenario", "path", "outcome", *[LABELS[n][0] for n in LABELS], "verdict"]
-    rows = [header]
-    for d in docs:
-        cells = [d["scenario"], d["path"], _outcome(d)]
-        for name in LABELS:
-            mark = {"pass": "✓", "fail": "✗", "not_measured": "·"}[d["status"][name]]
-            cells.append(f"{fmt_value(name, d['metrics'][name]).split(' (')[0]} {mark}")
-        cells.append("PASS" if d["passed"] else "FAIL")
-        rows.append(cells)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-
-
-def _outcome(doc: dict[str, Any]) -> str:
-    """A rollout drill's GO/NO-GO outcome, a staging drill's, a false positive (a critical
-    alert before any fault), or the recovery of a drill."""
-    if "rollout" in doc:
-        return str(doc["rollout"].get("outcome"))
-    if "staging" in doc:
-        return f"staging {doc['staging'].get('outcome')}"
-    if doc.get("false_positive"):
-        return "false positive"
-    if doc["reasons"].get("time_to_rollback_s", "").startswith("rollback failed"):
-        return "rollback failed"
-    if doc["timeline"].get("recovered_s") is not None:
-        return "recovered"
-    return "no fault" if doc["timeline"].get("fault_onset_s") is None else "not recovered"
 
 
 def _executor_options(f: Any) -> Any:
@@ -259,7 +229,7 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     gate.min_pass_rate requires, or a metric's p95 is worse than the baseline's by more
     than gate.p95_tolerance. Writes JUnit XML and a Markdown summary.
     """
-    from sim.sweeps.gate import judge, junit_xml, markdown, read_baseline
+    from sim.sweeps.gate import check_json, check_screen, judge, junit_xml, markdown, read_baseline
     from sim.sweeps.report import write_sweep
     from sim.sweeps.sweep import plan_sweep
 
@@ -280,33 +250,10 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     for path, text in ((junit, junit_xml(checks)), (summary, markdown(checks, label))):
         write_file(path, text)
     if as_json:
-        click.echo(json.dumps([_check_json(c) for c in checks], indent=2, sort_keys=True))
+        click.echo(json.dumps([check_json(c) for c in checks], indent=2, sort_keys=True))
     else:
-        click.echo(_check_screen(checks, junit, summary, label))
+        click.echo(check_screen(checks, junit, summary, label))
     sys.exit(0 if all(c.passed for c in checks) else 1)
-
-
-def _check_json(c: Any) -> dict[str, Any]:
-    return {"scenario": c.scenario, "runs": c.runs, "passed": c.passed,
-            "warnings": c.warnings, "notes": c.notes, "disagreements": c.disagreements,
-            "metrics": {v.metric: {"passed": v.passed, "failures": v.failures,
-                                   "skipped": v.skipped, "p95": v.aggregate["p95"],
-                                   "pass_rate": v.aggregate["pass_rate"],
-                                   "required": v.required, "baseline_p95": v.baseline_p95}
-                        for v in c.verdicts}}
-
-
-def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str | None) -> str:
-    lines = [] if baseline else ["no baseline given: pass rates only", ""]
-    for c in checks:
-        lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.scenario}  ({c.runs} runs)")
-        lines += [f"      ✗ {m}" for v in c.verdicts for m in v.failures]
-        lines += [f"      ✗ cross-check disagrees: {d}" for d in c.disagreements]
-        lines += [f"      ⚠ {w}" for w in c.warnings] + [f"      · {n}" for n in c.notes]
-    ok = all(c.passed for c in checks)
-    lines += ["", f"drill check: {'passed' if ok else 'FAILED'}  "
-                  f"(JUnit: {junit}, summary: {summary})"]
-    return "\n".join(lines)
 
 
 @cli.command("baseline")

@@ -29,7 +29,7 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like '90s', '5m', '2h'")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _float(value)
     elif isinstance(value, str):
         seconds = _parse_duration_text(value.strip())
     else:
@@ -37,6 +37,14 @@ def parse_duration(value: Any) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"a duration must be >= 0 seconds (got {value!r})")
     return seconds
+
+
+def _float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int past float's range (1.8e308)
+        raise ValueError("a duration must be a finite number of seconds (got an integer "
+                         "past 1.8e308)") from None
 
 
 def _parse_duration_text(text: str) -> float:
