@@ -22,7 +22,7 @@ import click
 from sim.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, BadInput, DrillError, Interrupted
 from sim.lifecycle import crash_report, install_signal_handlers, sweep_stale
 from sim.outdir import check_out_dir, check_out_file, write_file
-from sim.scenario.limits import MAX_SEED
+from sim.scenario.limits import MAX_JOBS, MAX_RUNS, MAX_SEED
 from sim.scenario.loader import load_default, load_scenario
 from sim.scenario.model import Scenario
 
@@ -114,13 +114,13 @@ def _executor_options(f: Any) -> Any:
     f = click.option("--dask", metavar="ADDRESS",
                      help="Run on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786) "
                           "instead of local processes.")(f)
-    return click.option("--jobs", "-j", type=click.IntRange(min=1),
+    return click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS),
                         help="Worker processes (default: every core; 1 runs in-process).")(f)
 
 
 @cli.command("sweep")
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per grid point (default: the scenario's gate.runs, 100).")
 @click.option("--vary", multiple=True, metavar="KEY.PATH=V1,V2,...",
               help="Vary a field over values (YAML, comma-separated); repeat for a grid.")
@@ -205,7 +205,7 @@ def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: boo
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="Baseline JSON from drill baseline; without it only pass rates are gated.")
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per scenario (default: each scenario's gate.runs).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field in every scenario.")
@@ -261,7 +261,7 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/baseline.json"),
               show_default=True,
               help="Baseline file; scenarios already in it and not swept here are kept.")
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per scenario (default: each scenario's gate.runs).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field in every scenario.")

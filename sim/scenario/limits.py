@@ -23,6 +23,9 @@ MAX_HORIZON_S = 366 * 86400.0
 MAX_TICKS = 500_000  # about 58 days at the default 10 s tick
 MAX_TICK_USERS = 2e10  # ticks × users: the work of one run (defaults: 4.3e7)
 MAX_MEMORY = 2 * 1024**3  # bytes a run's estimate may reach
+MAX_RUNS = 1_000_000  # seeds per grid point (gate.runs, --runs)
+MAX_SWEEP_RUNS = 10_000_000  # runs in one sweep, over every grid point
+MAX_JOBS = 256  # worker processes (--jobs)
 EARLIEST_START = datetime(1970, 1, 2, tzinfo=UTC)  # seed data is stamped a day before start
 LATEST_END = datetime(9000, 1, 1, tzinfo=UTC)  # well inside datetime's year 9999
 

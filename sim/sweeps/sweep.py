@@ -26,6 +26,7 @@ from sim.errors import BadInput, Interrupted
 from sim.results.bounds import bounds
 from sim.results.crosscheck import check
 from sim.results.metrics import METRICS
+from sim.scenario.limits import MAX_SWEEP_RUNS
 from sim.scenario.loader import validate_scenario
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
@@ -95,6 +96,10 @@ def plan_sweep(base: Scenario, runs: int, axes: Sequence[Axis] = (),
     keys = [a.key for a in axes]
     if len(keys) != len(set(keys)):
         raise BadInput("--vary: a parameter is varied twice")
+    total = runs * math.prod(len(a.values) for a in axes)
+    if total > MAX_SWEEP_RUNS:
+        raise BadInput(f"--runs/--vary: {total:,} runs; a sweep runs at most "
+                       f"{MAX_SWEEP_RUNS:,}")
     data = base.model_dump(mode="json")
     points = []
     for i, combo in enumerate(itertools.product(*(a.values for a in axes))):
