@@ -18,11 +18,13 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 PREFIXES = ("drill-db-", "drill-repo-")
 _OWNED = re.compile(rf"^(?:{'|'.join(map(re.escape, PREFIXES))})(\d+)-")
 _LIVE: set[Path] = set()
+_ATTEMPTS = 5
 
 
 def make_temp_dir(prefix: str) -> Path:
@@ -36,14 +38,22 @@ def make_temp_dir(prefix: str) -> Path:
 
 def remove_temp_dir(path: Path) -> None:
     """Remove ``path`` (a folder from ``make_temp_dir``) and forget it."""
-    shutil.rmtree(path, ignore_errors=True)
+    for _ in range(_ATTEMPTS):  # a child still writing (git) can refill it once
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            break
+        time.sleep(0.05)
     _LIVE.discard(path)
 
 
 def remove_all() -> None:
-    """Remove every folder this process made and still holds."""
+    """Remove every folder this process made: those it holds, and any named after it
+    (one made as a signal arrived, before it was registered)."""
     for path in list(_LIVE):
         remove_temp_dir(path)
+    for prefix in PREFIXES:
+        for path in Path(tempfile.gettempdir()).glob(f"{prefix}{os.getpid()}-*"):
+            remove_temp_dir(path)
 
 
 def pid_alive(pid: int) -> bool:

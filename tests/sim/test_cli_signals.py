@@ -100,21 +100,31 @@ def test_a_killed_sweep_takes_its_workers_with_it(dirs: tuple[Path, Path],
     _next_start_sweeps(tmpdir)
 
 
-def test_ctrl_c_on_a_sweep_keeps_and_reports_the_finished_runs(dirs: tuple[Path, Path]
-                                                               ) -> None:
+# Runs started before Ctrl-C, so that some have finished and reached the drill: in-process,
+# each run's row is kept before the next run starts; a pool of two runs chunks of two
+# seeds, so the 7th run starts only after a chunk of two came back (a second for its row
+# to cross the pipe).
+STARTED_BEFORE_CTRL_C = {"1": (3, 0.0), "2": (7, 1.0)}
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_on_a_sweep_keeps_and_reports_the_finished_runs(dirs: tuple[Path, Path],
+                                                               jobs: str) -> None:
     """Ctrl-C (SIGINT to the process group, as a terminal sends it) after some runs:
     exit 130, sweep.json marked ``"complete": false`` holding exactly the finished runs,
     runs.csv the same rows, no worker or temporary folder left."""
     tmpdir, out = dirs
-    proc = spawn("sweep", REPO_SCENARIO, "--runs", "30", "--jobs", "2", "--no-html",
+    proc = spawn("sweep", REPO_SCENARIO, "--runs", "30", "--jobs", jobs, "--no-html",
                  "--out", str(out), tmpdir=tmpdir)
     seen: set[str] = set()
+    started, settle = STARTED_BEFORE_CTRL_C[jobs]
 
-    def five_started() -> bool:
+    def enough_started() -> bool:
         seen.update(p.name for p in _temp_folders(tmpdir))
-        return len(seen) >= 5  # two at a time: at least three have finished
+        return len(seen) >= started
 
-    _until(five_started, timeout=240)
+    _until(enough_started, timeout=240, every=0.02)
+    time.sleep(settle)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
