@@ -1,9 +1,12 @@
 """The ``drill`` command line: ``drill run``, ``drill sweep``, ``drill check``,
-``drill baseline``, ``drill list``.
+``drill baseline``, ``drill validate``, ``drill list``.
 
-Exit codes: 0 every target met (``drill check``: the gate passed; ``drill sweep`` and
-``drill baseline``: done), 1 a target missed (the gate failed), 2 bad input (scenario,
-arguments, baseline file). Errors print one line on stderr, never a traceback.
+Exit codes (``sim.errors``): 0 every target met (``drill check``: the gate passed;
+``drill sweep``, ``drill baseline`` and ``drill validate``: done), 1 a target missed (the
+gate failed), 2 bad input (scenario, arguments, an output path that cannot be written,
+a baseline file), 3 an internal error (a bug, or results that could not be written),
+130 Ctrl-C, 143 SIGTERM. Every input and output path is checked before anything runs.
+Errors print one line on stderr, never a traceback (``--debug`` adds it).
 """
 
 from __future__ import annotations
@@ -12,23 +15,33 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from sim.errors import BadInput, DrillError
+from sim.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, BadInput, DrillError, Interrupted
+from sim.lifecycle import crash_report, install_signal_handlers, sweep_stale
+from sim.outdir import check_out_dir, check_out_file, write_file
+from sim.scenario.limits import MAX_JOBS, MAX_RUNS, MAX_SEED
 from sim.scenario.loader import load_default, load_scenario
 from sim.scenario.model import Scenario
 
+_OPTIONS = {"debug": False}
+SEED = click.IntRange(min=0, max=MAX_SEED)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--debug", is_flag=True,
+              help="On an internal error, print its traceback too (it is always written "
+                   "to a file named in the error line).")
+def cli(debug: bool) -> None:
     """Rollback drills for the Contacts redesign runbook, in virtual time."""
+    _OPTIONS["debug"] = debug
 
 
 @cli.command("run")
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--seed", type=click.IntRange(min=0), help="Seed (default: the scenario's own).")
+@click.option("--seed", type=SEED, help="Seed (default: the scenario's own).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output directory (default results/<scenario>/<run-id>/).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
@@ -43,12 +56,18 @@ def run_cmd(scenarios: tuple[Path, ...], seed: int | None, out: Path | None,
         out_for = {s.name: out / s.name for s in loaded}
     else:
         out_for = {s.name: out for s in loaded} if out else {}
-    docs = [_run_one(s, seed, out_for.get(s.name), quiet=as_json, html=not no_html)
+    targets = {s.name: out_for.get(s.name) or _default_out(s.name, _seed(s, seed))
+               for s in loaded}
+    for target in targets.values():  # before any run: a bad --out costs nothing
+        check_out_dir(target, "--out")
+    docs = [_run_one(s, seed, targets[s.name], quiet=as_json, html=not no_html)
             for s in loaded]
     if as_json:
         click.echo(json.dumps(docs if len(docs) > 1 else docs[0], indent=2, sort_keys=True))
     elif len(docs) > 1:
-        click.echo(_catalog_table(docs))
+        from sim.results.markdown import catalog_table
+
+        click.echo(catalog_table(docs))
     sys.exit(0 if all(d["passed"] for d in docs) else 1)
 
 
@@ -64,14 +83,17 @@ def _load_all(paths: tuple[Path, ...], overrides: tuple[str, ...]) -> list[Scena
     return [load_scenario(f, overrides) for f in files]
 
 
-def _run_one(scenario: Scenario, seed: int | None, out: Path | None, quiet: bool,
+def _seed(scenario: Scenario, seed: int | None) -> int:
+    return scenario.seed if seed is None else seed
+
+
+def _run_one(scenario: Scenario, seed: int | None, target: Path, quiet: bool,
              html: bool = True) -> dict[str, Any]:
     from sim.drills.run import run_drill
     from sim.results.markdown import render_terminal
     from sim.results.writer import write_run
 
     result = run_drill(scenario, seed)
-    target = out or _default_out(scenario.name, result.seed)
     doc = write_run(result, target, html=html)
     if not quiet:
         from sim.results.bounds import warnings
@@ -88,55 +110,23 @@ def _default_out(name: str, seed: int) -> Path:
     return Path("results") / name / f"{stamp}-seed{seed}"
 
 
-def _catalog_table(docs: list[dict[str, Any]]) -> str:
-    from sim.results.markdown import LABELS, fmt_value
-
-    header = ["scenario", "path", "outcome", *[LABELS[n][0] for n in LABELS], "verdict"]
-    rows = [header]
-    for d in docs:
-        cells = [d["scenario"], d["path"], _outcome(d)]
-        for name in LABELS:
-            mark = {"pass": "✓", "fail": "✗", "not_measured": "·"}[d["status"][name]]
-            cells.append(f"{fmt_value(name, d['metrics'][name]).split(' (')[0]} {mark}")
-        cells.append("PASS" if d["passed"] else "FAIL")
-        rows.append(cells)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
-
-
-def _outcome(doc: dict[str, Any]) -> str:
-    """A rollout drill's GO/NO-GO outcome, a staging drill's, a false positive (a critical
-    alert before any fault), or the recovery of a drill."""
-    if "rollout" in doc:
-        return str(doc["rollout"].get("outcome"))
-    if "staging" in doc:
-        return f"staging {doc['staging'].get('outcome')}"
-    if doc.get("false_positive"):
-        return "false positive"
-    if doc["reasons"].get("time_to_rollback_s", "").startswith("rollback failed"):
-        return "rollback failed"
-    if doc["timeline"].get("recovered_s") is not None:
-        return "recovered"
-    return "no fault" if doc["timeline"].get("fault_onset_s") is None else "not recovered"
-
-
 def _executor_options(f: Any) -> Any:
     f = click.option("--dask", metavar="ADDRESS",
                      help="Run on the Dask cluster at ADDRESS (e.g. tcp://10.0.0.5:8786) "
                           "instead of local processes.")(f)
-    return click.option("--jobs", "-j", type=click.IntRange(min=1),
+    return click.option("--jobs", "-j", type=click.IntRange(min=1, max=MAX_JOBS),
                         help="Worker processes (default: every core; 1 runs in-process).")(f)
 
 
 @cli.command("sweep")
 @click.argument("scenario", required=False, type=click.Path(path_type=Path))
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per grid point (default: the scenario's gate.runs, 100).")
 @click.option("--vary", multiple=True, metavar="KEY.PATH=V1,V2,...",
               help="Vary a field over values (YAML, comma-separated); repeat for a grid.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override any scenario field, as for drill run.")
-@click.option("--seed", type=click.IntRange(min=0),
+@click.option("--seed", type=SEED,
               help="First seed; run i uses seed+i (default: the scenario's own seed).")
 @_executor_options
 @click.option("--out", type=click.Path(path_type=Path),
@@ -162,13 +152,27 @@ def sweep_cmd(scenario: Path | None, runs: int | None, vary: tuple[str, ...],
     base = loaded[0]
     axes = [parse_vary(v) for v in vary]
     plan = plan_sweep(base, runs or base.gate.runs, axes, seed, str(scenario or "<embedded>"))
-    (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
     target = out or Path("results") / plan.name / f"sweep-{_stamp()}"
+    check_out_dir(target, "--out")
+    try:
+        (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
+    except Interrupted as stop:
+        _keep_finished(plan, stop, target)
     write_sweep(plan, doc, rows, target, html=not no_html, execution=execution)
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=True))
     else:
         click.echo(render_terminal(doc, execution, str(target)))
+
+
+def _keep_finished(plan: Any, stop: Interrupted, target: Path) -> NoReturn:
+    """Write an interrupted sweep's finished runs (``"complete": false``); exit 130."""
+    from sim.sweeps.report import write_partial_sweep
+
+    write_partial_sweep(plan, stop.rows, target)
+    click.echo(f"drill sweep: {stop}; the finished runs are in {target}/sweep.json "
+               '("complete": false) and runs.csv', err=True)
+    sys.exit(EXIT_INTERRUPTED)
 
 
 def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool
@@ -201,7 +205,7 @@ def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: boo
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--baseline", type=click.Path(path_type=Path),
               help="Baseline JSON from drill baseline; without it only pass rates are gated.")
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per scenario (default: each scenario's gate.runs).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field in every scenario.")
@@ -225,13 +229,17 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     gate.min_pass_rate requires, or a metric's p95 is worse than the baseline's by more
     than gate.p95_tolerance. Writes JUnit XML and a Markdown summary.
     """
-    from sim.sweeps.gate import judge, junit_xml, markdown, read_baseline
+    from sim.sweeps.gate import check_json, check_screen, judge, junit_xml, markdown, read_baseline
     from sim.sweeps.report import write_sweep
     from sim.sweeps.sweep import plan_sweep
 
     base = read_baseline(baseline) if baseline else None
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
     plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    for s in loaded:
+        check_out_dir(out / s.name, "--out")
+    check_out_file(junit, "--junit")
+    check_out_file(summary, "--summary")
     checks = []
     for s, plan, (doc, rows, execution, wall) in zip(
             loaded, plans, _run_sweeps(plans, jobs, dask, quiet=as_json), strict=True):
@@ -240,36 +248,12 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
         checks[-1].seconds = wall
     label = str(baseline) if baseline else None
     for path, text in ((junit, junit_xml(checks)), (summary, markdown(checks, label))):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_file(path, text)
     if as_json:
-        click.echo(json.dumps([_check_json(c) for c in checks], indent=2, sort_keys=True))
+        click.echo(json.dumps([check_json(c) for c in checks], indent=2, sort_keys=True))
     else:
-        click.echo(_check_screen(checks, junit, summary, label))
+        click.echo(check_screen(checks, junit, summary, label))
     sys.exit(0 if all(c.passed for c in checks) else 1)
-
-
-def _check_json(c: Any) -> dict[str, Any]:
-    return {"scenario": c.scenario, "runs": c.runs, "passed": c.passed,
-            "warnings": c.warnings, "notes": c.notes, "disagreements": c.disagreements,
-            "metrics": {v.metric: {"passed": v.passed, "failures": v.failures,
-                                   "skipped": v.skipped, "p95": v.aggregate["p95"],
-                                   "pass_rate": v.aggregate["pass_rate"],
-                                   "required": v.required, "baseline_p95": v.baseline_p95}
-                        for v in c.verdicts}}
-
-
-def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str | None) -> str:
-    lines = [] if baseline else ["no baseline given: pass rates only", ""]
-    for c in checks:
-        lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.scenario}  ({c.runs} runs)")
-        lines += [f"      ✗ {m}" for v in c.verdicts for m in v.failures]
-        lines += [f"      ✗ cross-check disagrees: {d}" for d in c.disagreements]
-        lines += [f"      ⚠ {w}" for w in c.warnings] + [f"      · {n}" for n in c.notes]
-    ok = all(c.passed for c in checks)
-    lines += ["", f"drill check: {'passed' if ok else 'FAILED'}  "
-                  f"(JUnit: {junit}, summary: {summary})"]
-    return "\n".join(lines)
 
 
 @cli.command("baseline")
@@ -277,7 +261,7 @@ def _check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str |
 @click.option("--out", type=click.Path(path_type=Path), default=Path("results/baseline.json"),
               show_default=True,
               help="Baseline file; scenarios already in it and not swept here are kept.")
-@click.option("--runs", type=click.IntRange(min=1),
+@click.option("--runs", type=click.IntRange(min=1, max=MAX_RUNS),
               help="Seeds per scenario (default: each scenario's gate.runs).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a field in every scenario.")
@@ -290,12 +274,12 @@ def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
 
     loaded = _load_all(scenarios or (Path("scenarios"),), overrides)
     plans = [plan_sweep(s, runs or s.gate.runs) for s in loaded]
+    check_out_file(out, "--out")
     results = _run_sweeps(plans, jobs, dask, quiet=False)
     entries = {s.name: baseline_entry(s, doc) for s, (doc, *_) in
                zip(loaded, results, strict=True)}
     merged = merge_baseline(out, entries)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(merged, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_file(out, json.dumps(merged, indent=2, sort_keys=True) + "\n")
     from sim.results.markdown import LABELS, fmt_value
 
     for name, entry in entries.items():
@@ -308,6 +292,17 @@ def baseline_cmd(scenarios: tuple[Path, ...], out: Path, runs: int | None,
 
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+@cli.command("validate")
+@click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a field in every scenario, as for drill run.")
+def validate_cmd(scenarios: tuple[Path, ...], overrides: tuple[str, ...]) -> None:
+    """Check SCENARIOS (files or directories; none: the embedded drill) without running
+    them: exit 0 when every one is valid, 2 (one line naming the file and field) if not."""
+    for s in _load_all(scenarios, overrides):
+        click.echo(f"ok  {s.name}")
 
 
 @cli.command("list")
@@ -350,18 +345,28 @@ def serve_cmd(host: str, port_base: int, env_file: Path | None, speed: float,
 
 
 def main() -> None:
-    """Entry point: runs the group and maps harness errors to exit codes."""
+    """Entry point: runs the group and maps errors to exit codes (``sim.errors``); any
+    other exception is an internal error (exit 3): one line, its traceback in a file."""
+    install_signal_handlers()
+    sweep_stale()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        click.echo("drill: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except DrillError as exc:
         click.echo(f"drill: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: never a traceback in place of an exit code
+        click.echo(f"drill: {crash_report(exc)}", err=True)
+        if _OPTIONS["debug"]:
+            import traceback
+
+            traceback.print_exception(exc)
+        sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":

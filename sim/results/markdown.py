@@ -307,3 +307,34 @@ def verdict_vs_estimate(doc: dict[str, Any]) -> str:
     if value > high:
         return f" — slower than the runbook's upper estimate by {value - high:.0f} s"
     return " — within the runbook's estimate"
+
+
+def catalog_table(docs: list[dict[str, Any]]) -> str:
+    """The one-line-per-drill table ``drill run`` prints for several scenarios."""
+    header = ["scenario", "path", "outcome", *[LABELS[n][0] for n in LABELS], "verdict"]
+    rows = [header]
+    for d in docs:
+        cells = [d["scenario"], d["path"], outcome(d)]
+        for name in LABELS:
+            mark = {"pass": "✓", "fail": "✗", "not_measured": "·"}[d["status"][name]]
+            cells.append(f"{fmt_value(name, d['metrics'][name]).split(' (')[0]} {mark}")
+        cells.append("PASS" if d["passed"] else "FAIL")
+        rows.append(cells)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def outcome(doc: dict[str, Any]) -> str:
+    """A rollout drill's GO/NO-GO outcome, a staging drill's, a false positive (a critical
+    alert before any fault), or the recovery of a drill."""
+    if "rollout" in doc:
+        return str(doc["rollout"].get("outcome"))
+    if "staging" in doc:
+        return f"staging {doc['staging'].get('outcome')}"
+    if doc.get("false_positive"):
+        return "false positive"
+    if doc["reasons"].get("time_to_rollback_s", "").startswith("rollback failed"):
+        return "rollback failed"
+    if doc["timeline"].get("recovered_s") is not None:
+        return "recovered"
+    return "no fault" if doc["timeline"].get("fault_onset_s") is None else "not recovered"

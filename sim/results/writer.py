@@ -1,5 +1,6 @@
 """What a run writes: ``summary.json`` (the stable schema CI reads), ``journal.jsonl``,
-``series.csv`` and ``report.md``.
+``series.csv`` and ``report.md``, all or nothing (a folder with a ``summary.json`` is
+complete; see ``write_run``).
 
 ``summary.json``'s ``false_positive`` is null, or the critical alert that fired before
 any fault and its cost (``sim.results.metrics``: alert_s, title, fault_onset_s,
@@ -14,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sim.outdir import staged_dir
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
@@ -84,10 +86,18 @@ def _timeline(result: RunResult) -> dict[str, float | None]:
 def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any]:
     """Write every output of ``result`` into ``out``; returns the summary.
 
-    With ``html`` also ``report.html`` and its timeline figures (about 0.5 s more).
+    With ``html`` also ``report.html`` and its timeline figures (about 0.5 s more). The
+    files are written beside ``out`` and moved into place once all are written
+    (``sim.outdir.staged_dir``): an ``out`` with a ``summary.json`` is complete. Raises
+    OutputError when they cannot be written.
     """
-    out.mkdir(parents=True, exist_ok=True)
     doc = summary(result)
+    with staged_dir(out, "summary.json") as stage:
+        _write_files(result, doc, stage, html)
+    return doc
+
+
+def _write_files(result: RunResult, doc: dict[str, Any], out: Path, html: bool) -> None:
     (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     result.journal.write(out / "journal.jsonl")
     _write_series(result, out / "series.csv")
@@ -98,7 +108,6 @@ def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any
         from sim.results.html import write_run_html
 
         write_run_html(result, doc, out)
-    return doc
 
 
 def _write_series(result: RunResult, path: Path) -> None:

@@ -9,17 +9,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from sim.scenario.limits import MAX_VERSION
 from sim.scenario.paths import Platform
+from sim.scenario.refname import tag_problem
 from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
 
 
 class Release(_Frozen):
     """A build of the app: its version and whether it contains the redesigned page."""
 
-    version: str
+    version: str = Field(min_length=1, max_length=MAX_VERSION)
     has_redesign: bool = True
+
+    @field_validator("version")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        problem = tag_problem(value)
+        if problem:  # the release is tagged v<version> in the app's real repository
+            raise ValueError(f"git refuses the tag 'v{value}': it {problem} "
+                             "(see git check-ref-format)")
+        return value
 
 
 class ApiLatency(_Frozen):
@@ -79,6 +90,12 @@ class World(_Frozen):
     queue_time: Dist = DistSpec(dist="lognormal", median=5.0, sigma=0.5)
     alias_propagation: Dist = DistSpec(dist="lognormal", median=1.0, sigma=0.5)
     api_latency: Annotated[ApiLatency, BeforeValidator(_coerce_latency)] = ApiLatency()
+
+    @model_validator(mode="after")
+    def _two_releases(self) -> World:
+        if self.previous.version == self.current.version:  # one tag cannot name both
+            raise ValueError("current.version: must differ from previous.version")
+        return self
 
 
 class CISpec(_Frozen):

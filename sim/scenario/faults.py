@@ -8,10 +8,13 @@ here, added to ``Fault``, and what the world does with it (``sim.world.faults``)
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from fakes.pulse.errors import InvalidRequest
+from fakes.pulse.faults import make_fault
 from sim.scenario.units import Dist, DistSpec, Duration, _Frozen
 
 
@@ -68,6 +71,13 @@ class PulseFault(_Frozen):
     until: Duration | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _params_valid(self) -> PulseFault:
+        """The params the fake Pulse would accept, checked by its own validator now rather
+        than when the drill sets the fault; raises ValueError naming the param."""
+        check_pulse_params(self.fault, self.params)
+        return self
+
     def __hash__(self) -> int:  # the dict field would make the frozen model unhashable
         return hash((self.fault, self.at, self.until, repr(sorted(self.params.items()))))
 
@@ -98,6 +108,29 @@ class Report(_Frozen):
 
 Fault = Annotated[ErrorSpike | PostHogOutage | ApiFault | PulseFault | FlagMigration | Report,
                   Field(discriminator="kind")]
+
+
+# Set by the fault's own fields (at, until), never through params.
+_TIMING_PARAMS = ("kind", "start", "end")
+
+
+def check_pulse_params(fault: str, params: dict[str, Any]) -> None:
+    """Raises ValueError ("params.<name>: why") when the fake Pulse would refuse ``params``
+    for ``fault`` (fakes/pulse/faults.py ``make_fault``, the same rules as its API)."""
+    for name in _TIMING_PARAMS:
+        if name in params:
+            raise ValueError(f"params.{name}: set by the fault's 'at' and 'until', "
+                             "not in params")
+    for name, value in params.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"params.{name}: must be a finite number (got {value!r})")
+    try:
+        make_fault({"kind": fault, **params}, 0, 0.0)
+    except InvalidRequest as exc:
+        where = f"params.{exc.param}" if getattr(exc, "param", None) else "params"
+        raise ValueError(f"{where}: {exc.message}") from None
+    except (TypeError, ValueError) as exc:  # a value the fake's checks cannot compare
+        raise ValueError(f"params: {exc}") from None
 
 
 def _kind_of(model: type[BaseModel]) -> str:

@@ -1,8 +1,9 @@
 """Reading scenario files: YAML in, a validated ``Scenario`` or one clear error out.
 
-``load_scenario(path, overrides)`` reads the file, applies ``--set key.path=value``
-overrides, validates, and raises ``ScenarioError`` naming the file, the field and what is
-allowed. Nothing runs before validation succeeds.
+``load_scenario(path, overrides)`` reads the file (strict YAML: ``sim.scenario.yamlfile``),
+applies ``--set key.path=value`` overrides, validates (within the documented limits of
+``sim.scenario.limits``), and raises ``ScenarioError`` naming the file, the field and
+what is allowed. Nothing runs before validation succeeds.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError
 from sim.scenario.faults import FAULT_KINDS
 from sim.scenario.model import Scenario
+from sim.scenario.yamlfile import YamlProblem, parse_yaml
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
 # How pydantic names a union member in an error's location: by its tag or its class.
@@ -66,12 +67,9 @@ def _read_yaml(path: Path, source: str) -> Any:
 
 def _parse_yaml(text: str, source: str) -> Any:
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, "", f"not valid YAML{where}: {problem}") from None
+        return parse_yaml(text)
+    except YamlProblem as exc:
+        raise ScenarioError(source, "", str(exc)) from None
 
 
 def _apply_override(data: dict[str, Any], item: str, source: str) -> None:
@@ -79,8 +77,8 @@ def _apply_override(data: dict[str, Any], item: str, source: str) -> None:
     if not sep or not key.strip():
         raise ScenarioError(f"--set {item}", "", "write --set key.path=value")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = parse_yaml(raw) if raw.strip() else ""
+    except YamlProblem:
         value = raw
     node: Any = data
     parts = key.strip().split(".")
@@ -125,12 +123,18 @@ def _explain(exc: ValidationError, source: str) -> ScenarioError:
         message = f"each fault needs a 'kind'; allowed: {_fault_kinds()}"
     if "input" in error and kind not in ("missing", "union_tag_invalid") \
             and not isinstance(error["input"], dict | list):
-        message += f" (got {error['input']!r})"
+        message += f" (got {_short(error['input'])})"
     inner = _INNER_FIELD.match(message)
     if inner:  # a model-level rule names the field it is about
         field = ".".join(p for p in (field, inner.group(1)) if p)
         message = inner.group(2)
     return ScenarioError(source, field, message)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters: the message stays one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _fault_kinds() -> str:

@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 from sim.errors import ScenarioError
 from sim.scenario.deployment import CISpec, DatabaseSpec, PulseSpec, World
 from sim.scenario.faults import Fault
+from sim.scenario.limits import MAX_NAME, MAX_SEED, check_dates, check_size
 from sim.scenario.monitoring import Monitoring
 from sim.scenario.paths import path_spec
 from sim.scenario.responder import IncidentComms, Responder
@@ -32,9 +33,9 @@ from sim.scenario.units import Duration, _Frozen
 class Scenario(_Frozen):
     """One drill: the world at the start, the traffic, the faults, who responds, targets."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=MAX_NAME)
     description: str = ""
-    seed: int = Field(default=1, ge=0)
+    seed: int = Field(default=1, ge=0, le=MAX_SEED)
     start: datetime = datetime(2026, 1, 25, 14, 0, tzinfo=UTC)
     horizon: Duration = 6 * 3600.0
     tick: Duration = 10.0
@@ -57,7 +58,10 @@ class Scenario(_Frozen):
     @field_validator("start")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:  # an offset that moves the date past year 1 or 9999
+            raise ValueError("a date and time within years 1970–8999") from None
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -81,13 +85,16 @@ def check_path(scenario: Scenario) -> None:
 
 
 def check_clock(scenario: Scenario) -> None:
-    """The tick and horizon, and the population they run over; raises ValueError."""
+    """The tick and horizon, the dates they span and the population they run over, within
+    the documented limits (``sim.scenario.limits``); raises ValueError."""
     if scenario.tick <= 0:
         raise ValueError("tick: must be > 0 seconds")
     if scenario.horizon < scenario.tick:
         raise ValueError("horizon: must be at least one tick")
     if scenario.population.internal_users > scenario.population.users:
         raise ValueError("population.internal_users: cannot exceed population.users")
+    check_size(scenario.horizon, scenario.tick, scenario.population.users)
+    check_dates(scenario.start, scenario.horizon)
 
 
 def check_faults(scenario: Scenario) -> None:

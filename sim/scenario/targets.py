@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from sim.scenario.limits import MAX_RUNS
 from sim.scenario.units import _Frozen
 
 
@@ -37,7 +38,7 @@ class Gate(_Frozen):
     be (0.10: 10 %). ``runs`` is the sweep size ``drill check`` and ``drill baseline`` use.
     """
 
-    runs: int = Field(default=100, ge=1, le=1_000_000)
+    runs: int = Field(default=100, ge=1, le=MAX_RUNS)
     min_pass_rate: dict[GateMetric, Annotated[float, Field(ge=0, le=1)] | None] = Field(
         default_factory=lambda: dict(DEFAULT_MIN_PASS_RATE))
     p95_tolerance: float = Field(default=0.10, ge=0)

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from sim.scenario.limits import MAX_SIGMA
+
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
@@ -27,7 +29,7 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like '90s', '5m', '2h'")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _float(value)
     elif isinstance(value, str):
         seconds = _parse_duration_text(value.strip())
     else:
@@ -35,6 +37,14 @@ def parse_duration(value: Any) -> float:
     if not math.isfinite(seconds) or seconds < 0:
         raise ValueError(f"a duration must be >= 0 seconds (got {value!r})")
     return seconds
+
+
+def _float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an int past float's range (1.8e308)
+        raise ValueError("a duration must be a finite number of seconds (got an integer "
+                         "past 1.8e308)") from None
 
 
 def _parse_duration_text(text: str) -> float:
@@ -55,7 +65,9 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: an infinite or NaN number is refused wherever a float is read
+    # (a sigma of .inf once made a 0 s decision and a PASS).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DistSpec(_Frozen):
@@ -64,7 +76,7 @@ class DistSpec(_Frozen):
     dist: Literal["fixed", "lognormal", "uniform", "exponential"]
     value: Duration | None = None
     median: Duration | None = None
-    sigma: float | None = Field(default=None, ge=0)
+    sigma: float | None = Field(default=None, ge=0, le=MAX_SIGMA)
     low: Duration | None = None
     high: Duration | None = None
     mean: Duration | None = None

@@ -2,7 +2,8 @@
 
 Each executor takes chunks ``(point, scenario_json, seeds)`` and yields
 ``(point, rows)`` as chunks complete, in whatever order they finish (``sim.sweeps.sweep`` sorts);
-``close()`` releases its workers.
+``close()`` releases its workers; a pool interrupted (Ctrl-C, SIGTERM, a failed run)
+terminates them at once, and its workers die with the drill (``sim.sweeps.workers``).
 Workers receive the validated scenario as plain JSON data and return the small per-run
 rows of ``sim.sweeps.sweep.run_chunk``: nothing large or unpicklable crosses a process boundary.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from sim.errors import BadInput
 from sim.sweeps.sweep import Chunk, Row, run_chunk
+from sim.sweeps.workers import init_worker
 
 Done = Iterator[tuple[int, list[Row]]]
 # Modules the pool's fork server imports once, so every worker starts warm.
@@ -38,8 +40,10 @@ class SerialExecutor:
     name = "serial (1 worker)"
 
     def map_chunks(self, chunks: Sequence[Chunk], full_horizon: bool) -> Done:
+        # one seed at a time, so a Ctrl-C keeps every run finished before it
         for point, scenario, seeds in chunks:
-            yield point, run_chunk(scenario, seeds, full_horizon)
+            for seed in seeds:
+                yield point, run_chunk(scenario, [seed], full_horizon)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -56,21 +60,37 @@ class PoolExecutor:
 
     def map_chunks(self, chunks: Sequence[Chunk], full_horizon: bool) -> Done:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(),
+                                             initializer=init_worker,
+                                             initargs=(os.getpid(),))
         futures: dict[Future[list[Row]], int] = {
             self._pool.submit(run_chunk, scenario, seeds, full_horizon): point
             for point, scenario, seeds in chunks}
         try:
             for future in as_completed(futures):
                 yield futures[future], future.result()
-        except BaseException:
-            self.close()
+        except BaseException:  # Ctrl-C, SIGTERM (SystemExit), a failed run: stop now
+            self.abort()
             raise
 
     def close(self) -> None:
+        """Let the workers finish and exit."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def abort(self) -> None:
+        """Stop now: drop the queued chunks and terminate the workers (each removes its
+        temporary folders on SIGTERM, ``sim.sweeps.workers``)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 def _context() -> Any:

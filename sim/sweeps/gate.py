@@ -226,3 +226,28 @@ def _md_row(v: Verdict) -> str:
     required = "—" if v.required is None else f"{v.required:.2f}"
     return (f"| {_label(v.metric)} | {p50} | {p95} | {base} | {rate} | {required} | "
             f"{'pass' if v.passed else '**FAIL**'} |")
+
+
+def check_json(c: Any) -> dict[str, Any]:
+    """One scenario's verdict as ``drill check --json`` prints it."""
+    return {"scenario": c.scenario, "runs": c.runs, "passed": c.passed,
+            "warnings": c.warnings, "notes": c.notes, "disagreements": c.disagreements,
+            "metrics": {v.metric: {"passed": v.passed, "failures": v.failures,
+                                   "skipped": v.skipped, "p95": v.aggregate["p95"],
+                                   "pass_rate": v.aggregate["pass_rate"],
+                                   "required": v.required, "baseline_p95": v.baseline_p95}
+                        for v in c.verdicts}}
+
+
+def check_screen(checks: list[Any], junit: Path, summary: Path, baseline: str | None) -> str:
+    """The verdicts as ``drill check`` prints them."""
+    lines = [] if baseline else ["no baseline given: pass rates only", ""]
+    for c in checks:
+        lines.append(f"{'PASS' if c.passed else 'FAIL'}  {c.scenario}  ({c.runs} runs)")
+        lines += [f"      ✗ {m}" for v in c.verdicts for m in v.failures]
+        lines += [f"      ✗ cross-check disagrees: {d}" for d in c.disagreements]
+        lines += [f"      ⚠ {w}" for w in c.warnings] + [f"      · {n}" for n in c.notes]
+    ok = all(c.passed for c in checks)
+    lines += ["", f"drill check: {'passed' if ok else 'FAILED'}  "
+                  f"(JUnit: {junit}, summary: {summary})"]
+    return "\n".join(lines)

@@ -1,5 +1,6 @@
 """What a sweep writes and prints: ``sweep.json``, ``runs.csv``, figures, ``report.html``,
-and the one-screen terminal summary."""
+and the one-screen terminal summary; for an interrupted sweep, its finished runs in a
+``sweep.json`` marked ``"complete": false``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.outdir import staged_dir
 from sim.results.markdown import LABELS, fmt_target, fmt_value
-from sim.sweeps.sweep import Row, SweepPlan
+from sim.sweeps.sweep import SCHEMA_VERSION, Row, SweepPlan
 
 SHOWN = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s", "affected_users_pct",
          "data_loss", "repeat_incidents")
@@ -17,13 +19,31 @@ SHOWN = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s", "affect
 
 def write_sweep(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path,
                 html: bool = True, execution: str = "") -> None:
-    """Write the sweep's outputs into ``out`` (created)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
-                                    encoding="utf-8")
-    _write_runs(plan, rows, out / "runs.csv")
-    if html:
-        _write_html(plan, doc, rows, out, execution)
+    """Write the sweep's outputs into ``out`` (created), all or nothing: they are written
+    beside it and moved into place once complete (``sim.outdir.staged_dir``), so a folder
+    with a ``sweep.json`` is complete. Raises OutputError."""
+    with staged_dir(out, "sweep.json") as stage:
+        (stage / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+        _write_runs(plan, rows, stage / "runs.csv")
+        if html:
+            _write_html(plan, doc, rows, stage, execution)
+
+
+def write_partial_sweep(plan: SweepPlan, rows: list[Row], out: Path) -> dict[str, Any]:
+    """An interrupted sweep's finished runs: ``sweep.json`` marked ``"complete": false``
+    (no aggregates: the runs left out would bias them) and ``runs.csv``; returns the
+    document. Raises OutputError."""
+    ordered = sorted(rows, key=lambda r: (r["point"], r["seed"]))
+    doc = {"schema_version": SCHEMA_VERSION, "kind": "sweep", "complete": False,
+           "scenario": plan.name, "total_runs": plan.total, "finished_runs": len(ordered),
+           "vary": {a.key: [_label(v) for v in a.values] for a in plan.axes},
+           "runs": ordered}
+    with staged_dir(out, "sweep.json") as stage:
+        (stage / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+        _write_runs(plan, ordered, stage / "runs.csv")
+    return doc
 
 
 def _write_runs(plan: SweepPlan, rows: list[Row], path: Path) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 import yaml
 
-from sim.errors import BadInput
+from sim.errors import BadInput, Interrupted
 from sim.results.bounds import bounds
 from sim.results.crosscheck import check
 from sim.results.metrics import METRICS
+from sim.scenario.limits import MAX_SWEEP_RUNS
 from sim.scenario.loader import validate_scenario
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
@@ -95,6 +96,10 @@ def plan_sweep(base: Scenario, runs: int, axes: Sequence[Axis] = (),
     keys = [a.key for a in axes]
     if len(keys) != len(set(keys)):
         raise BadInput("--vary: a parameter is varied twice")
+    total = runs * math.prod(len(a.values) for a in axes)
+    if total > MAX_SWEEP_RUNS:
+        raise BadInput(f"--runs/--vary: {total:,} runs; a sweep runs at most "
+                       f"{MAX_SWEEP_RUNS:,}")
     data = base.model_dump(mode="json")
     points = []
     for i, combo in enumerate(itertools.product(*(a.values for a in axes))):
@@ -172,6 +177,7 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
+        "complete": True,  # an interrupted sweep writes its finished runs with False
         "scenario": plan.name,
         "runs_per_point": plan.runs,
         "total_runs": plan.total,
@@ -320,13 +326,18 @@ Progress = Callable[[int], None]
 def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
             full_horizon: bool = False) -> list[Row]:
     """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``); rows sorted by
-    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes."""
+    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes.
+    Ctrl-C raises Interrupted carrying the rows of the runs that finished."""
     size = chunk_size(plan.total, executor.workers)
     rows: list[Row] = []
-    for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-        rows += [{"point": point, **r} for r in result]
-        if progress:
-            progress(len(result))
+    try:
+        for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
+            rows += [{"point": point, **r} for r in result]
+            if progress:
+                progress(len(result))
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted after {len(rows)} of {plan.total} runs",
+                          rows) from None
     return sorted(rows, key=lambda r: (r["point"], r["seed"]))
 
 

@@ -10,11 +10,8 @@ loss is what the ledger finds missing or altered in the database.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +23,7 @@ from rollout.app.migrate import backup, migrate_up
 from rollout.app.migrations import Migration, load_migrations
 from rollout.rollback.database import CostModel, Plan
 from sim.scenario.deployment import COST_FIELDS, DatabaseSpec
+from sim.tempdirs import make_temp_dir, remove_temp_dir
 
 _FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
 _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
@@ -40,7 +38,7 @@ class AppDatabase:
         self.spec = spec
         self.clock = clock
         self.rng = rng
-        self.folder = Path(tempfile.mkdtemp(prefix="drill-db-"))
+        self.folder = make_temp_dir("drill-db-")  # removed on every exit (sim.tempdirs)
         self.db = open_database(spec.dsn or str(self.folder / "contacts.sqlite"))
         if self.db.dialect == "sqlite":  # a throwaway file: skip fsync, same contents
             self.db.execute("PRAGMA synchronous = OFF")
@@ -153,4 +151,4 @@ class AppDatabase:
     def close(self) -> None:
         self.ledger.close()
         self.db.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        remove_temp_dir(self.folder)

@@ -13,8 +13,6 @@ directly; everything a responder does goes over HTTP through ``InProcessTranspor
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -49,6 +47,7 @@ from rollout.release.flags import INTERNAL_ENV_FLAG, ROLLOUT_ENV, FlagEnv, FlagM
 from rollout.steps import Procedure
 from sim.rng import Streams
 from sim.scenario.model import Responder, Scenario
+from sim.tempdirs import make_temp_dir, remove_temp_dir
 from sim.world.apprepo import AppRepo
 from sim.world.ci import CIPipeline
 from sim.world.clock import SimClock
@@ -223,7 +222,7 @@ class World:
         if self.transport is not None:
             self.transport.close()
         if self._repo_dir is not None:
-            shutil.rmtree(self._repo_dir, ignore_errors=True)
+            remove_temp_dir(Path(self._repo_dir))
         if self.database is not None:
             self.database.close()
 
@@ -233,7 +232,7 @@ class World:
         from sim.world.apprepo import create_app_repo
 
         w, c = scenario.world, scenario.ci
-        self._repo_dir = tempfile.mkdtemp(prefix="drill-repo-")
+        self._repo_dir = str(make_temp_dir("drill-repo-"))  # removed on every exit
         repo = create_app_repo(Path(self._repo_dir), self.vercel.clock,
                                previous=w.previous.version, current=w.current.version,
                                flag_mode=scenario.flag.mode, follow_up_fix=c.follow_up_fix)

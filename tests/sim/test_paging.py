@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from rollout.incident.escalation import Role, first_acknowledgement
-from sim.cli import _outcome
 from sim.drills.run import run_drill
 from sim.results.markdown import chain_text, response_chain
+from sim.results.markdown import outcome as _outcome
 from sim.results.run import RunResult
 from sim.results.writer import summary
 from sim.scenario.loader import load_scenario
