@@ -122,9 +122,13 @@ def test_check_fails_on_a_scenario_modified_to_miss_a_target(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_check_passes_on_the_catalog_and_fails_when_rollback_gets_slower(tmp_path: Path) -> None:
     """``drill baseline`` then ``drill check`` on the whole catalog passes (exit 0); the
-    env-var drill with a slower build fails against that baseline on its p95 (exit 1)."""
+    env-var drill with a slower build fails against that baseline on its p95 (exit 1).
+
+    Detection's pass-rate requirement is sized for the scenarios' 100 runs (a rate of
+    ~26 % is anywhere from 0 to 6 of 12): at 12 runs this test lifts it, and `.ci/run`'s
+    ``drill check`` holds it at the gate's own 100 runs against the committed baseline."""
     baseline = tmp_path / "baseline.json"
-    common = ["--runs", "12", "--jobs", "2"]
+    common = ["--runs", "12", "--jobs", "2", "--set", "gate.min_pass_rate.time_to_detect_s=null"]
     proc = _drill("baseline", str(ROOT / "scenarios"), "--out", str(baseline), *common,
                   cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
