@@ -40,7 +40,7 @@ from fakes.vendors import VENDORS
 from sim.errors import BadInput
 from sim.rng import Streams
 from sim.scenario.model import Scenario
-from sim.serve_host import advertised, is_loopback, served_names, warning
+from sim.serve_host import advertised, fresh_credentials, is_loopback, served_names, warning
 from sim.world.fakes import World, seed_world
 from sim.world.population import build_population
 
@@ -58,6 +58,7 @@ class Service:
     tls: tuple[str, str] | None = None
     shared_faults: bool = True  # False: the fake has its own /_fake/faults
     timings: Timings = field(default_factory=dict)
+    backend: Any = None
 
 
 class _Server(uvicorn.Server):
@@ -101,7 +102,8 @@ def _service(vendor: Vendor[Any], offset: int, backend: Any, workdir: Path) -> S
                    jobs=vendor.jobs(backend),
                    drain=None if webhooks is None else lambda: webhooks(backend),
                    tls=tls, shared_faults=not vendor.own_faults,
-                   timings=vendor.timings(backend) if vendor.timings else {})
+                   timings=vendor.timings(backend) if vendor.timings else {},
+                   backend=backend)
 
 
 TOKEN_ENV = "DRILL_FAKE_TOKEN"  # the env file's name for the control-plane token
@@ -146,6 +148,8 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     if not is_loopback(host):
         sys.stderr.write(warning(host) + "\n")
         _recertify(services, host)
+        for svc in services:
+            fresh_credentials(svc.name, svc.backend)
     servers, env = [], {TOKEN_ENV: token}
     for svc in services:
         if svc.shared_faults:

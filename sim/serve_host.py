@@ -10,7 +10,9 @@ points at and the TLS certificate's names follow the host given (a wildcard bind
 from __future__ import annotations
 
 import ipaddress
+import secrets
 import socket
+from typing import Any
 
 from fakes.common.guard import LOOPBACK_NAMES, WILDCARDS
 
@@ -51,6 +53,28 @@ def served_names(host: str) -> list[str]:
 def warning(host: str) -> str:
     """The stderr warning for a non-loopback ``--host``."""
     return (f"drill serve: WARNING: listening on {host}, not loopback: anyone who can "
-            "reach this machine can call the fakes. Fresh random credentials and a "
-            "control-plane token are in the env file; share it with care, and stop the "
-            "fakes (Ctrl-C) when the rehearsal is over.")
+            "reach this machine can call the fakes. Fresh random API credentials "
+            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse) and the control-plane "
+            "token are in the env file; the Slack webhook and PagerDuty routing key stay "
+            "as seeded. Share it with care; stop the fakes (Ctrl-C) when done.")
+
+
+def fresh_credentials(name: str, backend: Any) -> bool:
+    """Replace the well-known demo credentials of vendor ``name``'s ``backend`` with
+    random ones (the env file then carries these); False for a vendor whose credentials
+    stay as seeded (its URLs or keys are derived at seeding, or it takes none)."""
+    token = secrets.token_hex(16)
+    if name in ("vercel", "netlify"):
+        backend.token = f"drill_{name}_{token}"
+    elif name == "posthog":
+        backend.project_api_key, backend.personal_api_key = f"phc_{token}", \
+            f"phx_{secrets.token_hex(16)}"
+    elif name == "sentry":
+        backend.auth_token, backend.public_key = f"sntrys_{token}", secrets.token_hex(16)
+    elif name == "statuspage":
+        backend.api_key = token
+    elif name == "pulse":
+        backend.api_keys = frozenset({f"pulse_{token}"})
+    else:
+        return False
+    return True
