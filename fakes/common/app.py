@@ -14,11 +14,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.common.head import HeadAsGet
 from fakes.common.limits import BodyLimit, TooLarge, decompress
+from fakes.common.responses import error_response
 
 
 def decode_body(raw: bytes, encoding: str | None) -> bytes:
@@ -60,14 +61,6 @@ async def read_json(request: Request, error: type[FakeError] = InvalidRequest) -
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise error(f"malformed JSON body: {exc}") from exc
-
-
-def error_response(exc: FakeError) -> Response:
-    """The vendor-shaped response for one of its errors."""
-    body = exc.body()
-    if isinstance(body, str):
-        return PlainTextResponse(body, status_code=exc.status, headers=exc.headers)
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
 
 
 def make_app(title: str, error_class: type[FakeError],

@@ -23,8 +23,8 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
-from fakes.common.app import error_response
 from fakes.common.errors import FakeError, Forbidden
+from fakes.common.responses import error_response
 
 TOKEN_HEADER = "x-drill-token"
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -21,6 +21,7 @@ import zlib
 from typing import Any
 
 from fakes.common.errors import FakeError
+from fakes.common.responses import error_response
 
 MAX_BODY = 20 * 1024 * 1024
 MAX_DECODED = 100 * 1024 * 1024
@@ -130,8 +131,6 @@ class BodyLimit:
         await self.app(scope, _replay(bytes(body), first, receive), send)
 
     async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
-        from fakes.common.app import error_response
-
         mib = self.limit // (1024 * 1024)
         error = self.error_class(f"request body over the {mib} MiB limit", status=413)
         await error_response(error)(scope, receive, send)
