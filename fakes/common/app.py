@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.common.head import HeadAsGet
 from fakes.common.limits import BodyLimit, TooLarge, decompress
+from fakes.common.openapi import complete
 from fakes.common.responses import error_response
 
 
@@ -86,6 +87,7 @@ def make_app(title: str, error_class: type[FakeError],
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_middleware(HeadAsGet)  # the innermost: it sees paths as the router does
     app.add_middleware(BodyLimit, error_class=error_class)  # fakes.common.limits
+    complete(app, title)  # every path parameter and the error responses declared
     return app
 
 
