@@ -145,23 +145,20 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     ``DRILL_FAKE_TOKEN`` in the env file) and refuses foreign Hosts and Origins
     (``fakes.common.guard``)."""
     token = secrets.token_urlsafe(24)
+    names, public = (host, *served_names(host)), advertised(host)
     if not is_loopback(host):
-        sys.stderr.write(warning(host) + "\n")
-        _recertify(services, host)
-        for svc in services:
-            fresh_credentials(svc.name, svc.backend)
+        _expose(services, host, names)
     servers, env = [], {TOKEN_ENV: token}
     for svc in services:
         if svc.shared_faults:
             install(svc.app, FaultInjector(clock), timings=svc.timings, real_latency=True)
-        svc.app.add_middleware(ControlGuard, token=token, hosts=(host, *served_names(host)),
+        svc.app.add_middleware(ControlGuard, token=token, hosts=names,
                                any_ip=host in WILDCARDS,
                                error_class=getattr(svc.app.state, "fake_error_class", None))
         sock = bind(host, port_base + svc.offset if port_base else 0)
         port = sock.getsockname()[1]
         scheme = "https" if svc.tls else "http"
-        name = advertised(host)
-        url = f"{scheme}://{name if ':' not in name else f'[{name}]'}:{port}"
+        url = f"{scheme}://{public if ':' not in public else f'[{public}]'}:{port}"
         env.update(svc.env(url))
         config = uvicorn.Config(svc.app, log_level="warning", lifespan="off",
                                 ssl_certfile=svc.tls[0] if svc.tls else None,
@@ -189,13 +186,16 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     await asyncio.gather(*tasks, *jobs, return_exceptions=True)
 
 
-def _recertify(services: list[Service], host: str) -> None:
-    """Remake each TLS service's certificate, in place, to cover ``host`` too."""
+def _expose(services: list[Service], host: str, names: tuple[str, ...]) -> None:
+    """Serving beyond loopback: warn on stderr, replace the demo credentials with random
+    ones, and remake each TLS service's certificate, in place, to cover ``names``."""
     from fakes.pagerduty.tls import make_self_signed_cert
 
+    sys.stderr.write(warning(host) + "\n")
     for svc in services:
+        fresh_credentials(svc.name, svc.backend)
         if svc.tls is not None:
-            make_self_signed_cert(Path(svc.tls[0]).parent, (host, *served_names(host)))
+            make_self_signed_cert(Path(svc.tls[0]).parent, names)
 
 
 async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,
