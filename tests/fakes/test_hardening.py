@@ -162,3 +162,12 @@ def test_a_zstd_bomb_and_an_oversized_body_are_413(services: list[Service]) -> N
     sentry = TestClient(_service(services, "sentry").app)
     big = sentry.post("/api/1/envelope/", content=b"x" * (MAX_BODY + 1))
     assert big.status_code == 413 and "detail" in big.json(), big.text
+
+
+def test_every_fault_rule_field_is_type_checked() -> None:
+    """The HTTP rule parser knows the type of each ``FaultRule`` field, no more, no less
+    (a field added to the model without a type here would go unchecked)."""
+    from fakes.common.fault_router import _FIELD_TYPES
+    from fakes.common.faults import FaultRule
+
+    assert set(_FIELD_TYPES) == set(FaultRule.__dataclass_fields__)
