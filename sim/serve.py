@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
+import secrets
+import shlex
 import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,9 +35,12 @@ from fakes.common.clock import WallClock
 from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
+from fakes.common.guard import WILDCARDS, ControlGuard
 from fakes.vendors import VENDORS
+from sim.errors import BadInput
 from sim.rng import Streams
 from sim.scenario.model import Scenario
+from sim.serve_host import advertised, fresh_credentials, is_loopback, served_names, warning
 from sim.world.fakes import World, seed_world
 from sim.world.population import build_population
 
@@ -51,6 +58,7 @@ class Service:
     tls: tuple[str, str] | None = None
     shared_faults: bool = True  # False: the fake has its own /_fake/faults
     timings: Timings = field(default_factory=dict)
+    backend: Any = None
 
 
 class _Server(uvicorn.Server):
@@ -94,23 +102,35 @@ def _service(vendor: Vendor[Any], offset: int, backend: Any, workdir: Path) -> S
                    jobs=vendor.jobs(backend),
                    drain=None if webhooks is None else lambda: webhooks(backend),
                    tls=tls, shared_faults=not vendor.own_faults,
-                   timings=vendor.timings(backend) if vendor.timings else {})
+                   timings=vendor.timings(backend) if vendor.timings else {},
+                   backend=backend)
+
+
+TOKEN_ENV = "DRILL_FAKE_TOKEN"  # the env file's name for the control-plane token
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+    """A listening TCP socket on ``host:port`` (port 0: any free port); a port in use or
+    an address this machine does not have is ``BadInput`` (one line, exit 2)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        why = "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc.strerror})"
+        raise BadInput(f"serve: {host}:{port} {why}; choose another --port-base or --host") \
+            from None
     sock.listen(128)
     sock.setblocking(False)
     return sock
 
 
 def write_env_file(path: Path, env: dict[str, str]) -> None:
-    """Write ``export K='v'`` lines to ``path`` atomically (temp file + rename)."""
+    """Write ``export K=v`` lines to ``path`` atomically (temp file + rename), each value
+    shell-quoted (a quote in a folder name stays text when the file is sourced)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(f"export {k}='{v}'\n" for k, v in env.items())
+    text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w") as out:
         out.write(text)
@@ -119,15 +139,26 @@ def write_env_file(path: Path, env: dict[str, str]) -> None:
 
 async def serve(services: list[Service], clock: WallClock, host: str, port_base: int,
                 env_file: Path | None, announce: Callable[[str], None]) -> None:
-    """Serve every service until SIGINT/SIGTERM; then stop them all and return."""
-    servers, env = [], {}
+    """Serve every service until SIGINT/SIGTERM; then stop them all and return.
+
+    Every ``/_fake/*`` control plane asks for a fresh random token (``X-Drill-Token``,
+    ``DRILL_FAKE_TOKEN`` in the env file) and refuses foreign Hosts and Origins
+    (``fakes.common.guard``)."""
+    token = secrets.token_urlsafe(24)
+    names, public = (host, *served_names(host)), advertised(host)
+    if not is_loopback(host):
+        _expose(services, host, names)
+    servers, env = [], {TOKEN_ENV: token}
     for svc in services:
         if svc.shared_faults:
             install(svc.app, FaultInjector(clock), timings=svc.timings, real_latency=True)
+        svc.app.add_middleware(ControlGuard, token=token, hosts=names,
+                               any_ip=host in WILDCARDS,
+                               error_class=getattr(svc.app.state, "fake_error_class", None))
         sock = bind(host, port_base + svc.offset if port_base else 0)
         port = sock.getsockname()[1]
         scheme = "https" if svc.tls else "http"
-        url = f"{scheme}://{host if ':' not in host else f'[{host}]'}:{port}"
+        url = f"{scheme}://{public if ':' not in public else f'[{public}]'}:{port}"
         env.update(svc.env(url))
         config = uvicorn.Config(svc.app, log_level="warning", lifespan="off",
                                 ssl_certfile=svc.tls[0] if svc.tls else None,
@@ -153,6 +184,18 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
     for srv, *_ in servers:
         srv.should_exit = True
     await asyncio.gather(*tasks, *jobs, return_exceptions=True)
+
+
+def _expose(services: list[Service], host: str, names: tuple[str, ...]) -> None:
+    """Serving beyond loopback: warn on stderr, replace the demo credentials with random
+    ones, and remake each TLS service's certificate, in place, to cover ``names``."""
+    from fakes.pagerduty.tls import make_self_signed_cert
+
+    sys.stderr.write(warning(host) + "\n")
+    for svc in services:
+        fresh_credentials(svc.name, svc.backend)
+        if svc.tls is not None:
+            make_self_signed_cert(Path(svc.tls[0]).parent, names)
 
 
 async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,

@@ -1,53 +1,45 @@
 """Building a fake's FastAPI app: one error handler, decoded bodies, no slash redirects.
 
 Real clients post to paths with and without trailing slashes, compress bodies with gzip,
-deflate or brotli, and expect each vendor's own error shape even for malformed input.
+deflate, brotli or zstd (bodies and what they decompress to are bounded:
+``fakes.common.limits``), and expect each vendor's own error shape even for malformed input.
 ``make_app`` wires that once; routers only declare routes and call their backend.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.common.head import HeadAsGet
+from fakes.common.limits import BodyLimit, TooLarge, decompress
+from fakes.common.openapi import complete
+from fakes.common.responses import error_response
 
 
 def decode_body(raw: bytes, encoding: str | None) -> bytes:
-    """Undo ``Content-Encoding``; raises InvalidRequest when the body does not decode."""
+    """Undo ``Content-Encoding`` (at most ``MAX_DECODED`` bytes of it); raises
+    InvalidRequest when the body does not decode (413 when it decodes to too much)."""
     enc = (encoding or "identity").strip().lower()
+    if enc in ("", "identity"):
+        return raw
+    if enc not in ("gzip", "x-gzip", "deflate", "br", "zstd"):
+        raise InvalidRequest(f"unsupported Content-Encoding {enc!r}", status=415)
     try:
-        if enc in ("", "identity"):
-            return raw
-        if enc in ("gzip", "x-gzip"):
-            return gzip.decompress(raw)
-        if enc == "deflate":
-            try:
-                return zlib.decompress(raw)
-            except zlib.error:
-                return zlib.decompress(raw, -zlib.MAX_WBITS)
-        if enc == "br":
-            import brotli  # optional: installed with the 'test' extra and by drill serve users
-
-            return bytes(brotli.decompress(raw))
-        if enc == "zstd":  # posthog-python's capture_compression='zstd' (posthog/capture_v1.py)
-            import zstandard  # a project dependency (pyproject.toml)
-
-            return bytes(zstandard.ZstdDecompressor().decompress(raw))
+        return decompress(raw, enc)
     except ImportError as exc:
         raise InvalidRequest(f"Content-Encoding {enc!r} is not supported here ({exc})",
                              status=415) from exc
+    except TooLarge as exc:
+        raise InvalidRequest(str(exc), status=413) from exc
     except Exception as exc:  # any codec failure is the client's malformed body
         raise InvalidRequest(f"body does not decode as {enc}: {exc}") from exc
-    raise InvalidRequest(f"unsupported Content-Encoding {enc!r}", status=415)
 
 
 async def read_body(request: Request) -> bytes:
@@ -72,14 +64,6 @@ async def read_json(request: Request, error: type[FakeError] = InvalidRequest) -
         raise error(f"malformed JSON body: {exc}") from exc
 
 
-def error_response(exc: FakeError) -> Response:
-    """The vendor-shaped response for one of its errors."""
-    body = exc.body()
-    if isinstance(body, str):
-        return PlainTextResponse(body, status_code=exc.status, headers=exc.headers)
-    return JSONResponse(body, status_code=exc.status, headers=exc.headers)
-
-
 def make_app(title: str, error_class: type[FakeError],
              openapi: bool = True) -> FastAPI:
     """A FastAPI app whose errors, including validation errors, take the vendor's shape,
@@ -102,6 +86,8 @@ def make_app(title: str, error_class: type[FakeError],
     app.add_exception_handler(FakeError, handle_fake)
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_middleware(HeadAsGet)  # the innermost: it sees paths as the router does
+    app.add_middleware(BodyLimit, error_class=error_class)  # fakes.common.limits
+    complete(app, title)  # every path parameter and the error responses declared
     return app
 
 

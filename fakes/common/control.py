@@ -1,7 +1,8 @@
 """The control plane every fake shares: ``GET /_fake/state`` and ``POST /_fake/reset``.
 
 A fake's API impersonates a vendor; its control plane, apart from that API, lets a test
-or a drill look at everything the backend holds and start it over. ``control_router``
+or a drill look at everything the backend holds (its secrets redacted: ``fakes.common.redact``)
+and start it over. ``control_router``
 writes the two routes once over any backend with ``state()`` (JSON-ready) and
 ``reset()``; ``state_router`` serves the first alone, for a backend that has only
 ``state()``. A vendor adds its own control routes (Slack's webhooks, PagerDuty's
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 from fastapi import APIRouter
 
 from fakes.common.app import route_both
+from fakes.common.redact import redact
 
 PREFIX = "/_fake"
 
@@ -47,7 +49,8 @@ def state_router(backend: InspectableBackend, *, both_slashes: bool = False) -> 
     router = APIRouter(prefix=PREFIX)
 
     async def state() -> dict[str, Any]:
-        return backend.state()
+        shown: dict[str, Any] = redact(backend.state())
+        return shown
 
     _add(router, "/state", ["GET"], state, both_slashes)
     return router

@@ -13,6 +13,7 @@ name, through the getter/setter pairs the caller hands in.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ def install(app: FastAPI, injector: FaultInjector, error_class: type[FakeError] 
     """
     shape: type[FakeError] = error_class or getattr(app.state, "fake_error_class", None) \
         or InvalidRequest
-    app.include_router(_control(injector, timings or {}))
+    app.include_router(_control(injector, timings or {}, shape))
     app.add_middleware(FaultMiddleware, injector=injector, error_class=shape,
                        real_latency=real_latency)
 
@@ -87,8 +88,19 @@ def _match(routes: Any, scope: Any) -> str:
     return ""
 
 
-def _control(injector: FaultInjector, timings: Timings) -> APIRouter:
+def _control(injector: FaultInjector, timings: Timings, shape: type[FakeError]) -> APIRouter:
+    """The fault control routes; a bad body is a 400 in the vendor's shape (``shape``),
+    and the rules in place stay as they were."""
     router = APIRouter(prefix="/_fake")
+
+    def bad(message: str) -> FakeError:
+        return shape(message, status=400)
+
+    async def _json(request: Request) -> dict[str, Any]:
+        body = await read_json(request, shape)
+        if not isinstance(body, dict):
+            raise bad("the body must be a JSON object")
+        return body
 
     @router.get("/faults")
     async def get_faults() -> dict[str, Any]:
@@ -100,14 +112,18 @@ def _control(injector: FaultInjector, timings: Timings) -> APIRouter:
         if body.get("clear"):
             injector.set_rules([])
         else:
-            injector.set_rules([_rule(r) for r in _list(body.get("rules"), "rules")])
+            try:
+                rules = [_rule(r) for r in _list(body.get("rules"), "rules")]
+            except ValueError as exc:
+                raise bad(str(exc)) from exc
+            injector.set_rules(rules)
         return injector.state()
 
     @router.post("/seed")
     async def seed(request: Request) -> dict[str, Any]:
         value = (await _json(request)).get("seed")
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidRequest("seed must be a non-negative integer")
+            raise bad("seed must be a non-negative integer")
         injector.reseed(value)
         return {"seed": value}
 
@@ -120,36 +136,60 @@ def _control(injector: FaultInjector, timings: Timings) -> APIRouter:
         body = await _json(request)
         for name, value in body.items():
             if name not in timings:
-                raise InvalidRequest(f"unknown timing {name!r}; allowed: {', '.join(timings)}")
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise InvalidRequest(f"{name} must be a number of seconds >= 0")
+                raise bad(f"unknown timing {name!r}; allowed: {', '.join(timings)}")
+            if not _number(value) or value < 0:
+                raise bad(f"{name} must be a finite number of seconds >= 0")
             timings[name][1](float(value))
         return {name: get() for name, (get, _) in timings.items()}
 
     return router
 
 
-async def _json(request: Request) -> dict[str, Any]:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    return body
+def _number(value: Any) -> bool:
+    """A finite JSON number (not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+# Each rule field's JSON type; ``None`` allowed where the field defaults to None.
+_FIELD_TYPES: dict[str, tuple[str, bool]] = {
+    "operation": ("string", False), "message": ("string", False),
+    "status": ("integer", False), "error_rate": ("number", False),
+    "latency": ("number", False), "outage_start": ("number", True),
+    "outage_end": ("number", True), "active_from": ("number", True),
+    "active_until": ("number", True)}
 
 
 def _list(value: Any, name: str) -> list[Any]:
     if not isinstance(value, list):
-        raise InvalidRequest(f"{name} must be a list")
+        raise ValueError(f"{name} must be a list")
     return value
 
 
 def _rule(raw: Any) -> FaultRule:
+    """One rule from its JSON; raises ValueError naming the field and what is allowed
+    (a string time or ``status: 503.5`` would otherwise fail every later request)."""
     if not isinstance(raw, dict):
-        raise InvalidRequest("each rule is a JSON object")
-    allowed = set(FaultRule.__dataclass_fields__)
-    unknown = set(raw) - allowed
+        raise ValueError("each rule is a JSON object")
+    unknown = set(raw) - set(_FIELD_TYPES)
     if unknown:
-        raise InvalidRequest(f"unknown rule fields {sorted(unknown)}; allowed: {sorted(allowed)}")
+        raise ValueError(f"unknown rule fields {sorted(unknown)}; allowed: {sorted(_FIELD_TYPES)}")
+    for name, value in raw.items():
+        kind, nullable = _FIELD_TYPES[name]
+        if value is None and nullable:
+            continue
+        if not _typed(value, kind):
+            raise ValueError(f"rule field {name!r} must be a{'n' if kind[0] == 'i' else ''} "
+                             f"{kind}{' or null' if nullable else ''}, got {value!r}")
     try:
         return FaultRule(**raw)
     except (TypeError, ValueError) as exc:
-        raise InvalidRequest(f"bad rule: {exc}") from exc
+        raise ValueError(f"bad rule: {exc}") from exc
+
+
+def _typed(value: Any, kind: str) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return _number(value)

@@ -42,7 +42,7 @@ def site_id(netlify: NetlifyBackend) -> str:
 
 
 def env(netlify: NetlifyBackend, url: str) -> dict[str, str]:
-    return {"NETLIFY_API_URL": url, "NETLIFY_AUTH_TOKEN": NETLIFY_TOKEN,
+    return {"NETLIFY_API_URL": url, "NETLIFY_AUTH_TOKEN": netlify.token,
             "NETLIFY_SITE_ID": site_id(netlify)}
 
 

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 import json
 import uuid
+import zlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -40,8 +40,9 @@ from fakes.common.app import make_app, read_body, route_both
 from fakes.common.clock import to_ms
 from fakes.common.control import control_router
 from fakes.common.errors import FakeError
+from fakes.common.limits import TooLarge, decompress
 from fakes.posthog.backend import PostHogBackend
-from fakes.posthog.errors import NotFound, ParseError, PostHogError, ValidationError
+from fakes.posthog.errors import InvalidApiKey, NotFound, ParseError, PostHogError, ValidationError
 from fakes.posthog.models import FlagResult
 
 CAPTURE_PATHS = ("/batch/", "/capture/", "/e/", "/i/v0/e/", "/track/")
@@ -72,12 +73,14 @@ def _unwrap(raw: bytes, request: Request) -> bytes:
     """Undo posthog-js wrappings: ``?compression=gzip-js`` and a base64 ``data=`` form."""
     try:
         if request.query_params.get("compression") == "gzip-js" and raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+            raw = decompress(raw, "gzip")  # bounded (fakes.common.limits)
         if request.headers.get("content-type", "").startswith(
                 "application/x-www-form-urlencoded"):
             data = parse_qs(raw.decode()).get("data", [""])[0]
             raw = base64.b64decode(data + "=" * (-len(data) % 4))
-    except (OSError, EOFError, UnicodeDecodeError, binascii.Error) as exc:
+    except TooLarge as exc:
+        raise ParseError(str(exc), status=413) from exc
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, binascii.Error) as exc:
         raise ParseError(f"body does not decode: {exc}") from exc
     return raw
 
@@ -160,14 +163,27 @@ def _capture_routes(router: APIRouter, backend: PostHogBackend) -> None:
     @_add(router, CAPTURE_PATHS, ["POST"])
     async def capture(request: Request) -> dict[str, Any]:
         api_key, events = _batch_of(await _read_json(request))
-        backend.capture(api_key, events)
+        _capture(backend, api_key, events)
         return {"status": "Ok"}
 
     @_add(router, ("/i/v1/analytics/events",), ["POST"])
     async def capture_v1(request: Request) -> dict[str, Any]:
         body = await _json_object(request)
-        backend.capture(_bearer(request), body.get("batch", []))
+        _capture(backend, _bearer(request), body.get("batch", []))
         return {"results": {}}
+
+
+def _capture(backend: PostHogBackend, api_key: str | None, events: Any) -> None:
+    """Ingest ``events``; a batch with no event has no event-level key to fall back on,
+    so its own key must be given and valid. PostHog's capture
+    (PostHog/posthog rust/capture/src/utils.rs ``extract_and_verify_token``: no batch
+    token and 0 events is ``CaptureError::NoTokenError``, answered 401 "event submitted
+    without an api_key" in rust/capture/src/api.rs)."""
+    if isinstance(events, list) and not events:
+        if not api_key:
+            raise InvalidApiKey("event submitted without an api_key")
+        backend.check_project_key(api_key)
+    backend.capture(api_key, events)
 
 
 def _evaluate(backend: PostHogBackend, body: dict[str, Any]) -> dict[str, FlagResult]:

@@ -5,7 +5,7 @@ sync. Pulse has its own fault control plane (``/_fake/faults``)."""
 from __future__ import annotations
 
 from fakes.common.descriptor import RunbookScenario, Start, Vendor
-from fakes.pulse.backend import DEFAULT_API_KEY, PulseBackend
+from fakes.pulse.backend import PulseBackend
 
 
 def create(start: Start) -> PulseBackend:
@@ -17,7 +17,7 @@ def create(start: Start) -> PulseBackend:
 
 
 def env(pulse: PulseBackend, url: str) -> dict[str, str]:
-    return {"PULSE_API_URL": url + "/v1", "PULSE_API_KEY": DEFAULT_API_KEY}
+    return {"PULSE_API_URL": url + "/v1", "PULSE_API_KEY": min(pulse.api_keys)}
 
 
 def has_sync(scenario: RunbookScenario) -> bool:

@@ -47,7 +47,7 @@ def release_meta(version: str, has_redesign: bool) -> dict[str, Any]:
 
 
 def env(v: VercelBackend, url: str) -> dict[str, str]:
-    return {"VERCEL_API_URL": url, "VERCEL_TOKEN": VERCEL_TOKEN, "VERCEL_ORG_ID": v.team.id,
+    return {"VERCEL_API_URL": url, "VERCEL_TOKEN": v.token, "VERCEL_ORG_ID": v.team.id,
             "VERCEL_PROJECT_ID": project_id(v)}
 
 

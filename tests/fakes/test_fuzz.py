@@ -14,7 +14,9 @@ Most routes read a raw ``Request`` body, so the schema declares none; the fuzz a
 and PATCH without one, so bodies get fuzzed too. Path parameters are drawn both at
 random and from the seeded ids, so requests reach past the 404s into the handlers.
 Every fake is fuzzed with its valid credentials and without any (fakes whose secret
-travels in the body or the URL have only the second run).
+travels in the body or the URL have only the second run). Every operation of every
+schema must be reachable (each fake's OpenAPI declares all its path parameters:
+``fakes.common.openapi``); each run prints the operations reached per fake (``-s``).
 
 Left out: control-plane calls that reconfigure the fake on purpose — ``/_fake/reset``
 (it would wipe the seeded state mid-run) and Pulse's ``/_fake/seed`` and ``/_fake/faults``
@@ -47,6 +49,8 @@ from fakes.common.clock import ManualClock
 from fakes.common.serving import LiveBuild
 from fakes.contacts.backend import ContactsBackend
 from fakes.contacts.router import build_app as contacts_app
+from fakes.docker.backend import DockerBackend
+from fakes.docker.router import build_app as docker_app
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.router import build_app as netlify_app
 from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
@@ -256,6 +260,18 @@ def pagerduty(clock: ManualClock) -> Fake:
                 "/v2/enqueue")
 
 
+def docker_error(status: int, ctype: str, content: bytes) -> bool:
+    body = _json(content)
+    return _has(body, "message") and isinstance(body["message"], str)
+
+
+def docker(clock: ManualClock) -> Fake:
+    backend = DockerBackend(clock)
+    web = backend.seed_service("logos-vision-crm:current")
+    known = {"version": "v1.43", "ref": web.id, "name": "logos-vision-crm:current"}
+    return Fake(docker_app(backend), None, known, docker_error, "/containers/create")
+
+
 def contacts(clock: ManualClock) -> Fake:
     build = LiveBuild("dpl_2", "2.0.0", True, FlagEnv("true", "30"))
     backend = ContactsBackend(clock, FlagMode.PERCENTAGE, lambda: build, lambda _: None,
@@ -266,9 +282,10 @@ def contacts(clock: ManualClock) -> Fake:
 FAKES: dict[str, Callable[[ManualClock], Fake]] = {
     "vercel": vercel, "netlify": netlify, "posthog": posthog, "sentry": sentry,
     "pulse": pulse, "slack": slack, "statuspage": statuspage, "pagerduty": pagerduty,
-    "contacts": contacts}
+    "contacts": contacts, "docker": docker}
 # Fakes whose callers authenticate with a header; the others carry their secret in the
-# body (PagerDuty's routing key) or the URL (Slack's webhook), or have none (Contacts).
+# body (PagerDuty's routing key) or the URL (Slack's webhook), or have none (Contacts,
+# Docker's Engine on its local socket).
 WITH_CREDENTIALS = ["vercel", "netlify", "posthog", "sentry", "pulse", "statuspage"]
 
 
@@ -290,6 +307,21 @@ def test_every_fake_serves_an_openapi_with_one_operation_id_per_operation(name: 
     ids = [op["operationId"] for item in response.json()["paths"].values()
            for op in item.values()]
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("name", list(FAKES))
+def test_every_operation_declares_its_path_parameters_and_error_responses(name: str) -> None:
+    """Each ``{param}`` of an operation's path is a declared path parameter (else a
+    schema-driven client cannot build its URL), and 4XX/5XX responses are documented."""
+    spec = call(FAKES[name](ManualClock()), "GET", SCHEMA_PATH).json()
+    missing = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            declared = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+            if set(re.findall(r"{([^}]+)}", path)) - declared or \
+                    not {"4XX", "5XX"} <= set(op.get("responses", {})):
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, missing
 
 
 @pytest.mark.parametrize("name", [n for n in FAKES if n != "contacts"])  # contacts: no bodies
@@ -350,18 +382,24 @@ def case_strategy(operation: Any, known: dict[str, str]) -> Any:
     return st.one_of(strategies)
 
 
-def verdict(fake: Fake, case: Any, headers: dict[str, str]) -> str | None:
-    """What is wrong with the fake's answer to ``case``, or None when nothing is."""
+def verdict(fake: Fake, case: Any, headers: dict[str, str],
+            reached: Callable[[], None] = lambda: None) -> str | None:
+    """What is wrong with the fake's answer to ``case``, or None when nothing is;
+    ``reached()`` is called when the answer is not a 404."""
     try:
         response = case.call(headers=headers)
     except Exception:  # an exception escaping the app: a 500 to a real client
         return f"{case.method} {case.formatted_path} raised\n{traceback.format_exc()}"
     status = response.status_code
+    if status != 404:
+        reached()
     ctype = response.headers.get("content-type", [""])[0]
     seen = f"{case.method} {case.formatted_path} → {status} {response.content[:300]!r}"
     if status >= 500:
         problem = "server error"
-    elif status >= 400 and not fake.is_vendor_error(status, ctype, response.content):
+    elif status >= 400 and case.method.upper() != "HEAD" \
+            and not fake.is_vendor_error(status, ctype, response.content):
+        # (a HEAD answer has no body, RFC 9110 §9.3.2: only its status can be checked)
         problem = "not the vendor's error shape"
     else:
         return None
@@ -369,14 +407,15 @@ def verdict(fake: Fake, case: Any, headers: dict[str, str]) -> str | None:
 
 
 def fuzz_operation(fake: Fake, operation: Any, headers: dict[str, str],
-                   max_examples: int) -> str | None:
-    """Run the examples for one operation: the (shrunk) problem found, or None."""
+                   max_examples: int, past_404: set[str]) -> str | None:
+    """Run the examples for one operation: the (shrunk) problem found, or None; the
+    operation's label joins ``past_404`` when an answer was not a 404."""
     problems: list[str] = []
 
     @fuzz_settings(max_examples)
     @given(case=case_strategy(operation, fake.known))
     def run(case: Any) -> None:
-        problem = verdict(fake, case, headers)
+        problem = verdict(fake, case, headers, lambda: past_404.add(operation.label))
         if problem is not None:
             problems.append(problem)
             raise AssertionError(problem)
@@ -389,17 +428,31 @@ def fuzz_operation(fake: Fake, operation: Any, headers: dict[str, str],
 
 
 def fuzz(name: str, authenticated: bool, max_examples: int) -> list[str]:
-    """Fuzz every operation of fake ``name``; one problem per operation that has any."""
+    """Fuzz every operation of fake ``name``; one problem per operation that has any.
+
+    Every operation of the schema must load (its path parameters declared: an operation
+    schemathesis cannot build a URL for is a problem too); prints how many operations
+    were fuzzed, of how many, and how many answered past a 404 at least once."""
     fake = FAKES[name](ManualClock())
     headers = (fake.credentials or {}) if authenticated else {}
-    problems = []
+    problems, fuzzed, total = [], 0, 0
+    past_404: set[str] = set()
     for result in load_schema(fake.app).get_all_operations():
-        operation = result.ok()
-        if (operation.method.upper(), operation.path) in SKIPPED:
+        total += 1
+        try:
+            operation = result.ok()
+        except Exception as exc:  # schemathesis could not build this operation
+            problems.append(f"operation not reachable by the fuzz: {exc}")
             continue
-        problem = fuzz_operation(fake, operation, headers, max_examples)
+        if (operation.method.upper(), operation.path) in SKIPPED:
+            total -= 1
+            continue
+        fuzzed += 1
+        problem = fuzz_operation(fake, operation, headers, max_examples, past_404)
         if problem is not None:
             problems.append(f"[{operation.label}] {problem}")
+    print(f"\nfuzz {name} ({'with' if authenticated else 'without'} credentials): "
+          f"{fuzzed}/{total} operations reached, {len(past_404)} answered past a 404")
     return problems
 
 

@@ -122,7 +122,10 @@ def test_every_registry_vendor_is_served_and_answers(
         assert url.startswith("https://" if vendor.tls else "http://"), vendor.name
         verify = ssl.create_default_context(cafile=env[vendor.ca_cert_env]) \
             if vendor.ca_cert_env else True
-        assert httpx.get(url + "/_fake/faults", verify=verify).status_code == 200, vendor.name
+        token = {"X-Drill-Token": env["DRILL_FAKE_TOKEN"]}
+        assert httpx.get(url + "/_fake/faults", verify=verify,
+                         headers=token).status_code == 200, vendor.name
+        assert httpx.get(url + "/_fake/faults", verify=verify).status_code == 403, vendor.name
 
 
 def test_docker_host_reaches_the_seeded_engine(served: tuple[subprocess.Popen[str],
@@ -146,7 +149,8 @@ def test_fault_control_plane_is_live(served: tuple[subprocess.Popen[str],
     _, env = served
     base = env["VERCEL_API_URL"]
     rules = {"rules": [{"operation": "get_auth_user", "error_rate": 1, "status": 503}]}
-    assert httpx.post(base + "/_fake/faults", json=rules).status_code == 200
+    token = {"X-Drill-Token": env["DRILL_FAKE_TOKEN"]}
+    assert httpx.post(base + "/_fake/faults", json=rules, headers=token).status_code == 200
     auth = {"Authorization": f"Bearer {env['VERCEL_TOKEN']}"}
     failed = httpx.get(base + "/v2/user", headers=auth)
     assert failed.status_code == 503 and "error" in failed.json()
@@ -174,3 +178,94 @@ def test_env_file_is_written_atomically(tmp_path: Path) -> None:
     assert read_env(target) == {"A": "1", "B": "two words"}
     assert [p.name for p in tmp_path.iterdir()] == ["env"]
     assert os.access(target, os.R_OK)
+
+
+def test_cross_site_requests_to_the_control_plane_are_refused(
+        served: tuple[subprocess.Popen[str], dict[str, str]]) -> None:
+    """Rule (issue 13): over the network, a cross-origin text/plain POST to /_fake/faults,
+    a foreign Host (DNS rebinding) and a request without the serve's token are 403 in
+    the vendor's shape; no fault is set by any of them."""
+    _, env = served
+    base, token = env["VERCEL_API_URL"], env["DRILL_FAKE_TOKEN"]
+    body = '{"rules": [{"error_rate": 1}]}'
+    for headers in ({"Origin": "http://evil.example", "X-Drill-Token": token},
+                    {"Host": "evil.example", "X-Drill-Token": token}, {}):
+        r = httpx.post(base + "/_fake/faults", content=body,
+                       headers={"Content-Type": "text/plain", **headers})
+        assert r.status_code == 403 and "error" in r.json(), headers
+    rules = httpx.get(base + "/_fake/faults", headers={"X-Drill-Token": token}).json()
+    assert rules["rules"] == []
+
+
+def test_env_file_quoting_survives_a_quote_in_the_folder(tmp_path: Path) -> None:
+    """Rule: the env file is shell-quoted: a value holding ``'`` and ``$(…)`` (a folder
+    named so) is text when bash sources the file, and no command runs."""
+    from sim.serve import write_env_file
+
+    folder = tmp_path / "it's $(touch pwned)"
+    cert = str(folder / ".drill-serve" / "cert.pem")
+    target = tmp_path / "drill.env"
+    write_env_file(target, {"PAGERDUTY_CA_CERT": cert})
+    out = subprocess.run(["bash", "-c", f'. {shlex.quote(str(target))} && '
+                          'printf %s "$PAGERDUTY_CA_CERT"'], cwd=tmp_path,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout == cert
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """Rule: ``drill serve --port-base P`` with P taken exits 2 with one line on stderr
+    naming the address, no traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "sim.cli", "serve", "--port-base",
+                               str(port)], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "in use" in lines[0]
+
+
+def _primary_address() -> str:
+    from sim.serve_host import advertised
+
+    return advertised("0.0.0.0")
+
+
+@pytest.mark.skipif(_primary_address() == "127.0.0.1", reason="no non-loopback address")
+def test_a_non_loopback_host_warns_and_gets_fresh_credentials_and_a_cert(
+        tmp_path: Path) -> None:
+    """Rule: ``--host`` other than loopback warns on stderr, hands out random credentials
+    (not the hard-coded demo ones), and the TLS certificate covers that host."""
+    from cryptography import x509
+
+    host = _primary_address()
+    env_file = tmp_path / "drill.env"
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", "--host", host,
+                             "--env-file", str(env_file)], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not env_file.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        env = read_env(env_file)
+        assert env["VERCEL_TOKEN"] != "drill_vercel_token"
+        assert env["VERCEL_API_URL"].startswith(f"http://{host}:")
+        user = httpx.get(env["VERCEL_API_URL"] + "/v2/user",
+                         headers={"Authorization": f"Bearer {env['VERCEL_TOKEN']}"})
+        assert user.status_code == 200
+        cert = x509.load_pem_x509_certificate(Path(env["PAGERDUTY_CA_CERT"]).read_bytes())
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert host in [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)]
+        ssl_context = ssl.create_default_context(cafile=env["PAGERDUTY_CA_CERT"])
+        assert httpx.get(env["PAGERDUTY_EVENTS_URL"] + "/_fake/faults", verify=ssl_context,
+                         headers={"X-Drill-Token": env["DRILL_FAKE_TOKEN"]}).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    assert "WARNING" in err and "not loopback" in err

@@ -1,0 +1,80 @@
+"""Where ``drill serve`` listens, and what that exposes.
+
+On loopback (the default) only this machine reaches the fakes. Any other ``--host``
+puts fakes that accept well-known demo credentials on a network: ``drill serve`` then
+warns loudly on stderr, and the names the fakes answer to, the address the env file
+points at and the TLS certificate's names follow the host given (a wildcard bind,
+``0.0.0.0`` or ``::``, is reached by the machine's primary address).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import socket
+from typing import Any
+
+from fakes.common.guard import LOOPBACK_NAMES, WILDCARDS
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def advertised(host: str) -> str:
+    """The address clients are pointed at: ``host``, or for a wildcard bind the primary
+    address (the one a route to the outside leaves from; 127.0.0.1 when there is none)."""
+    if host not in WILDCARDS:
+        return host
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: no packet is sent by a UDP connect
+        return str(probe.getsockname()[0])
+    except OSError:
+        return "127.0.0.1"
+    finally:
+        probe.close()
+
+
+def served_names(host: str) -> list[str]:
+    """The Host names the fakes answer their control plane under, besides loopback."""
+    names = {host, advertised(host)}
+    if not is_loopback(host):
+        names |= {socket.gethostname(), socket.getfqdn()}
+    return sorted(n for n in names if n and n not in WILDCARDS)
+
+
+def warning(host: str) -> str:
+    """The stderr warning for a non-loopback ``--host``."""
+    return (f"drill serve: WARNING: listening on {host}, not loopback: anyone who can "
+            "reach this machine can call the fakes. Fresh random API credentials "
+            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse) and the control-plane "
+            "token are in the env file; the Slack webhook and PagerDuty routing key stay "
+            "as seeded. Share it with care; stop the fakes (Ctrl-C) when done.")
+
+
+def fresh_credentials(name: str, backend: Any) -> bool:
+    """Replace the well-known demo credentials of vendor ``name``'s ``backend`` with
+    random ones (the env file then carries these); False for a vendor whose credentials
+    stay as seeded (its URLs or keys are derived at seeding, or it takes none)."""
+    token = secrets.token_hex(16)
+    if name in ("vercel", "netlify"):
+        backend.token = f"drill_{name}_{token}"
+    elif name == "posthog":
+        backend.project_api_key, backend.personal_api_key = f"phc_{token}", \
+            f"phx_{secrets.token_hex(16)}"
+    elif name == "sentry":
+        backend.auth_token, backend.public_key = f"sntrys_{token}", secrets.token_hex(16)
+    elif name == "statuspage":
+        backend.api_key = token
+    elif name == "pulse":
+        backend.api_keys = frozenset({f"pulse_{token}"})
+    else:
+        return False
+    return True
