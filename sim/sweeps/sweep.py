@@ -13,9 +13,12 @@ Dask cluster.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -331,14 +334,38 @@ def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
     size = chunk_size(plan.total, executor.workers)
     rows: list[Row] = []
     try:
-        for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-            rows += [{"point": point, **r} for r in result]
-            if progress:
-                progress(len(result))
+        with _ctrl_c_noted() as noted:
+            for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
+                rows += [{"point": point, **r} for r in result]
+                if progress:
+                    progress(len(result))
+                if noted:  # a Ctrl-C that something swallowed on its way (a __del__)
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted after {len(rows)} of {plan.total} runs",
                           rows) from None
     return sorted(rows, key=lambda r: (r["point"], r["seed"]))
+
+
+@contextlib.contextmanager
+def _ctrl_c_noted() -> Iterator[list[bool]]:
+    """Ctrl-C raises KeyboardInterrupt as usual and is also noted (a non-empty list), so
+    one that lands where Python only prints it ("Exception ignored in ... __del__") still
+    stops the sweep after the chunk at hand. Only the main thread can set the handler."""
+    noted: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+
+    def interrupted(signum: int, frame: Any) -> None:
+        noted.append(True)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
 
 
 def quantile_of(doc: dict[str, Any], metric: str, name: str = "p95") -> float:
