@@ -17,6 +17,7 @@ from rollout.release.flags import buckets
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 _PREFIX = np.frombuffer(b"usr_", dtype=np.uint8)
 ID_BYTES = 16
+SORTED_SEARCH = 2048  # draws from which sorting them first pays (2-3x on large populations)
 
 
 @dataclass
@@ -45,12 +46,18 @@ class Population:
         if key not in self._posthog:
             from fakes.posthog.evaluation import posthog_hashes
 
-            self._posthog[key] = posthog_hashes(key, self.ids.astype("U16").tolist())
+            self._posthog[key] = posthog_hashes(key, self.ids)
         return self._posthog[key]
 
     def sample_visitors(self, rng: np.random.Generator, count: int) -> np.ndarray:
         """``count`` user indices drawn by activity (heavy users visit more often)."""
-        picked = np.searchsorted(self.activity_cdf, rng.random(count), side="right")
+        u = rng.random(count)
+        if count < SORTED_SEARCH:
+            picked = np.searchsorted(self.activity_cdf, u, side="right")
+        else:  # the same indices: searched in key order, which walks the cdf in cache order
+            order = np.argsort(u)
+            picked = np.empty(count, dtype=np.intp)
+            picked[order] = np.searchsorted(self.activity_cdf, u[order], side="right")
         return np.minimum(picked, self.size - 1)
 
     def sample_names(self, indices: np.ndarray, seed: int) -> list[dict[str, str]]:
