@@ -47,6 +47,8 @@ def test_vectorized_hashes_are_bit_identical_to_the_scalar_hash() -> None:
     assert posthog_hashes("k", ["a"], salt="variant")[0] == posthog_hash("k", "a", "variant")
     assert posthog_hashes("k", []).shape == (0,)
     assert np.array_equal(posthog_hashes("k", IDS.astype("S")), scalar)
+    assert posthog_hashes("k", np.array([b"a"]), salt="variant")[0] == posthog_hash(
+        "k", "a", "variant")
 
 
 def test_an_inactive_or_deleted_flag_is_false_for_everyone() -> None:
