@@ -83,6 +83,9 @@ def posthog_hash(key: str, bucketing_value: str, salt: str = "") -> float:
     return int(digest[:15], 16) / LONG_SCALE
 
 
+HASH_CHUNK = 65536  # ids hashed per batch (bounds the interim Python objects)
+
+
 def posthog_hashes(key: str, ids: Sequence[str] | np.ndarray, salt: str = "") -> np.ndarray:
     """``posthog_hash`` for many ids at once, as float64, bit-identical to the scalar.
 
@@ -91,9 +94,13 @@ def posthog_hashes(key: str, ids: Sequence[str] | np.ndarray, salt: str = "") ->
     """
     prefix, sha1 = f"{key}.", hashlib.sha1
     if isinstance(ids, np.ndarray) and ids.dtype.kind == "S":  # ASCII ids: hashed as bytes,
-        head, tail = prefix.encode(), salt.encode()  # the same text, no str round trip
-        raw = b"".join([sha1(head + s + tail).digest() for s in ids.tolist()])
-        return _top_60_bits(raw)
+        head, tail = prefix.encode(), salt.encode()  # the same text, no str round trip;
+        out = np.empty(ids.shape[0], dtype=np.float64)  # in chunks: no million-object lists
+        for i in range(0, ids.shape[0], HASH_CHUNK):
+            part = ids[i:i + HASH_CHUNK].tolist()
+            out[i:i + len(part)] = _top_60_bits(
+                b"".join([sha1(head + s + tail).digest() for s in part]))
+        return out
     texts = _as_str_array(ids).tolist() if isinstance(ids, np.ndarray) else ids
     try:
         raw = b"".join([sha1((prefix + s + salt).encode()).digest() for s in texts])

@@ -124,3 +124,13 @@ def test_rollout_mask_refuses_what_it_cannot_vectorize() -> None:
             rollout_mask(definition, hashes, IDS[:10])
     with pytest.raises(ValueError):
         rollout_mask(flag([group(50, [internal_users()])]), hashes)
+
+
+def test_byte_ids_hash_the_same_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule: hashing byte ids in batches gives every id the hash of its text, whatever
+    the batch size (a population is hashed 65,536 ids at a time)."""
+    import fakes.posthog.evaluation as evaluation
+
+    monkeypatch.setattr(evaluation, "HASH_CHUNK", 3)
+    scalar = np.array([posthog_hash("k", i) for i in IDS[:10].tolist()])
+    assert np.array_equal(evaluation.posthog_hashes("k", IDS[:10].astype("S")), scalar)
