@@ -59,7 +59,7 @@ class TrafficStats:
         self.active_in_incident[visitors] = True
         if faulty is not None and faulty.any():
             self.served_faulty[visitors[faulty]] = True
-            self.faulty_pageviews += int(faulty.sum())
+            self.faulty_pageviews += int(np.count_nonzero(faulty))
             self.last_faulty_at = t0
 
     def mark_stale_after_recovery(self, t0: float, visitors: np.ndarray,
@@ -70,7 +70,7 @@ class TrafficStats:
         if not faulty.any():
             return
         self.mark_faulty(t0, visitors[faulty], faulty[faulty])
-        self.stale_faulty_after_recovery += int(faulty.sum())
+        self.stale_faulty_after_recovery += int(np.count_nonzero(faulty))
         self.last_stale_faulty_at = t0
 
     def track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
@@ -149,7 +149,7 @@ def errored_visits(rng: np.random.Generator, views_new: np.ndarray, views_old: n
             ends = np.cumsum(per_visit)
             picked = rng.choice(int(ends[-1]), size=errors, replace=False)
             hit[np.searchsorted(ends, picked, side="right")] = True
-    return int(hit.sum())
+    return int(np.count_nonzero(hit))
 
 
 class StaleFaulty:

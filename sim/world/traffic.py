@@ -100,12 +100,14 @@ class TrafficModel:
         e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
         e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
         faulty = served_faulty(first, fresh, later > 0, f_new is not None, f_old is not None)
-        self.stats.stale_loads += int((first != fresh).sum())
+        stale = first != fresh
+        self.stats.stale_loads += int(np.count_nonzero(stale))
         if incident_open:
             self._mark_incident(t0, dt, visitors, faulty)
         elif faulty is not None:  # after recovery: loads faulty only from stale flags
-            self.stats.mark_stale_after_recovery(t0, visitors, faulty & (first != fresh))
-        self._record(t0, state, f_new is not None, int((~first).sum()), int(first.sum()),
+            self.stats.mark_stale_after_recovery(t0, visitors, faulty & stale)
+        v_new = int(np.count_nonzero(first))
+        self._record(t0, state, f_new is not None, visitors.size - v_new, v_new,
                      (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)
