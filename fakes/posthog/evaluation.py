@@ -83,18 +83,34 @@ def posthog_hash(key: str, bucketing_value: str, salt: str = "") -> float:
     return int(digest[:15], 16) / LONG_SCALE
 
 
+HASH_CHUNK = 65536  # ids hashed per batch (bounds the interim Python objects)
+
+
 def posthog_hashes(key: str, ids: Sequence[str] | np.ndarray, salt: str = "") -> np.ndarray:
     """``posthog_hash`` for many ids at once, as float64, bit-identical to the scalar.
 
     The 15 hex digits are the top 60 bits of the digest, so the raw digests are joined
     and read by numpy as big-endian uint64 shifted right by 4: only sha1 stays in Python.
     """
-    texts = _as_str_array(ids).tolist() if isinstance(ids, np.ndarray) else ids
     prefix, sha1 = f"{key}.", hashlib.sha1
+    if isinstance(ids, np.ndarray) and ids.dtype.kind == "S":  # ASCII ids: hashed as bytes,
+        head, tail = prefix.encode(), salt.encode()  # the same text, no str round trip;
+        out = np.empty(ids.shape[0], dtype=np.float64)  # in chunks: no million-object lists
+        for i in range(0, ids.shape[0], HASH_CHUNK):
+            part = ids[i:i + HASH_CHUNK].tolist()
+            out[i:i + len(part)] = _top_60_bits(
+                b"".join([sha1(head + s + tail).digest() for s in part]))
+        return out
+    texts = _as_str_array(ids).tolist() if isinstance(ids, np.ndarray) else ids
     try:
         raw = b"".join([sha1((prefix + s + salt).encode()).digest() for s in texts])
     except TypeError:  # non-str ids (ints, numpy scalars): format them as the SDK does
         raw = b"".join([sha1(f"{prefix}{s}{salt}".encode()).digest() for s in texts])
+    return _top_60_bits(raw)
+
+
+def _top_60_bits(raw: bytes) -> np.ndarray:
+    """Joined sha1 digests as posthog's hash floats: the top 60 bits over LONG_SCALE."""
     digests = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 20)
     top = np.ascontiguousarray(digests[:, :8]).view(">u8").ravel() >> np.uint64(4)
     return top.astype(np.float64) / LONG_SCALE
@@ -352,10 +368,12 @@ def rollout_mask(flag: Mapping[str, Any], hashes: np.ndarray,
     filters = flag.get("filters") or {}
     _check_vectorizable(flag, filters)
     decided = np.zeros_like(enabled)
-    ids = None if distinct_ids is None else _as_str_array(np.asarray(distinct_ids))
+    ids = None  # the distinct ids as text, made on the first property filter that reads them
     for group in filters.get("groups") or []:
         matched = np.ones_like(enabled)
         for prop in group.get("properties") or []:
+            if ids is None and distinct_ids is not None:
+                ids = _as_str_array(np.asarray(distinct_ids))
             matched &= _vector_property(prop, ids)
         percentage = group.get("rollout_percentage")
         in_rollout = matched if percentage is None else matched & (hashes <= percentage / 100)

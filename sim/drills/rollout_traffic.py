@@ -46,12 +46,16 @@ from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario
 from sim.scenario.rollout import RolloutPlan
 from sim.scenario.traffic import Latency
-from sim.world.flag_client import FlagClients
 from sim.world.monitoring import session_statuses
-from sim.world.page_loads import StaleFaulty, errored_visits, served_faulty, views_of_new
+from sim.world.page_loads import (
+    SERIES,
+    errored_visits,
+    page_load_state,
+    served_faulty,
+    views_of_new,
+)
 from sim.world.population import Population
 from sim.world.served import ServedState
-from sim.world.traffic import SERIES, TrafficStats
 
 DAY = 86400.0
 OLD, NEW = 0, 1
@@ -157,13 +161,8 @@ class RolloutTraffic:
         self.s, self.plan, self.pop, self.rng = scenario, plan, population, rng
         self.session_rng = session_rng  # which visits erred (browser sessions): its own stream
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
-        self.stats = TrafficStats(rows)
-        self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
-        self.stats.served_faulty = np.zeros(population.size, dtype=bool)
-        self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
-        self.stats.flipped = np.zeros(population.size, dtype=bool)
-        self.flags = FlagClients(population, scenario.flag.client, persisted_rng)
-        self.stale = StaleFaulty(self.flags)
+        loads = page_load_state(population, scenario.flag.client, rows, persisted_rng)
+        self.stats, self.flags, self.stale = loads.stats, loads.flags, loads.stale
         self.store = AnalyticsStore(population.size)
         self._row = 0
         self._pending: dict[str, Any] | None = None

@@ -35,7 +35,7 @@ from sim.results.metrics import METRICS, Measure, Metrics
 from sim.results.run import SectionedResult
 from sim.scenario.model import Scenario, required_section
 from sim.world.fakes import CONTACTS
-from sim.world.traffic import TrafficStats
+from sim.world.page_loads import TrafficStats
 
 NOT_PART = "the staging drill injects no fault: it measures the two ways back only"
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.journal import Journal
-from sim.world.traffic import TrafficStats
+from sim.world.page_loads import TrafficStats
 
 
 def journal_stale_renders(journal: Journal, stats: TrafficStats) -> None:

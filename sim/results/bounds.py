@@ -78,11 +78,12 @@ class Bound:
                 "firm": self.firm, "caveat": self.caveat}
 
 
-def bounds(scenario: Scenario) -> list[Bound]:
-    """The analytic range of each timing metric; empty when the scenario injects no fault."""
+def bounds(scenario: Scenario, passage: bool = True) -> list[Bound]:
+    """The analytic range of each timing metric; empty when the scenario injects no fault.
+    ``passage=False``: see ``detection``."""
     if not _fault(scenario):
         return []
-    detect = detection(scenario)
+    detect = detection(scenario, passage)
     if detect.warning and detect.low is None and detect.high is None:
         never = "the alert never fires, so this never happens"
         return [detect, Bound("time_to_decision_s", None, None, never, _never("decision")),
@@ -91,8 +92,10 @@ def bounds(scenario: Scenario) -> list[Bound]:
 
 
 def warnings(scenario: Scenario) -> list[str]:
-    """One line for every target the configuration cannot meet, whatever the seed."""
-    return [b.warning for b in bounds(scenario) if b.warning]
+    """One line for every target the configuration cannot meet, whatever the seed.
+    A marginal breach's first passage (``sim.results.detection``, tens of ms) gives a
+    range, never a warning, so it is not computed here."""
+    return [b.warning for b in bounds(scenario, passage=False) if b.warning]
 
 
 def nominal_exposure(scenario: Scenario) -> float:
@@ -113,8 +116,10 @@ def nominal_exposure(scenario: Scenario) -> float:
     return internal + (1 - internal) * share
 
 
-def detection(scenario: Scenario) -> Bound:
-    """At most the alert rule's bound once the breach is sustained; never if it cannot be."""
+def detection(scenario: Scenario, passage: bool = True) -> Bound:
+    """At most the alert rule's bound once the breach is sustained; never if it cannot be.
+    ``passage=False`` leaves a marginal breach's range open (no upper end) instead of
+    computing its first passage: the warning is the same either way (none)."""
     bound = SentryPipeline(None, scenario.monitoring).alert_bound() + scenario.tick
     target = scenario.targets.time_to_detect_s
     m = scenario.monitoring
@@ -140,13 +145,15 @@ def detection(scenario: Scenario) -> Bound:
     how += f"; {steady[1]}"
     if steady[2] >= MARGINAL:
         return Bound("time_to_detect_s", 0.0, bound, how)
-    passage = _first_passage(scenario)
-    if passage is None:
+    if not passage:
+        return Bound("time_to_detect_s", 0.0, None, how)
+    quantile = _first_passage(scenario)
+    if quantile is None:
         return Bound("time_to_detect_s", 0.0, bound, how, caveat=(
             f"a sustained breach; this one is marginal (steady value {steady[2]:.2f} × the "
             f"threshold, under {MARGINAL:g} ×): noise in the error rate can keep the alert "
             "below threshold past this bound"))
-    return Bound("time_to_detect_s", 0.0, passage,
+    return Bound("time_to_detect_s", 0.0, quantile,
                  f"a marginal breach (steady value {steady[2]:.2f} × the threshold): the "
                  f"first passage of the window's Poisson error count over the threshold, "
                  f"its {100 * QUANTILE:g} % quantile over {first_passage_model.TRIALS:,} trials "

@@ -24,7 +24,7 @@ from typing import Any
 
 from sim.scenario.model import Scenario
 from sim.world.activity import window_bounds
-from sim.world.traffic import TrafficStats
+from sim.world.page_loads import TrafficStats
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any
 from sim.journal import Journal
 from sim.results.impact import Impact, impact_of
 from sim.scenario.model import Scenario
-from sim.world.traffic import TrafficStats
+from sim.world.page_loads import TrafficStats
 
 METRICS = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s",
            "affected_users_pct", "data_loss", "repeat_incidents")

@@ -12,7 +12,7 @@ from typing import Any
 from sim.journal import Journal
 from sim.results.metrics import Metrics
 from sim.scenario.model import Scenario
-from sim.world.traffic import TrafficStats
+from sim.world.page_loads import TrafficStats
 
 
 @dataclass

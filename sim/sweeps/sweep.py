@@ -18,6 +18,7 @@ import itertools
 import json
 import math
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -336,7 +337,7 @@ def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
     try:
         with _ctrl_c_noted() as noted:
             for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-                rows += [{"point": point, **r} for r in result]
+                rows += [_shared({"point": point, **r}) for r in result]
                 if progress:
                     progress(len(result))
                 if noted:  # a Ctrl-C that something swallowed on its way (a __del__)
@@ -345,6 +346,14 @@ def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
         raise Interrupted(f"interrupted after {len(rows)} of {plan.total} runs",
                           rows) from None
     return sorted(rows, key=lambda r: (r["point"], r["seed"]))
+
+
+def _shared(row: Row) -> Row:
+    """``row`` with its keys and status words shared between rows (``sys.intern``): a row
+    unpickled from a worker brings its own copy of every string, half its memory. The
+    same dict, key for key and in the same order."""
+    return {sys.intern(k): _shared(v) if isinstance(v, dict)
+            else sys.intern(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 @contextlib.contextmanager

@@ -26,8 +26,9 @@ import math
 import numpy as np
 
 from sim.scenario.model import Scenario
+from sim.world.page_loads import TrafficStats
 from sim.world.population import Population
-from sim.world.traffic import DAY, TrafficStats
+from sim.world.traffic import DAY
 
 
 def expected_visits(scenario: Scenario, population: Population, t0: float, t1: float) -> float:

@@ -88,6 +88,5 @@ class ServedStateCache:
         from fakes.posthog.evaluation import rollout_mask
 
         key = str(flag["key"])
-        mask = rollout_mask(flag, self.population.posthog_hashes(key),
-                            self.population.ids.astype("U16"))
+        mask = rollout_mask(flag, self.population.posthog_hashes(key), self.population.ids)
         return mask.astype(np.int8)

@@ -12,7 +12,7 @@ visit, never per user, and no HTTP is involved.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -21,15 +21,18 @@ from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario
 from sim.scenario.traffic import Latency
 from sim.world.faults import Hits
-from sim.world.flag_client import FlagClients
-from sim.world.page_loads import StaleFaulty, errored_visits, served_faulty, views_of_new
+from sim.world.page_loads import (
+    SERIES,
+    errored_visits,
+    page_load_state,
+    served_faulty,
+    views_of_new,
+)
 from sim.world.population import Population
 from sim.world.served import ServedState
 
 DAY = 86400.0
 _NORMAL = NormalDist()
-SERIES = ("visits_old", "visits_new", "pageviews_old", "pageviews_new", "errors_old",
-          "errors_new", "p95_ms_old", "p95_ms_new", "exposure_pct", "faulty_pct")
 
 
 @dataclass
@@ -47,64 +50,6 @@ class TickOutcome:
     errored_visits: int = 0  # page loads with at least one error (browser sessions errored)
 
 
-@dataclass
-class TrafficStats:
-    """Per-tick series and per-user incident marks."""
-
-    ticks: int
-    series: dict[str, np.ndarray] = field(default_factory=dict)
-    active_in_incident: np.ndarray | None = None
-    served_faulty: np.ndarray | None = None
-    served_down: np.ndarray | None = None  # bool per user: visited while the app was down
-    faulty_pageviews: int = 0  # visits (page loads) served the faulty page
-    down_visits: int = 0  # visits during the incident that got nothing (app down)
-    marked_until: float | None = None  # end of the last tick whose visitors were marked
-    active_in_window: np.ndarray | None = None  # bool per user (sim.world.activity)
-    stale_after_run: np.ndarray | None = None  # bool per user: a stale faulty load after the run
-    last_faulty_at: float | None = None
-    last_variant: np.ndarray | None = None  # int8 per user: -1 never seen, 0 old, 1 new
-    flipped: np.ndarray | None = None  # bool per user: has seen both pages
-    stale_loads: int = 0  # loads whose first render differed from the fresh /flags answer
-    stale_faulty_after_recovery: int = 0  # of those, faulty loads after recovery
-    last_stale_faulty_at: float | None = None
-
-    def __post_init__(self) -> None:
-        self.series = {name: np.zeros(self.ticks) for name in ("t", *SERIES)}
-
-    def mark_faulty(self, t0: float, visitors: np.ndarray, faulty: np.ndarray | None) -> None:
-        """Mark the visitors whose visit showed the faulty page (they are active, too).
-        After recovery only these few are marked, so the window's active users
-        (``sim.world.activity``) still count from where the incident's marks end."""
-        assert self.active_in_incident is not None and self.served_faulty is not None
-        self.active_in_incident[visitors] = True
-        if faulty is not None and faulty.any():
-            self.served_faulty[visitors[faulty]] = True
-            self.faulty_pageviews += int(faulty.sum())
-            self.last_faulty_at = t0
-
-    def mark_stale_after_recovery(self, t0: float, visitors: np.ndarray,
-                                  faulty: np.ndarray) -> None:
-        """Loads after recovery that still render the faulty page from the flags their
-        browser persisted (``faulty``, per visitor): impact (served the faulty page),
-        counted apart."""
-        if not faulty.any():
-            return
-        self.mark_faulty(t0, visitors[faulty], faulty[faulty])
-        self.stale_faulty_after_recovery += int(faulty.sum())
-        self.last_stale_faulty_at = t0
-
-    def track_flips(self, visitors: np.ndarray, first: np.ndarray, fresh: np.ndarray,
-                    more: np.ndarray) -> None:
-        """Mark users whose page changed since their last page view (both pages seen):
-        the load's first view shows ``first``, its later views (``more``) ``fresh``."""
-        assert self.last_variant is not None and self.flipped is not None
-        seen = self.last_variant[visitors]
-        shown = first.astype(np.int8)
-        changed = ((seen >= 0) & (seen != shown)) | (more & (first != fresh))
-        self.flipped[visitors[changed]] = True
-        self.last_variant[visitors] = np.where(more, fresh.astype(np.int8), shown)
-
-
 class TrafficModel:
     """Draws each tick's traffic from the scenario's parameters and the served state."""
 
@@ -116,14 +61,9 @@ class TrafficModel:
         self.rng = rng
         self.session_rng = session_rng  # which visits erred (browser sessions): its own stream
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
-        self.stats = TrafficStats(math.ceil(scenario.horizon / scenario.tick))
-        self.stats.active_in_incident = np.zeros(population.size, dtype=bool)
-        self.stats.served_faulty = np.zeros(population.size, dtype=bool)
-        self.stats.served_down = np.zeros(population.size, dtype=bool)
-        self.stats.last_variant = np.full(population.size, -1, dtype=np.int8)
-        self.stats.flipped = np.zeros(population.size, dtype=bool)
-        self.flags = FlagClients(population, scenario.flag.client, persisted_rng)
-        self.stale = StaleFaulty(self.flags)
+        loads = page_load_state(population, scenario.flag.client,
+                                math.ceil(scenario.horizon / scenario.tick), persisted_rng)
+        self.stats, self.flags, self.stale = loads.stats, loads.flags, loads.stale
         self._row = 0
 
     def rate(self, t: float) -> float:
@@ -160,12 +100,14 @@ class TrafficModel:
         e_new = self._errors(pv_new, f_new.error_rate if f_new else tr.error_rate_new)
         e_old = self._errors(pv_old, f_old.error_rate if f_old else tr.error_rate_old)
         faulty = served_faulty(first, fresh, later > 0, f_new is not None, f_old is not None)
-        self.stats.stale_loads += int((first != fresh).sum())
+        stale = first != fresh
+        self.stats.stale_loads += int(np.count_nonzero(stale))
         if incident_open:
             self._mark_incident(t0, dt, visitors, faulty)
         elif faulty is not None:  # after recovery: loads faulty only from stale flags
-            self.stats.mark_stale_after_recovery(t0, visitors, faulty & (first != fresh))
-        self._record(t0, state, f_new is not None, int((~first).sum()), int(first.sum()),
+            self.stats.mark_stale_after_recovery(t0, visitors, faulty & stale)
+        v_new = int(np.count_nonzero(first))
+        self._record(t0, state, f_new is not None, visitors.size - v_new, v_new,
                      (pv_old, pv_new), (e_old, e_new), (f_old, f_new))
         fault_errors = (e_new if f_new else 0) + (e_old if f_old else 0)
         crashed = (e_new if f_new and f_new.crash else 0) + (e_old if f_old and f_old.crash else 0)

@@ -240,6 +240,27 @@ def test_a_marginal_count_breach_is_bounded_by_its_first_passage(scenario: Load)
     assert firm.tail == 0.0 and "first passage" not in firm.how
 
 
+def test_the_warnings_skip_the_first_passage_and_say_the_same(
+        scenario: Load, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule: ``drill run``'s warnings never compute a marginal breach's first passage (it
+    gives a range, never a warning), and are the warnings of the full bounds, on a
+    marginal breach and on one whose decision no seed can make in time."""
+    import sim.results.bounds as bounds_module
+
+    for s in (scenario("critical-bug-flag-disable", fast=False),
+              scenario("critical-bug-flag-disable", "incident.ack_delay=null",
+                       "incident.escalation_timeout=10m", fast=False)):
+        full = [b.warning for b in bounds(s) if b.warning]
+        assert bounds(s)[0].high is not None  # the first passage, where it is computed
+        with monkeypatch.context() as m:
+            m.setattr(bounds_module, "_first_passage", _never_called)
+            assert bounds_module.warnings(s) == full
+
+
+def _never_called(*_: object) -> float:
+    raise AssertionError("the first passage was computed")
+
+
 def test_drill_run_prints_the_targets_no_seed_can_meet(tmp_path: Path) -> None:
     """Rule: ``drill run`` shows the analytic warnings beside the run: with nobody at
     level 1 acknowledging, the decision takes at least the escalation timeout."""

@@ -24,8 +24,9 @@ from sim.rng import Streams
 from sim.scenario.loader import load_default, load_scenario
 from sim.scenario.model import Scenario
 from sim.world.activity import expected_visits, mark_window
+from sim.world.page_loads import TrafficStats
 from sim.world.population import build_population
-from sim.world.traffic import TrafficModel, TrafficStats
+from sim.world.traffic import TrafficModel
 
 Load = Callable[..., Scenario]
 SEEDS = (1, 2, 3, 4)

@@ -15,7 +15,7 @@ from sim.results import figures
 from sim.results.markdown import LIST_SHOWN
 from sim.results.writer import write_run
 from sim.scenario.loader import load_scenario
-from sim.world.traffic import SERIES
+from sim.world.page_loads import SERIES
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FAST = ("population.users=5000", "horizon=3h", "faults.0.at=1h", "monitoring.alert.threshold=12")

@@ -53,6 +53,27 @@ def test_run_i_uses_base_seed_plus_i(scenario: Load) -> None:
     assert [r["seed"] for r in rows] == [s.seed, s.seed + 1, s.seed + 2]
 
 
+def test_collected_rows_are_the_workers_rows_with_their_strings_shared(scenario: Load) -> None:
+    """Rule: ``collect`` keeps each worker row as it came (same keys in the same order,
+    same values) but shares the strings of rows unpickled from workers, so a large sweep
+    holds one copy of each metric name and status word, not one per run."""
+    import pickle
+
+    from sim.sweeps.sweep import _shared, chunks, run_chunk
+
+    plan = plan_sweep(scenario("critical-bug-flag-disable"), 2)
+    (point, data, seeds), = chunks(plan, 2)
+    rows = [{"point": point, **r} for r in run_chunk(data, seeds)]
+    unpickled = [pickle.loads(pickle.dumps(r)) for r in rows]  # as a pool's worker sends
+    assert not any(a is b for a, b in zip(*(u["metrics"] for u in unpickled), strict=True))
+    shared = [_shared(u) for u in unpickled]
+    assert json.dumps(shared) == json.dumps(rows)
+    assert all(a is b for a, b in zip(*(u["metrics"] for u in shared), strict=True))
+    status = [u["status"] for u in shared]
+    assert all(status[0][m] is status[1][m] for m in status[0] if status[0][m] == status[1][m])
+    assert json.dumps(collect(plan, SerialExecutor())) == json.dumps(rows)
+
+
 def test_grid_aggregates_per_point_and_per_parameter_value(scenario: Load) -> None:
     """A 2×2 grid: four points, and per value of each parameter the runs of both others."""
     s = scenario("critical-bug-flag-disable")

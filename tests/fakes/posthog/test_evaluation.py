@@ -47,6 +47,8 @@ def test_vectorized_hashes_are_bit_identical_to_the_scalar_hash() -> None:
     assert posthog_hashes("k", ["a"], salt="variant")[0] == posthog_hash("k", "a", "variant")
     assert posthog_hashes("k", []).shape == (0,)
     assert np.array_equal(posthog_hashes("k", IDS.astype("S")), scalar)
+    assert posthog_hashes("k", np.array([b"a"]), salt="variant")[0] == posthog_hash(
+        "k", "a", "variant")
 
 
 def test_an_inactive_or_deleted_flag_is_false_for_everyone() -> None:
@@ -122,3 +124,13 @@ def test_rollout_mask_refuses_what_it_cannot_vectorize() -> None:
             rollout_mask(definition, hashes, IDS[:10])
     with pytest.raises(ValueError):
         rollout_mask(flag([group(50, [internal_users()])]), hashes)
+
+
+def test_byte_ids_hash_the_same_across_chunk_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rule: hashing byte ids in batches gives every id the hash of its text, whatever
+    the batch size (a population is hashed 65,536 ids at a time)."""
+    import fakes.posthog.evaluation as evaluation
+
+    monkeypatch.setattr(evaluation, "HASH_CHUNK", 3)
+    scalar = np.array([posthog_hash("k", i) for i in IDS[:10].tolist()])
+    assert np.array_equal(evaluation.posthog_hashes("k", IDS[:10].astype("S")), scalar)
