@@ -288,6 +288,10 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
     loss = data_loss_lines(doc, result.journal.records)
     if loss:
         lines += ["## Data loss", "", *[f"- {line}" for line in loss], ""]
+    if doc.get("inputs"):
+        from sim.results.inputs import inputs_lines
+
+        lines += ["## Inputs: calibrated, stated, defaults", "", *inputs_lines(doc["inputs"]), ""]
     lines += ["## Timeline (virtual time since the drill's start · calendar time, UTC)", "",
               "| t | event | detail |", "|---|---|---|"]
     for when, kind, detail in journal_rows(result.journal.records, s.start):

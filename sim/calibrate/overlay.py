@@ -1,0 +1,63 @@
+"""Writing a calibration as a scenario overlay (``drill run … --set @FILE``).
+
+One line per calibrated input, ``key.path: {dist: …}``, with a comment beside it citing
+the API and what was measured, the sample size, the date range, the KS figures and the
+95 % intervals; then the ``calibration`` list the loader merges into the scenario
+(``sim.scenario.overlay``) so the reports can name each input's source.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from sim.calibrate.fit import Fit
+from sim.calibrate.sources import Sample
+
+
+def overlay_text(fitted: list[tuple[Sample, Fit]], written: datetime,
+                 notes: list[str]) -> str:
+    """The overlay file's text for ``fitted`` inputs; ``notes`` become header comments."""
+    lines = [f"# drill calibrate overlay, written {_day(written, True)}",
+             "# Use: drill run SCENARIO --set @THIS_FILE (or --set @THIS_FILE with sweep,",
+             "# check, baseline, validate). Each value cites the history it was fitted to.",
+             *[f"# {note}" for note in notes]]
+    for sample, fit in fitted:
+        lines.append(f"{sample.field}: {_flow(fit.spec)}  # {_comment(sample, fit)}")
+    lines.append("calibration:")
+    lines += [f"  - {_flow(_record(sample, fit))}" for sample, fit in fitted]
+    return "\n".join(lines) + "\n"
+
+
+def _comment(sample: Sample, fit: Fit) -> str:
+    return (f"{sample.source}; n={fit.n}, {_range(sample)}; KS D={fit.ks_statistic:.3f} "
+            f"p={fit.ks_pvalue:.3f}; 95% CI {fit.interval_text()}")
+
+
+def _record(sample: Sample, fit: Fit) -> dict[str, object]:
+    return {"field": sample.field, "source": sample.source, "n": fit.n,
+            "first": _day(min(sample.times), True), "last": _day(max(sample.times), True),
+            "family": fit.family, "ks_statistic": round(fit.ks_statistic, 4),
+            "ks_pvalue": round(fit.ks_pvalue, 4), "interval": fit.interval_text()}
+
+
+def _range(sample: Sample) -> str:
+    return f"{_day(min(sample.times))}..{_day(max(sample.times))}"
+
+
+def _day(at: datetime, full: bool = False) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ" if full else "%Y-%m-%d")
+
+
+def _flow(mapping: Mapping[str, object]) -> str:
+    """A YAML flow mapping; strings JSON-quoted (valid YAML), floats to 6 digits."""
+    return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in mapping.items()) + "}"
+
+
+def _scalar(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, str) and value.isidentifier():
+        return value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
