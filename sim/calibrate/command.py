@@ -34,7 +34,9 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
             ("--pagerduty-url", "PAGERDUTY_API_URL",
              "PagerDuty REST API base (https://api.pagerduty.com)."),
             ("--pagerduty-token", "PAGERDUTY_API_TOKEN",
-             "PagerDuty REST API key (never written)."))):
+             "PagerDuty REST API key (never written)."),
+            ("--pagerduty-ca-cert", "PAGERDUTY_CA_CERT",
+             "A CA certificate to trust for PagerDuty (drill serve's fake)."))):
         f = click.option(name, envvar=env, show_envvar=True, help=help_text)(f)
     return f
 

@@ -7,7 +7,9 @@ both set ``world.build_time``.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -87,15 +89,26 @@ def _pagerduty(v: Mapping[str, str | None], export: Path | None, since: datetime
         return sources.pagerduty_samples(sources.export_items(data, "incidents"),
                                          sources.export_items(data, "log_entries"),
                                          f"PagerDuty export {export.name}")
-    token = v.get("pagerduty_token")
+    token, ca_cert = v.get("pagerduty_token"), v.get("pagerduty_ca_cert")
     if not token:
         return []
-    api = Api("pagerduty", v.get("pagerduty_url") or "https://api.pagerduty.com",
-              f"Token token={token}", client)
-    incidents = sources.pagerduty_all(api, "/incidents", "incidents", since, until)
-    entries = sources.pagerduty_all(api, "/log_entries", "log_entries", since, until)
+    with _client(ca_cert) if ca_cert else nullcontext(client) as pd_client:
+        api = Api("pagerduty", v.get("pagerduty_url") or "https://api.pagerduty.com",
+                  f"Token token={token}", pd_client)
+        incidents = sources.pagerduty_all(api, "/incidents", "incidents", since, until)
+        entries = sources.pagerduty_all(api, "/log_entries", "log_entries", since, until)
     return sources.pagerduty_samples(incidents, entries,
                                      "PagerDuty GET /incidents + /log_entries")
+
+
+def _client(ca_cert: str) -> httpx.Client:
+    """A client trusting ``ca_cert`` (drill serve's self-signed PagerDuty); raises
+    BadInput when it cannot be read."""
+    try:
+        context = ssl.create_default_context(cafile=ca_cert)
+    except (OSError, ssl.SSLError) as exc:
+        raise BadInput(f"--pagerduty-ca-cert {ca_cert}: cannot be read ({exc})") from None
+    return httpx.Client(timeout=TIMEOUT_S, verify=context)
 
 
 def _one_platform(samples: list[Sample]) -> None:

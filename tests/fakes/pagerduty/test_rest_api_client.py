@@ -64,3 +64,23 @@ def test_an_escalated_history_incident_logs_its_escalation_before_the_ack(http, 
     kinds = [e["type"] for e in body["log_entries"]]
     assert "escalate_log_entry" in kinds
     assert body["more"] is True and body["limit"] == 100
+
+
+def test_drill_calibrate_reads_the_fake_over_tls_trusting_its_certificate(
+        served_tls, backend, tmp_path):
+    """As under ``drill serve``: https with the fake's own certificate
+    (``--pagerduty-ca-cert``); the seeded ack delay comes back within its interval."""
+    from click.testing import CliRunner
+
+    from sim.cli import cli
+
+    seed_history(backend, seed=8, count=200, ack_delay=Lognormal(120.0, 0.5), days=30,
+                 end=0.0)
+    base_url, cert = served_tls
+    out = tmp_path / "pd.yaml"
+    result = CliRunner().invoke(cli, ["calibrate", "--days", "3650", "--out", str(out)], env={
+        "PAGERDUTY_API_URL": base_url, "PAGERDUTY_API_TOKEN": REST_API_KEY,
+        "PAGERDUTY_CA_CERT": str(cert), "VERCEL_TOKEN": "", "NETLIFY_AUTH_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "incident.ack_delay: {dist: lognormal" in text and "n=200" in text
