@@ -1,11 +1,13 @@
 """``drill calibrate``: read the team's history, fit each timing, write the overlay.
 
 Which vendors are read follows from what is given: Vercel with a token and a project,
-Netlify with a token and a site, PagerDuty with a REST API key, each also from a JSON
-export (``--from-file vercel=deployments.json``). Tokens come from flags or the
-vendors' usual environment variables, travel only in the Authorization header, and are
-never printed, logged or written. An input with fewer than ``--min-samples`` samples
-is left at the scenario's value and said so. Exit 2 on bad input or a refusing API.
+Netlify with a token and a site, PagerDuty with a REST API key, Sentry (its metric alert
+rule, copied into ``monitoring.alert``) with a token and an organization; the first
+three also from a JSON export (``--from-file vercel=deployments.json``). Tokens come
+from flags or the vendors' usual environment variables, travel only in the
+Authorization header, and are never printed, logged or written. An input with fewer
+than ``--min-samples`` samples is left at the scenario's value and said so. Exit 2 on
+bad input or a refusing API.
 """
 
 from __future__ import annotations
@@ -36,7 +38,13 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
             ("--pagerduty-token", "PAGERDUTY_API_TOKEN",
              "PagerDuty REST API key (never written)."),
             ("--pagerduty-ca-cert", "PAGERDUTY_CA_CERT",
-             "A CA certificate to trust for PagerDuty (drill serve's fake)."))):
+             "A CA certificate to trust for PagerDuty (drill serve's fake)."),
+            ("--sentry-url", "SENTRY_URL", "Sentry base URL (https://sentry.io)."),
+            ("--sentry-token", "SENTRY_AUTH_TOKEN", "Sentry auth token (never written)."),
+            ("--sentry-org", "SENTRY_ORG", "Sentry organization slug."),
+            ("--sentry-project", "SENTRY_PROJECT", "Sentry project slug (picks its rules)."),
+            ("--sentry-alert", "DRILL_SENTRY_ALERT",
+             "The alert rule to copy (default: the scenario's rule name)."))):
         f = click.option(name, envvar=env, show_envvar=True, help=help_text)(f)
     return f
 

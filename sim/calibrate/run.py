@@ -19,9 +19,11 @@ import httpx
 from sim.calibrate import sources
 from sim.calibrate.fit import Fit, fit_sample
 from sim.calibrate.overlay import overlay_text
+from sim.calibrate.sentry import Copied, copied_rule, pick_rule, sentry_rules
 from sim.calibrate.sources import Api, Sample
 from sim.errors import BadInput
 from sim.scenario.model import Scenario
+from sim.scenario.monitoring import AlertRule
 
 TIMEOUT_S = 30.0
 
@@ -31,17 +33,18 @@ def calibrate(vendor: Mapping[str, str | None], files: Mapping[str, Path],
               now: datetime) -> tuple[str, list[str]]:
     """The overlay text and the notes; raises BadInput (see the module)."""
     since = now - timedelta(days=days)
+    scenario = _scenario(scenario_path)
     with httpx.Client(timeout=TIMEOUT_S) as client:
         samples = _read(vendor, files, since, now, client)
+        copied = _sentry(vendor, scenario, client)
     _one_platform(samples)
-    if not samples:
+    if not samples and not copied:
         raise BadInput("drill calibrate: nothing to read; give a vendor's token and "
                        "project/site (or its environment variables) or --from-file")
-    scenario = _scenario(scenario_path)
     fitted, notes = _fit_all(samples, scenario, min_samples)
-    if not fitted:
+    if not fitted and not copied:
         raise BadInput("drill calibrate: no input had enough samples: " + "; ".join(notes))
-    return overlay_text(fitted, now, notes), notes
+    return overlay_text(fitted, copied, now, notes), notes
 
 
 def _read(vendor: Mapping[str, str | None], files: Mapping[str, Path], since: datetime,
@@ -99,6 +102,18 @@ def _pagerduty(v: Mapping[str, str | None], export: Path | None, since: datetime
         entries = sources.pagerduty_all(api, "/log_entries", "log_entries", since, until)
     return sources.pagerduty_samples(incidents, entries,
                                      "PagerDuty GET /incidents + /log_entries")
+
+
+def _sentry(v: Mapping[str, str | None], scenario: Scenario | None,
+            client: httpx.Client) -> list[Copied]:
+    token, org = v.get("sentry_token"), v.get("sentry_org")
+    if not token or not org:
+        return []
+    api = Api("sentry", v.get("sentry_url") or "https://sentry.io", f"Bearer {token}", client)
+    own = (scenario.monitoring.alert if scenario is not None else AlertRule()).name
+    rule = pick_rule(sentry_rules(api, org), v.get("sentry_project"), v.get("sentry_alert"),
+                     own)
+    return [copied_rule(rule, org)]
 
 
 def _client(ca_cert: str) -> httpx.Client:

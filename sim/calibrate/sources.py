@@ -72,17 +72,23 @@ class Api:
     client: httpx.Client
 
     def get(self, path: str, params: dict[str, Any]) -> Any:
-        """GET ``path``; raises BadInput naming the vendor, path and status on a refusal
-        (never the token)."""
+        """GET ``path``'s JSON; raises BadInput naming the vendor, path and status on a
+        refusal (never the token)."""
+        return self.get_response(self.base_url.rstrip("/") + path, params).json()
+
+    def get_response(self, url: str, params: dict[str, Any]) -> httpx.Response:
+        """GET the absolute ``url`` (a next-page link); raises BadInput as ``get``."""
+        path = httpx.URL(url).path
         try:
-            r = self.client.get(self.base_url.rstrip("/") + path, params=params,
+            # No params for a next-page link: an empty mapping would drop its query.
+            r = self.client.get(url, params=params or None,
                                 headers={"Authorization": self.authorization})
         except httpx.HTTPError as exc:
             raise BadInput(f"{self.vendor}: GET {path} failed ({type(exc).__name__})") from None
         if r.status_code != 200:
             raise BadInput(f"{self.vendor}: GET {path} answered {r.status_code}"
                            f"{_reason(r)}")
-        return r.json()
+        return r
 
 
 def _reason(r: httpx.Response) -> str:

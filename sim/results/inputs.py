@@ -13,6 +13,7 @@ from typing import Any
 
 from sim.scenario.calibration import TIMING_INPUTS
 from sim.scenario.model import Scenario
+from sim.scenario.monitoring import AlertRule
 from sim.scenario.units import DistSpec
 
 
@@ -46,6 +47,9 @@ def value_of(scenario: Scenario | None, path: str) -> Any:
 def describe(value: Any) -> str:
     if isinstance(value, DistSpec):
         return value.describe()
+    if isinstance(value, AlertRule):
+        return (f"{value.aggregate} {value.threshold_type} {value.threshold:g} over "
+                f"{value.time_window / 60:g} min, query {value.query!r}")
     if value is None:
         return "never (null)"
     return f"{value:g} s"
@@ -53,11 +57,16 @@ def describe(value: Any) -> str:
 
 def inputs_lines(section: dict[str, Any]) -> list[str]:
     """report.md's lines for the section."""
-    lines = [f"- `{path}` = {c['value']}: calibrated from {c['source']}; n={c['n']}, "
-             f"{c['first'][:10]}..{c['last'][:10]}; KS D={c['ks_statistic']:.3f} "
-             f"p={c['ks_pvalue']:.3f}" + (f"; 95% CI {c['interval']}" if c["interval"] else "")
-             for path, c in section["calibrated"].items()]
+    lines = [_calibrated_line(path, c) for path, c in section["calibrated"].items()]
     lines += [f"- `{path}` = {v}: stated in the scenario" for path, v in section["stated"].items()]
     lines += [f"- `{path}` = {v}: the model's default (not calibrated)"
               for path, v in section["defaults"].items()]
     return lines
+
+
+def _calibrated_line(path: str, c: dict[str, Any]) -> str:
+    if c["ks_statistic"] is None:  # copied from the team's configuration, not fitted
+        return f"- `{path}` = {c['value']}: copied from {c['source']} ({c['first'][:10]})"
+    return (f"- `{path}` = {c['value']}: calibrated from {c['source']}; n={c['n']}, "
+            f"{c['first'][:10]}..{c['last'][:10]}; KS D={c['ks_statistic']:.3f} "
+            f"p={c['ks_pvalue']:.3f}" + (f"; 95% CI {c['interval']}" if c["interval"] else ""))

@@ -3,9 +3,11 @@
 ``drill calibrate`` writes an overlay (``sim.calibrate.overlay``) that sets timing
 distributions and lists, in ``calibration``, each one's provenance: which vendor API it
 was read from, how many samples, their date range, and the fit's goodness
-(Kolmogorov–Smirnov statistic and p-value). The section changes nothing the drill
-simulates (``sim.results.writer.digest_of`` leaves it out); the reports name every
-calibrated input beside those left at their defaults (``sim.results.inputs``).
+(Kolmogorov–Smirnov statistic and p-value); or, for an input copied from the team's
+configuration (their Sentry alert rule), where it was copied from. The section changes
+nothing the drill simulates (``sim.results.writer.digest_of`` leaves it out); the
+reports name every calibrated input beside those left at their defaults
+(``sim.results.inputs``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ TIMING_INPUTS: dict[str, str] = {
 }
 
 
+#: Inputs copied, not fitted, from the team's vendor configuration.
+COPIED_INPUTS: dict[str, str] = {
+    "monitoring.alert": "the Sentry metric alert rule (aggregate, query, window, threshold)",
+}
+
+
 class CalibratedInput(_Frozen):
     """One calibrated input: the field it set and the history it was fitted to."""
 
@@ -40,16 +48,16 @@ class CalibratedInput(_Frozen):
     n: int = Field(ge=1)
     first: datetime
     last: datetime
-    family: str = Field(min_length=1, max_length=40)
-    ks_statistic: float = Field(ge=0, le=1)
-    ks_pvalue: float = Field(ge=0, le=1)
+    family: str = Field(min_length=1, max_length=40)  # "copied" for a copied input
+    ks_statistic: float | None = Field(default=None, ge=0, le=1)  # None: not fitted
+    ks_pvalue: float | None = Field(default=None, ge=0, le=1)
     interval: str = Field(default="", max_length=300)  # the parameters' 95 % intervals
 
     @model_validator(mode="after")
     def _known(self) -> CalibratedInput:
-        if self.field not in TIMING_INPUTS:
+        if self.field not in TIMING_INPUTS and self.field not in COPIED_INPUTS:
             raise ValueError(f"field: {self.field!r} is not a timing input; allowed: "
-                             + ", ".join(TIMING_INPUTS))
+                             + ", ".join([*TIMING_INPUTS, *COPIED_INPUTS]))
         if self.first > self.last:
             raise ValueError("first: must not be after last")
         return self

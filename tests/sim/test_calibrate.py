@@ -198,3 +198,38 @@ def test_calibrate_with_nothing_to_read_exits_2_in_one_line():
         result = drill("calibrate")
     assert result.code == 2 and len(result.err_lines) == 1
     assert "nothing to read" in result.err
+
+
+def test_the_teams_sentry_alert_rule_is_copied_with_its_source_and_a_drill_runs_on_it(
+        tmp_path):
+    """The rule named, read from Sentry's alert-rules list among others, becomes
+    ``monitoring.alert``, cited as copied; the drill's summary names it calibrated."""
+    from fakes.sentry.backend import SentryBackend
+    from fakes.sentry.router import build_app as sentry_app
+    from sim.scenario.monitoring import AlertRule
+
+    sentry = SentryBackend(ManualClock(), auth_token="sentry-secret-0123456789")
+    for n in range(3):  # other rules: the one named is picked
+        sentry.create_alert_rule(AlertRule(name=f"other {n}").payload(
+            "production", sentry.project_slug))
+    mine = AlertRule(name="Team errors", aggregate="count()", query="event.type:error",
+                     time_window=600.0, threshold=80.0, threshold_period=2)
+    sentry.create_alert_rule(mine.payload("production", sentry.project_slug))
+    out = tmp_path / "sentry.yaml"
+    with serve_in_thread(sentry_app(sentry)) as url:
+        result = CliRunner().invoke(cli, [
+            "calibrate", "--sentry-alert", "Team errors", "--out", str(out)], env={
+            "SENTRY_URL": url, "SENTRY_AUTH_TOKEN": "sentry-secret-0123456789",
+            "SENTRY_ORG": sentry.org, "SENTRY_PROJECT": sentry.project_slug,
+            "VERCEL_TOKEN": "", "NETLIFY_AUTH_TOKEN": "", "PAGERDUTY_API_TOKEN": ""})
+    assert result.exit_code == 0, result.output
+    assert "sentry-secret-0123456789" not in out.read_text() + result.output
+    values = _values(out)[0]
+    assert values["monitoring.alert.time_window"] == 600.0
+    assert values["monitoring.alert.threshold"] == 80.0
+    assert values["monitoring.alert.threshold_period"] == 2
+    run = tmp_path / "run"
+    CliRunner().invoke(cli, ["run", "--no-html", "--out", str(run), "--set", f"@{out}",
+                             "--set", "population.users=2000"])
+    doc = json.loads((run / "summary.json").read_text())
+    assert doc["inputs"]["calibrated"]["monitoring.alert"]["family"] == "copied"

@@ -76,3 +76,22 @@ def test_an_overlay_naming_an_unknown_input_is_refused_naming_the_field(tmp_path
 def test_a_missing_overlay_file_is_one_clear_error(tmp_path):
     with pytest.raises(ScenarioError, match="no such overlay file"):
         load_default([f"@{tmp_path / 'absent.yaml'}"])
+
+
+def test_sentry_rules_follow_the_cursor_link_while_results_is_true():
+    """Sentry's pagination: ``rel="next"`` with ``results="true"`` means another page."""
+    import httpx
+
+    from sim.calibrate.sentry import sentry_rules
+    from sim.calibrate.sources import Api
+
+    def page(request: httpx.Request) -> httpx.Response:
+        second = request.url.params.get("cursor") == "0:100:0"
+        nxt = "http://s/api/0/organizations/o/alert-rules/?cursor=0%3A100%3A0"
+        link = f'<{nxt}>; rel="next"; results="{"false" if second else "true"}"; cursor="0:100:0"'
+        return httpx.Response(200, json=[{"name": "b" if second else "a"}],
+                              headers={"Link": link})
+
+    with httpx.Client(transport=httpx.MockTransport(page)) as client:
+        rules = sentry_rules(Api("sentry", "http://s", "Bearer t", client), "o")
+    assert [r["name"] for r in rules] == ["a", "b"]
