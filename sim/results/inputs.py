@@ -23,7 +23,7 @@ def inputs_section(scenario: Scenario) -> dict[str, Any] | None:
     if not scenario.calibration:
         return None
     calibrated = {c.field: {**c.model_dump(mode="json", exclude={"field"}),
-                            "value": describe(value_of(scenario, c.field))}
+                            "value": describe(value_of(scenario, c.field), c.field)}
                   for c in scenario.calibration}
     stated: dict[str, str] = {}
     defaults: dict[str, str] = {}
@@ -32,7 +32,7 @@ def inputs_section(scenario: Scenario) -> dict[str, Any] | None:
             continue
         value = value_of(scenario, path)
         into = defaults if value == value_of(None, path) else stated
-        into[path] = describe(value)
+        into[path] = describe(value, path)
     return {"calibrated": calibrated, "stated": stated, "defaults": defaults}
 
 
@@ -44,14 +44,17 @@ def value_of(scenario: Scenario | None, path: str) -> Any:
     return getattr(holder, name)
 
 
-def describe(value: Any) -> str:
+def describe(value: Any, path: str = "") -> str:
+    """``value`` as a report line gives it (a null escalated ack delay is the first
+    level's: ``IncidentComms.level_ack_delay``)."""
     if isinstance(value, DistSpec):
         return value.describe()
     if isinstance(value, AlertRule):
         return (f"{value.aggregate} {value.threshold_type} {value.threshold:g} over "
                 f"{value.time_window / 60:g} min, query {value.query!r}")
     if value is None:
-        return "never (null)"
+        return "as incident.ack_delay" if path == "incident.escalated_ack_delay" \
+            else "never (null)"
     return f"{value:g} s"
 
 
