@@ -241,6 +241,10 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
     lines.append(f"  alert rule's detection bound for a sustained breach: "
                  f"{doc['facts']['detection_bound_s']:.0f} s (a marginal one can take longer: "
                  "`drill sweep` checks its first passage)")
+    if doc.get("inputs"):
+        ins = doc["inputs"]
+        lines.append(f"  inputs: calibrated {', '.join(ins['calibrated'])}; "
+                     f"{len(ins['defaults'])} at the model's defaults (see report.md)")
     if out_dir:
         lines.append(f"  written to {out_dir}/")
     return "\n".join(lines)

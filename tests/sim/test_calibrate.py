@@ -233,3 +233,13 @@ def test_the_teams_sentry_alert_rule_is_copied_with_its_source_and_a_drill_runs_
                              "--set", "population.users=2000"])
     doc = json.loads((run / "summary.json").read_text())
     assert doc["inputs"]["calibrated"]["monitoring.alert"]["family"] == "copied"
+
+
+def test_a_sweep_with_the_overlay_names_its_calibrated_inputs(overlay, tmp_path):
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(cli, ["sweep", "--runs", "2", "--jobs", "1", "--no-html",
+                                      "--out", str(out), "--set", f"@{overlay[0]}",
+                                      "--set", "population.users=2000"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "sweep.json").read_text())
+    assert doc["inputs"]["calibrated"]["world.build_time"]["n"] == 400
