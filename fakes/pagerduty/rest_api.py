@@ -69,16 +69,16 @@ def rest_api_router(backend: PagerDutyBackend) -> APIRouter:
 
     @api.get("/incidents")
     async def list_incidents(since: str | None = None, until: str | None = None,
-                             limit: int = 25, offset: int = 0) -> dict[str, Any]:
-        window = _window(backend.clock, since, until)
+                             limit: str = "25", offset: str = "0") -> dict[str, Any]:
+        window = _window(since, until)
         found = [_incident(backend.clock, i) for i in backend.incidents()
                  if _within(backend.clock, i.triggered_at, window)]
         return _page("incidents", found, limit, offset)
 
     @api.get("/log_entries")
     async def list_log_entries(since: str | None = None, until: str | None = None,
-                               limit: int = 25, offset: int = 0) -> dict[str, Any]:
-        window = _window(backend.clock, since, until)
+                               limit: str = "25", offset: str = "0") -> dict[str, Any]:
+        window = _window(since, until)
         entries = [e for i in backend.incidents() for e in _entries(backend, i)
                    if _within(backend.clock, e[0], window)]
         entries.sort(key=lambda e: e[0])
@@ -87,18 +87,24 @@ def rest_api_router(backend: PagerDutyBackend) -> APIRouter:
     return api
 
 
-def _page(name: str, items: list[dict[str, Any]], limit: int, offset: int) -> dict[str, Any]:
+def _page(name: str, items: list[dict[str, Any]], limit_text: str,
+          offset_text: str) -> dict[str, Any]:
+    """One page; ``limit``/``offset`` parsed here so a bad one is refused in the REST
+    API's shape (400, code 2001), not by the framework's validation."""
+    try:
+        limit, offset = int(limit_text), int(offset_text)
+    except ValueError:
+        limit = offset = -1
     if limit < 1 or offset < 0:
         raise RestApiError("Invalid Input Provided",
-                           ["limit must be >= 1 and offset >= 0"])
+                           ["limit must be an integer >= 1 and offset an integer >= 0"])
     limit = min(limit, MAX_LIMIT)
     shown = items[offset:offset + limit]
     return {name: shown, "limit": limit, "offset": offset,
             "more": offset + len(shown) < len(items), "total": None}
 
 
-def _window(clock: Clock, since: str | None,
-            until: str | None) -> tuple[datetime | None, datetime | None]:
+def _window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     return _parse(since, "since"), _parse(until, "until")
 
 

@@ -95,3 +95,16 @@ def test_sentry_rules_follow_the_cursor_link_while_results_is_true():
     with httpx.Client(transport=httpx.MockTransport(page)) as client:
         rules = sentry_rules(Api("sentry", "http://s", "Bearer t", client), "o")
     assert [r["name"] for r in rules] == ["a", "b"]
+
+
+def test_the_lognormal_intervals_cover_the_truth_about_95_percent_of_the_time():
+    """Over 400 samples of 100, each 95 % interval holds the true parameter in 90–99 %
+    of them: 'within the interval' is a test that can fail, at the stated rate."""
+    rng = np.random.default_rng(9)
+    hits = {"median": 0, "sigma": 0}
+    for _ in range(400):
+        fit = fit_sample(list(120.0 * np.exp(0.5 * rng.standard_normal(100))), "lognormal")
+        for name, truth in (("median", 120.0), ("sigma", 0.5)):
+            low, high = fit.intervals[name]
+            hits[name] += low <= truth <= high
+    assert all(0.90 <= h / 400 <= 0.99 for h in hits.values()), hits

@@ -84,3 +84,9 @@ def test_drill_calibrate_reads_the_fake_over_tls_trusting_its_certificate(
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert "incident.ack_delay: {dist: lognormal" in text and "n=200" in text
+
+
+def test_rest_api_refuses_a_non_integer_limit_in_the_rest_error_shape(http):
+    r = http("GET", "/log_entries?limit=lots",
+             headers={"Authorization": f"Token token={REST_API_KEY}"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == 2001
