@@ -59,10 +59,14 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
               show_default=True, help="How far back to read.")
 @click.option("--min-samples", type=click.IntRange(min=2), default=20, show_default=True,
               help="Fewer samples leave an input at the scenario's value.")
+@click.option("--platform", type=click.Choice(["vercel", "netlify"]),
+              help="Whose builds set world.build_time when both are read "
+                   "(default: the --scenario's world.platform).")
 @click.option("--out", type=click.Path(path_type=Path),
               help="Overlay file to write (default: print it).")
 def calibrate_cmd(exports: tuple[str, ...], scenario_path: Path | None, days: float,
-                  min_samples: int, out: Path | None, **vendor: str | None) -> None:
+                  min_samples: int, platform: str | None, out: Path | None,
+                  **vendor: str | None) -> None:
     """Fit scenario timings to your vendors' history; write a --set @FILE overlay."""
     from sim.calibrate.run import calibrate
     from sim.outdir import check_out_file, write_file
@@ -71,7 +75,7 @@ def calibrate_cmd(exports: tuple[str, ...], scenario_path: Path | None, days: fl
         check_out_file(out, "--out")
     files = _exports(exports)
     text, notes = calibrate(vendor, files, scenario_path, days, min_samples,
-                            datetime.now(UTC))
+                            datetime.now(UTC), platform)
     for note in notes:
         click.echo(f"drill calibrate: {note}", err=True)
     if out is None:

@@ -30,14 +30,17 @@ TIMEOUT_S = 30.0
 
 def calibrate(vendor: Mapping[str, str | None], files: Mapping[str, Path],
               scenario_path: Path | None, days: float, min_samples: int,
-              now: datetime) -> tuple[str, list[str]]:
-    """The overlay text and the notes; raises BadInput (see the module)."""
+              now: datetime, platform: str | None = None) -> tuple[str, list[str]]:
+    """The overlay text and the notes; raises BadInput (see the module). ``platform``
+    (default: the scenario's ``world.platform``) picks Vercel's or Netlify's builds when
+    both were read."""
     since = now - timedelta(days=days)
     scenario = _scenario(scenario_path)
     with httpx.Client(timeout=TIMEOUT_S) as client:
         samples = _read(vendor, files, since, now, client)
         copied = _sentry(vendor, scenario, client)
-    _one_platform(samples)
+    samples = _one_platform(samples, platform or (
+        scenario.world.platform if scenario is not None else None))
     if not samples and not copied:
         raise BadInput("drill calibrate: nothing to read; give a vendor's token and "
                        "project/site (or its environment variables) or --from-file")
@@ -126,11 +129,17 @@ def _client(ca_cert: str) -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT_S, verify=context)
 
 
-def _one_platform(samples: list[Sample]) -> None:
+def _one_platform(samples: list[Sample], platform: str | None) -> list[Sample]:
+    """``samples`` with one platform's builds: ``platform``'s when both were read."""
     builds = [s for s in samples if s.field == "world.build_time"]
-    if len(builds) > 1:
+    if len(builds) < 2:
+        return samples
+    if platform not in ("vercel", "netlify"):
         raise BadInput("drill calibrate: Vercel and Netlify would both set "
-                       "world.build_time; read the scenario's platform only")
+                       "world.build_time; pick one with --platform vercel|netlify "
+                       "(or --scenario, whose world.platform picks)")
+    other = "netlify" if platform == "vercel" else "vercel"
+    return [s for s in samples if not s.source.lower().startswith(other)]
 
 
 def _scenario(path: Path | None) -> Scenario | None:

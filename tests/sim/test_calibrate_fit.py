@@ -108,3 +108,17 @@ def test_the_lognormal_intervals_cover_the_truth_about_95_percent_of_the_time():
             low, high = fit.intervals[name]
             hits[name] += low <= truth <= high
     assert all(0.90 <= h / 400 <= 0.99 for h in hits.values()), hits
+
+
+def test_both_platforms_read_need_a_pick_and_the_pick_keeps_its_builds():
+    from sim.calibrate.run import _one_platform
+    from sim.calibrate.sources import Sample
+    from sim.errors import BadInput
+
+    both = [Sample("world.build_time", "Vercel GET /v6/deployments"),
+            Sample("world.build_time", "Netlify GET /sites/{site_id}/deploys"),
+            Sample("incident.ack_delay", "PagerDuty GET /incidents")]
+    with pytest.raises(BadInput, match="--platform"):
+        _one_platform(both, None)
+    kept = _one_platform(both, "netlify")
+    assert [s.source.split()[0] for s in kept] == ["Netlify", "PagerDuty"]
