@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
+from sim.calibrate.command import calibrate_cmd
 from sim.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, BadInput, DrillError, Interrupted
 from sim.lifecycle import crash_report, install_signal_handlers, sweep_stale
 from sim.outdir import check_out_dir, check_out_file, write_file
@@ -342,6 +343,9 @@ def serve_cmd(host: str, port_base: int, env_file: Path | None, speed: float,
     asyncio.run(serve(services, clock, host, port_base, env_file,
                       lambda text: click.echo(text, nl=True)))
     click.echo("drill serve: stopped")
+
+
+cli.add_command(calibrate_cmd)  # drill calibrate: sim.calibrate.command
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from fakes.netlify import payloads
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.errors import BadRequest, NetlifyError, NotFound, Unprocessable
 from fakes.netlify.extension_api import extension_router
+from fakes.netlify.history import history_router
 
 PREFIX = "/api/v1"
 Json = dict[str, Any]
@@ -51,6 +52,7 @@ def build_router(backend: NetlifyBackend) -> APIRouter:
     router.include_router(_api_router(backend))
     router.include_router(extension_router(backend))
     router.include_router(control_router(backend))
+    router.include_router(history_router(backend))  # POST /_fake/history
     return router
 
 

@@ -135,6 +135,12 @@ class PagerDutyBackend:
                 if (status is None or i.status == status)
                 and (routing_key is None or i.routing_key == routing_key)]
 
+    def add_past_incident(self, incident: Incident, notifications: list[Notification]) -> None:
+        """Keep a resolved incident of the past and its pages (``fakes.pagerduty.history``
+        seeds them); it never escalates or pages again."""
+        self._incidents[incident.id] = incident
+        self._notifications.extend(notifications)
+
     def incident(self, dedup_key: str) -> Incident:
         """The latest incident with ``dedup_key`` (open or not); raises NotFound."""
         self._advance()

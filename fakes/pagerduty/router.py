@@ -4,7 +4,9 @@
 answer 202; the routing key travels in the body. The real Python client (``pagerduty``)
 only talks https: serve this app over TLS (``fakes.pagerduty.tls``) to use it.
 Control plane: ``GET /_fake/state``, ``POST /_fake/reset``, ``GET /_fake/incidents``,
-``GET /_fake/notifications``, ``POST /_fake/incidents/{dedup_key}/escalate`` ``{level?}``.
+``GET /_fake/notifications``, ``POST /_fake/incidents/{dedup_key}/escalate`` ``{level?}``,
+``POST /_fake/history`` (``fakes.pagerduty.history``). The REST API's read side (``GET
+/incidents``, ``GET /log_entries``) is ``fakes.pagerduty.rest_api``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fakes.common.app import make_app, read_json, route_both
 from fakes.common.control import control_router
 from fakes.pagerduty.backend import PagerDutyBackend
 from fakes.pagerduty.errors import InvalidEvent, PagerDutyError
+from fakes.pagerduty.history import history_router
+from fakes.pagerduty.rest_api import rest_api_router
 
 
 def build_app(backend: PagerDutyBackend) -> FastAPI:
@@ -44,7 +48,9 @@ def build_router(backend: PagerDutyBackend) -> APIRouter:
         return JSONResponse({"status": "success", "message": "Change event processed"},
                             status_code=202)
 
+    router.include_router(rest_api_router(backend))  # GET /incidents, /log_entries
     router.include_router(_control_router(backend))
+    router.include_router(history_router(backend))  # POST /_fake/history
     return router
 
 

@@ -21,6 +21,7 @@ from fakes.common.control import control_router
 from fakes.vercel import payloads
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import BadRequest, NotFound, VercelError
+from fakes.vercel.history import history_router
 from fakes.vercel.listings import listing_routes
 
 _VERSION = re.compile(r"v\d+")
@@ -47,6 +48,7 @@ def build_router(backend: VercelBackend) -> APIRouter:
     router = APIRouter()
     router.include_router(_api_router(backend))
     router.include_router(control_router(backend))
+    router.include_router(history_router(backend))  # POST /_fake/history
     return router
 
 

@@ -241,6 +241,10 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
     lines.append(f"  alert rule's detection bound for a sustained breach: "
                  f"{doc['facts']['detection_bound_s']:.0f} s (a marginal one can take longer: "
                  "`drill sweep` checks its first passage)")
+    if doc.get("inputs"):
+        ins = doc["inputs"]
+        lines.append(f"  inputs: calibrated {', '.join(ins['calibrated'])}; "
+                     f"{len(ins['defaults'])} at the model's defaults (see report.md)")
     if out_dir:
         lines.append(f"  written to {out_dir}/")
     return "\n".join(lines)
@@ -288,6 +292,10 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
     loss = data_loss_lines(doc, result.journal.records)
     if loss:
         lines += ["## Data loss", "", *[f"- {line}" for line in loss], ""]
+    if doc.get("inputs"):
+        from sim.results.inputs import inputs_lines
+
+        lines += ["## Inputs: calibrated, stated, defaults", "", *inputs_lines(doc["inputs"]), ""]
     lines += ["## Timeline (virtual time since the drill's start · calendar time, UTC)", "",
               "| t | event | detail |", "|---|---|---|"]
     for when, kind, detail in journal_rows(result.journal.records, s.start):

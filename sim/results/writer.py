@@ -5,7 +5,10 @@ complete; see ``write_run``).
 ``summary.json``'s ``false_positive`` is null, or the critical alert that fired before
 any fault and its cost (``sim.results.metrics``: alert_s, title, fault_onset_s,
 decision_s, action, rollback_path, rollback_completed_s, new_page_off_s); its ``impact``
-is null (no fault) or the incident's cost to users (``sim.results.impact``).
+is null (no fault) or the incident's cost to users (``sim.results.impact``); its
+``inputs``, written only for a calibrated scenario, says which timing inputs were
+calibrated (source, n, date range, fit) and which are stated or defaults
+(``sim.results.inputs``).
 """
 
 from __future__ import annotations
@@ -58,7 +61,16 @@ def summary(result: RunResult) -> dict[str, Any]:
                   "users_seen": int((stats.last_variant >= 0).sum())
                   if stats.last_variant is not None else 0},
         **getattr(result, "sections", {}),
+        **_inputs(result.scenario),
     }
+
+
+def _inputs(scenario: Scenario) -> dict[str, Any]:
+    """``inputs`` for a calibrated scenario (``sim.results.inputs``); else nothing."""
+    from sim.results.inputs import inputs_section
+
+    section = inputs_section(scenario)
+    return {"inputs": section} if section is not None else {}
 
 
 def scenario_digest(result: RunResult) -> str:
@@ -69,9 +81,11 @@ def digest_of(scenario: Scenario) -> str:
     """16 hex digits identifying what a run simulates.
 
     The ``gate`` section is CI policy, not part of the drill, so it is left out: tuning a
-    tolerance does not make runs look like another scenario's.
+    tolerance does not make runs look like another scenario's. So is ``calibration``:
+    it says where inputs came from, the inputs themselves are in the digest.
     """
-    canonical = json.dumps(scenario.model_dump(mode="json", exclude={"gate"}), sort_keys=True)
+    canonical = json.dumps(scenario.model_dump(mode="json", exclude={"gate", "calibration"}),
+                           sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

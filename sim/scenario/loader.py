@@ -1,7 +1,8 @@
 """Reading scenario files: YAML in, a validated ``Scenario`` or one clear error out.
 
 ``load_scenario(path, overrides)`` reads the file (strict YAML: ``sim.scenario.yamlfile``),
-applies ``--set key.path=value`` overrides, validates (within the documented limits of
+applies ``--set key.path=value`` overrides (and ``--set @FILE`` overlays of many:
+``sim.scenario.overlay``), validates (within the documented limits of
 ``sim.scenario.limits``), and raises ``ScenarioError`` naming the file, the field and
 what is allowed. Nothing runs before validation succeeds.
 """
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import ScenarioError
 from sim.scenario.faults import FAULT_KINDS
 from sim.scenario.model import Scenario
+from sim.scenario.overlay import merge_calibration, read_overlay
 from sim.scenario.yamlfile import YamlProblem, parse_yaml
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
@@ -48,7 +50,10 @@ def validate_scenario(data: Any, source: str, overrides: Iterable[str] = ()) -> 
         raise ScenarioError(source, "", "a scenario file is a YAML mapping of fields")
     merged = copy.deepcopy(dict(data))
     for item in overrides:
-        _apply_override(merged, item, source)
+        if item.startswith("@"):
+            _apply_overlay(merged, Path(item[1:]), source)
+        else:
+            _apply_override(merged, item, source)
     try:
         return Scenario.model_validate(merged)
     except ValidationError as exc:
@@ -72,14 +77,25 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ScenarioError(source, "", str(exc)) from None
 
 
+def _apply_overlay(data: dict[str, Any], path: Path, source: str) -> None:
+    pairs, records = read_overlay(path)
+    for key, value in pairs:
+        _set_path(data, key, value, source)
+    merge_calibration(data, records)
+
+
 def _apply_override(data: dict[str, Any], item: str, source: str) -> None:
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
-        raise ScenarioError(f"--set {item}", "", "write --set key.path=value")
+        raise ScenarioError(f"--set {item}", "", "write --set key.path=value or --set @FILE")
     try:
         value = parse_yaml(raw) if raw.strip() else ""
     except YamlProblem:
         value = raw
+    _set_path(data, key, value, source)
+
+
+def _set_path(data: dict[str, Any], key: str, value: Any, source: str) -> None:
     node: Any = data
     parts = key.strip().split(".")
     for part in parts[:-1]:

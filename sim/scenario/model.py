@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from sim.errors import ScenarioError
+from sim.scenario.calibration import CalibratedInput
 from sim.scenario.deployment import CISpec, DatabaseSpec, PulseSpec, World
 from sim.scenario.faults import Fault
 from sim.scenario.limits import MAX_NAME, MAX_SEED, check_dates, check_size
@@ -54,6 +55,8 @@ class Scenario(_Frozen):
     gate: Gate = Gate()
     rollout: RolloutPlan | None = None
     staging: StagingDrill | None = None
+    #: Provenance of calibrated inputs (``drill calibrate``); simulates nothing.
+    calibration: tuple[CalibratedInput, ...] = ()
 
     @field_validator("start")
     @classmethod

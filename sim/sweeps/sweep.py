@@ -196,7 +196,16 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
         "analytic": analytic,
         "disagreements": _disagreements(plan, analytic),
         "warnings": sorted({a["warning"] for a in analytic if a["warning"]}),
+        **_inputs(base),
     }
+
+
+def _inputs(base: Scenario) -> dict[str, Any]:
+    """``inputs`` of a calibrated scenario (``sim.results.inputs``); else nothing."""
+    from sim.results.inputs import inputs_section
+
+    section = inputs_section(base)
+    return {"inputs": section} if section is not None else {}
 
 
 def _block(rows: list[Row]) -> dict[str, Any]:

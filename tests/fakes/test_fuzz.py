@@ -54,6 +54,7 @@ from fakes.docker.router import build_app as docker_app
 from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.router import build_app as netlify_app
 from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY, PagerDutyBackend
+from fakes.pagerduty.rest_api import REST_API_KEY
 from fakes.pagerduty.router import build_app as pagerduty_app
 from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.router import build_app as posthog_app
@@ -160,7 +161,12 @@ def statuspage_error(status: int, ctype: str, content: bytes) -> bool:
 
 
 def pagerduty_error(status: int, ctype: str, content: bytes) -> bool:
+    """The Events API's ``{status, message}`` or the REST API v2's ``{"error": {message,
+    code}}`` (``fakes.pagerduty.rest_api``): PagerDuty's two APIs shape errors apart."""
     body = _json(content)
+    if _has(body, "error") and isinstance(body["error"], dict):
+        return isinstance(body["error"].get("message"), str) and \
+            isinstance(body["error"].get("code"), int)
     return _has(body, "status", "message") and isinstance(body["message"], str)
 
 
@@ -256,8 +262,9 @@ def pagerduty(clock: ManualClock) -> Fake:
     dedup_key = backend.enqueue({"routing_key": DEFAULT_ROUTING_KEY, "event_action": "trigger",
                                  "payload": {"summary": "errors up", "source": "drill",
                                              "severity": "critical"}})
-    return Fake(pagerduty_app(backend), None, {"dedup_key": dedup_key}, pagerduty_error,
-                "/v2/enqueue")
+    # The Events API takes no header; the REST API's read side takes its key.
+    return Fake(pagerduty_app(backend), {"Authorization": f"Token token={REST_API_KEY}"},
+                {"dedup_key": dedup_key}, pagerduty_error, "/v2/enqueue")
 
 
 def docker_error(status: int, ctype: str, content: bytes) -> bool:
