@@ -187,13 +187,15 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
 
 
 def _expose(services: list[Service], host: str, names: tuple[str, ...]) -> None:
-    """Serving beyond loopback: warn on stderr, replace the demo credentials with random
-    ones, and remake each TLS service's certificate, in place, to cover ``names``."""
+    """Serving beyond loopback: warn on stderr, replace the demo credentials with ones
+    derived from a fresh random secret (``serve_host.fresh_credentials``), and remake
+    each TLS service's certificate, in place, to cover ``names``."""
     from fakes.pagerduty.tls import make_self_signed_cert
 
     sys.stderr.write(warning(host) + "\n")
+    secret = secrets.token_bytes(32)  # this serve's: every fresh credential derives from it
     for svc in services:
-        fresh_credentials(svc.name, svc.backend)
+        fresh_credentials(svc.name, svc.backend, secret)
         if svc.tls is not None:
             make_self_signed_cert(Path(svc.tls[0]).parent, names)
 

@@ -3,7 +3,9 @@
 A pure state machine (no HTTP; ``router.py`` is the HTTP face). Each webhook is bound to
 one channel, as Slack's app-scoped incoming webhooks are; ``create_webhook`` mints one
 (deterministic ids) and returns its URL path ``/services/T…/B…/secret``. ``reset``
-always creates the default webhook for ``#incidents`` (the runbook's channel).
+always creates the default webhook for ``#incidents`` (the runbook's channel). The
+secrets are derived from a salt (``rekey``): none by default, so the same URL on every
+install; ``drill serve`` beyond loopback salts them with its per-serve secret.
 
 Every accepted message is kept per channel with a Slack-style ``ts`` derived from the
 clock (Unix seconds of the virtual time, six decimals, strictly increasing per channel),
@@ -114,6 +116,7 @@ class SlackBackend:
     def __init__(self, clock: Clock, team_id: str = TEAM_ID) -> None:
         self.clock = clock
         self.team_id = team_id
+        self._salt = ""
         self.reset()
 
     # ---- control plane -------------------------------------------------------------
@@ -137,15 +140,34 @@ class SlackBackend:
             "messages": [asdict(m) for m in self._messages],
         }
 
+    def rekey(self, salt: str) -> None:
+        """Derive every webhook secret, those minted and those to come, from ``salt``
+        (``drill serve``'s per-serve secret): the URLs change, their channels and
+        messages stay. A webhook's secret is ``_digest(salt + unsalted secret)``. Raises
+        ValueError when already salted (the URLs handed out would not follow)."""
+        if self._salt:
+            raise ValueError("the webhook secrets are already salted")
+        self._salt = salt
+        hooks, self.webhooks = list(self.webhooks.values()), {}
+        for hook in hooks:
+            old = hook.path
+            hook.secret = self._salted(hook.secret)
+            self.webhooks[hook.path] = hook
+            if self.default_webhook == old:
+                self.default_webhook = hook.path
+
     def create_webhook(self, channel: str) -> str:
         """A new webhook posting to ``channel`` (created if new); returns its URL path."""
         name = channel_name(channel)
         self.channels.setdefault(name, Channel(name))
         n = self._next("webhook")
         hook = Webhook(self.team_id, "B" + _digest(f"bot{n}", 10, _UPPER),
-                       _digest(f"secret{n}", 24), name, self.clock.now())
+                       self._salted(_digest(f"secret{n}", 24)), name, self.clock.now())
         self.webhooks[hook.path] = hook
         return hook.path
+
+    def _salted(self, secret: str) -> str:
+        return _digest(self._salt + secret, 24) if self._salt else secret
 
     def revoke_webhook(self, path: str) -> None:
         """Remove a webhook: its URL answers ``no_service`` from now on; raises NoService."""
