@@ -122,7 +122,7 @@ class SentryBackend(ReleaseAPI):
         if count <= 0:
             return
         key = (release, environment)
-        if self._counts.add_errors(key, timestamp, count):
+        if self._counts.add_errors(key, timestamp, count, unhandled):
             self._saw_release(release)
         issue = self._issues.get((exc_type, culprit))
         if issue is None:
