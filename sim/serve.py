@@ -6,9 +6,10 @@ current READY production deployment, the PostHog flag, a Sentry project with the
 scenario's alert rule, the Docker host, …) on the wall clock or a scaled clock, each
 fake on its own loopback port, with its fault-injection control plane under ``/_fake/``.
 Once every fake listens it prints the base URLs and credentials and writes a
-ready-to-source env file (atomically). Backends' periodic work (Sentry's alert
-evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down
-cleanly.
+ready-to-source env file (atomically). ``POST /_fake/reset`` puts a fake back as seeded
+here (``fakes.common.control.Seeded``), ``POST /_fake/clear`` empties it. Backends'
+periodic work (Sentry's alert evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or
+SIGTERM shuts every server down cleanly.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import httpx
 import uvicorn
 
 from fakes.common.clock import WallClock
+from fakes.common.control import Seeded
 from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
@@ -164,6 +166,7 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
                                 ssl_certfile=svc.tls[0] if svc.tls else None,
                                 ssl_keyfile=svc.tls[1] if svc.tls else None)
         servers.append((_Server(config), sock, svc, url))
+    _remember_seed(services, clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -198,6 +201,14 @@ def _expose(services: list[Service], host: str, names: tuple[str, ...]) -> None:
         fresh_credentials(svc.name, svc.backend, secret)
         if svc.tls is not None:
             make_self_signed_cert(Path(svc.tls[0]).parent, names)
+
+
+def _remember_seed(services: list[Service], clock: WallClock) -> None:
+    """Snapshot every resettable backend as seeded, so ``POST /_fake/reset`` restores the
+    runbook's world (``/_fake/clear`` empties it)."""
+    seeded = Seeded([s.backend for s in services if hasattr(s.backend, "reset")], [clock])
+    for svc in services:
+        svc.app.state.fake_seeded = seeded
 
 
 async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,

@@ -4,12 +4,14 @@ stamps onto its scaled clock), so a crash-rate alert fires within the rule's bou
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -150,3 +152,70 @@ def test_real_sentry_sdk_crash_rate_alert_fires_within_its_bound_at_speed_60(
     t, value, _, _ = fired
     assert value == 50.0
     assert t - sent_at <= RULE_BOUND_S + SLACK_S, (t, sent_at)
+
+
+@pytest.fixture
+def fresh_serve(tmp_path: Path) -> Iterator[Serve]:
+    serve = start_serve(tmp_path)
+    try:
+        yield serve
+    finally:
+        stop_serve(serve)
+
+
+def fake_bases(env: dict[str, str]) -> list[str]:
+    """The base URL (scheme, host, port) of every fake the env file points at over HTTP,
+    but the Contacts app's: it holds nothing to reset (it serves what the platforms do)."""
+    urls = [v for k, v in env.items() if k != "CONTACTS_APP_URL"]
+    bases = {f"{u.scheme}://{u.netloc}" for u in map(urlsplit, urls)
+             if u.scheme in ("http", "https") and u.netloc}
+    return sorted(bases)
+
+
+def _world(serve: Serve) -> dict[str, Any]:
+    """What a person sees of the seeded world: the app's health, Vercel's READY production
+    deployments, the PostHog flag, Sentry's alert rules, Slack's webhook."""
+    env = serve.env
+    health = httpx.get(env["CONTACTS_APP_URL"] + "/health", timeout=10)
+    deployments = httpx.get(env["VERCEL_API_URL"] + "/v6/deployments", timeout=10,
+                            params={"projectId": env["VERCEL_PROJECT_ID"],
+                                    "target": "production"},
+                            headers={"Authorization": f"Bearer {env['VERCEL_TOKEN']}"})
+    flags = httpx.post(env["POSTHOG_HOST"] + "/flags/?v=4", timeout=10,
+                       json={"api_key": env["POSTHOG_PROJECT_API_KEY"], "distinct_id": "u1"})
+    rules = serve.sentry_api("GET", "alert-rules/")
+    slack = httpx.post(env["SLACK_WEBHOOK_URL"], json={"text": "drill"}, timeout=10)
+    return {"health": health.status_code,
+            "ready": sorted(d["uid"] for d in deployments.json().get("deployments", [])
+                            if d["readyState"] == "READY"),
+            "flag": "contacts_redesign" in flags.json().get("flags", {}),
+            "rules": sorted(r["name"] for r in rules.json()) if rules.status_code == 200
+            else rules.status_code,
+            "slack": slack.text}
+
+
+def test_reset_restores_the_seeded_world_and_clear_empties_it(fresh_serve: Serve) -> None:
+    """Rule (issue 11, item 5): under ``drill serve``, ``POST /_fake/reset`` on every fake
+    puts the runbook's world back as seeded, undoing what people did (a rollback, an alert
+    rule deleted, a Slack message) — the Contacts app's ``/health`` answers again;
+    ``POST /_fake/clear`` empties a fake (Vercel's project gone: ``/health`` is 404)."""
+    serve, env = fresh_serve, fresh_serve.env
+    seeded = _world(serve)
+    assert seeded["health"] == 200 and len(seeded["ready"]) >= 2 and seeded["flag"]
+    assert seeded["rules"] and seeded["slack"] == "ok"
+    [rule] = serve.sentry_api("GET", "alert-rules/").json()
+    assert serve.sentry_api("DELETE", f"alert-rules/{rule['id']}/").status_code in (202, 204)
+    assert httpx.post(env["VERCEL_API_URL"] + "/_fake/clear", headers=serve.token,
+                      timeout=10).status_code == 200
+    cleared = _world(serve)
+    assert cleared["health"] == 404 and cleared["ready"] == [] and cleared["rules"] == []
+    for base in fake_bases(env):
+        verify = ssl.create_default_context(cafile=env["PAGERDUTY_CA_CERT"]) \
+            if base.startswith("https") else True
+        assert httpx.post(base + "/_fake/reset", headers=serve.token, verify=verify,
+                          timeout=10).status_code == 200, base
+    slack_base = env["SLACK_WEBHOOK_URL"].split("/services/")[0]
+    assert httpx.post(slack_base + "/_fake/reset", headers=serve.token).status_code == 200
+    messages = httpx.get(slack_base + "/_fake/state", headers=serve.token).json()["messages"]
+    assert messages == []  # the seeded channel had none: the drills' messages are undone
+    assert _world(serve) == seeded
