@@ -22,6 +22,7 @@ import secrets
 import shlex
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
 from fakes.common.guard import WILDCARDS, ControlGuard
+from fakes.slack.backend import DEFAULT_CHANNEL
 from fakes.vendors import VENDORS
 from sim.errors import BadInput
 from sim.rng import Streams
@@ -166,7 +168,9 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
                                 ssl_certfile=svc.tls[0] if svc.tls else None,
                                 ssl_keyfile=svc.tls[1] if svc.tls else None)
         servers.append((_Server(config), sock, svc, url))
+    _connect_integrations(servers)
     _remember_seed(services, clock)
+    verify = _trusting([svc.tls[0] for svc in services if svc.tls])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,8 +180,8 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
         if any(t.done() for t in tasks):
             raise RuntimeError("a fake failed to start")
         await asyncio.sleep(0.01)
-    jobs = [asyncio.create_task(_periodic(job, svc.drain, clock)) for _, _, svc, _ in servers
-            for job in svc.jobs]
+    jobs = [asyncio.create_task(_periodic(job, svc.drain, clock, verify))
+            for _, _, svc, _ in servers for job in svc.jobs]
     if env_file is not None:
         write_env_file(env_file, env)
     announce(_banner(servers, env, env_file, clock))
@@ -211,19 +215,49 @@ def _remember_seed(services: list[Service], clock: WallClock) -> None:
         svc.app.state.fake_seeded = seeded
 
 
+def _connect_integrations(servers: list[Any]) -> None:
+    """Point Sentry's PagerDuty and Slack integrations at the served fakes and make the
+    scenario's alert rule use them on critical, as the runbook's Sentry is set up: the
+    alert pages the app's PagerDuty service (Events API v2, its routing key) and posts to
+    ``#incidents`` through the Slack app's bot (``fakes.sentry.integrations``); the
+    drill's own pager webhook stays."""
+    fakes = {svc.name: (svc.backend, url) for _, _, svc, url in servers}
+    if "sentry" not in fakes:
+        return
+    sentry = fakes["sentry"][0]
+    if "pagerduty" in fakes:
+        pd, url = fakes["pagerduty"]
+        name = pd.services[pd.routing_key].name
+        sentry.add_trigger_action(sentry.integrations.connect_pagerduty(url, name,
+                                                                        pd.routing_key))
+    if "slack" in fakes:
+        slack, url = fakes["slack"]
+        sentry.add_trigger_action(sentry.integrations.connect_slack(
+            url + "/api", slack.bot_token, DEFAULT_CHANNEL))
+
+
+def _trusting(certs: list[str]) -> ssl.SSLContext:
+    """The system's trust plus the served fakes' self-signed certificates (PagerDuty's),
+    for the calls one fake makes to another (Sentry paging PagerDuty)."""
+    context = ssl.create_default_context()
+    for cert in certs:
+        context.load_verify_locations(cafile=cert)
+    return context
+
+
 async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,
-                    clock: WallClock) -> None:
+                    clock: WallClock, verify: ssl.SSLContext) -> None:
     """Run ``job`` every period of virtual time, then deliver any webhooks it queued."""
     _, interval, run = job
     while True:
         await asyncio.sleep(max(interval / clock.speed, 0.05))
         run()
         if drain is not None:
-            await _deliver(drain)
+            await _deliver(drain, verify)
 
 
-async def _deliver(drain: Callable[[], list[Delivery]]) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def _deliver(drain: Callable[[], list[Delivery]], verify: ssl.SSLContext) -> None:
+    async with httpx.AsyncClient(timeout=10, verify=verify) as client:
         for hook in drain():
             with contextlib.suppress(httpx.HTTPError):
                 await client.post(hook.url, content=hook.body, headers=hook.headers)

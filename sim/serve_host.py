@@ -56,8 +56,9 @@ def warning(host: str) -> str:
     """The stderr warning for a non-loopback ``--host``."""
     return (f"drill serve: WARNING: listening on {host}, not loopback: anyone who can "
             "reach this machine can call the fakes. Fresh random API credentials "
-            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse), the Slack webhook URL, "
-            "the PagerDuty routing key and the control-plane token are in the env file, "
+            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse), the Slack webhook URL "
+            "and bot token, the PagerDuty routing key and the control-plane token are in "
+            "the env file, "
             "new at every start. Share it with care; stop the fakes (Ctrl-C) when done.")
 
 
@@ -70,8 +71,8 @@ def derive(secret: bytes, label: str, length: int = 32) -> str:
 def fresh_credentials(name: str, backend: Any, secret: bytes) -> bool:
     """Replace the well-known demo credentials of vendor ``name``'s ``backend`` with ones
     derived from ``secret`` (``drill serve``'s per-serve random secret; the env file then
-    carries these): API tokens and keys, the Slack webhook URL's secret, the PagerDuty
-    routing key. False for a vendor that takes no credentials."""
+    carries these): API tokens and keys, the Slack webhook URL's secret and bot token, the
+    PagerDuty routing key. False for a vendor that takes no credentials."""
     def key(label: str, length: int = 32) -> str:
         return derive(secret, f"{name}/{label}", length)
 
@@ -88,6 +89,7 @@ def fresh_credentials(name: str, backend: Any, secret: bytes) -> bool:
         backend.api_keys = frozenset({f"pulse_{key('api_key')}"})
     elif name == "slack":
         backend.rekey(key("webhook"))
+        backend.bot_token = f"xoxb-{key('bot_token')}"
     elif name == "pagerduty":
         backend.rekey(key("routing_key"))  # 32 hex digits: the form PagerDuty accepts
     else:

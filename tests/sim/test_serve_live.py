@@ -154,6 +154,63 @@ def test_real_sentry_sdk_crash_rate_alert_fires_within_its_bound_at_speed_60(
     assert t - sent_at <= RULE_BOUND_S + SLACK_S, (t, sent_at)
 
 
+def send_errors(serve: Serve, count: int) -> None:
+    """``count`` handled errors of the scenario's release through the real sentry-sdk."""
+    client = sentry_sdk.Client(dsn=serve.env["SENTRY_DSN"], release="contacts@2.0.0",
+                               environment=ENVIRONMENT, default_integrations=False)
+    with sentry_sdk.isolation_scope() as scope:
+        scope.set_client(client)
+        for _ in range(count):
+            try:
+                crash()
+            except KeyError as exc:
+                scope.capture_exception(exc)
+        client.flush(timeout=10)
+    client.close(timeout=10)
+
+
+def wait_for(probe: Any, wall_s: float) -> Any:
+    """``probe()``'s first truthy answer within ``wall_s`` wall seconds, else None."""
+    until = time.monotonic() + wall_s
+    while time.monotonic() < until:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.1)
+    return None
+
+
+def test_the_sentry_alert_pages_pagerduty_and_posts_to_slack(served: Serve) -> None:
+    """Rule (issue 11, item 5; Sentry's PagerDuty and Slack integrations, cited in
+    ``fakes.sentry.integrations``): when the scenario's alert rule fires under ``drill
+    serve``, Sentry sends a PagerDuty Events v2 trigger for the app's service, which opens
+    an incident that pages the Incident Lead, and posts "Critical: <rule>" to #incidents
+    through Slack's ``chat.postMessage`` as its bot."""
+    [rule] = [r for r in served.sentry_api("GET", "alert-rules/").json()
+              if r["dataset"] == "events"]
+    actions = {a["type"] for t in rule["triggers"] for a in t["actions"]}
+    assert {"pagerduty", "slack"} <= actions
+    send_errors(served, 60)  # the rule: count() > 50 in 5 min
+    pd_state = {"verify": ssl.create_default_context(cafile=served.env["PAGERDUTY_CA_CERT"])}
+    incidents = wait_for(lambda: served.state("PAGERDUTY_EVENTS_URL", **pd_state)["incidents"],
+                         15)
+    assert incidents, "no PagerDuty incident"
+    [incident] = incidents
+    assert (incident["summary"], incident["severity"], incident["service"]) == \
+        (rule["name"], "critical", "contacts-web")
+    assert incident["dedup_key"].startswith("incident_1_")
+    notified = served.state("PAGERDUTY_EVENTS_URL", **pd_state)["notifications"]
+    assert [n["reason"] for n in notified] == ["triggered"]
+    slack_base = served.env["SLACK_WEBHOOK_URL"].split("/services/")[0]
+    messages = wait_for(lambda: [m for m in httpx.get(
+        slack_base + "/_fake/messages", params={"channel": "#incidents"},
+        headers=served.token).json() if m["webhook"] == "B0DRILLBOT"], 15)
+    assert messages, "no Slack message"
+    [message] = messages
+    assert f"*Critical: {rule['name']}*" in message["text"]
+    assert message["attachments"][0]["color"] == "#FA4747"
+
+
 @pytest.fixture
 def fresh_serve(tmp_path: Path) -> Iterator[Serve]:
     serve = start_serve(tmp_path)
