@@ -6,9 +6,10 @@ current READY production deployment, the PostHog flag, a Sentry project with the
 scenario's alert rule, the Docker host, …) on the wall clock or a scaled clock, each
 fake on its own loopback port, with its fault-injection control plane under ``/_fake/``.
 Once every fake listens it prints the base URLs and credentials and writes a
-ready-to-source env file (atomically). Backends' periodic work (Sentry's alert
-evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or SIGTERM shuts every server down
-cleanly.
+ready-to-source env file (atomically). ``POST /_fake/reset`` puts a fake back as seeded
+here (``fakes.common.control.Seeded``), ``POST /_fake/clear`` empties it. Backends'
+periodic work (Sentry's alert evaluation) runs as asyncio tasks. Ctrl-C (SIGINT) or
+SIGTERM shuts every server down cleanly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import secrets
 import shlex
 import signal
 import socket
+import ssl
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -32,10 +34,12 @@ import httpx
 import uvicorn
 
 from fakes.common.clock import WallClock
+from fakes.common.control import Seeded
 from fakes.common.descriptor import Delivery, Job, Start, Timings, Vendor
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
 from fakes.common.guard import WILDCARDS, ControlGuard
+from fakes.slack.backend import DEFAULT_CHANNEL
 from fakes.vendors import VENDORS
 from sim.errors import BadInput
 from sim.rng import Streams
@@ -164,6 +168,9 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
                                 ssl_certfile=svc.tls[0] if svc.tls else None,
                                 ssl_keyfile=svc.tls[1] if svc.tls else None)
         servers.append((_Server(config), sock, svc, url))
+    _connect_integrations(servers)
+    _remember_seed(services, clock)
+    verify = _trusting([svc.tls[0] for svc in services if svc.tls])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -173,8 +180,8 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
         if any(t.done() for t in tasks):
             raise RuntimeError("a fake failed to start")
         await asyncio.sleep(0.01)
-    jobs = [asyncio.create_task(_periodic(job, svc.drain, clock)) for _, _, svc, _ in servers
-            for job in svc.jobs]
+    jobs = [asyncio.create_task(_periodic(job, svc.drain, clock, verify))
+            for _, _, svc, _ in servers for job in svc.jobs]
     if env_file is not None:
         write_env_file(env_file, env)
     announce(_banner(servers, env, env_file, clock))
@@ -187,30 +194,70 @@ async def serve(services: list[Service], clock: WallClock, host: str, port_base:
 
 
 def _expose(services: list[Service], host: str, names: tuple[str, ...]) -> None:
-    """Serving beyond loopback: warn on stderr, replace the demo credentials with random
-    ones, and remake each TLS service's certificate, in place, to cover ``names``."""
+    """Serving beyond loopback: warn on stderr, replace the demo credentials with ones
+    derived from a fresh random secret (``serve_host.fresh_credentials``), and remake
+    each TLS service's certificate, in place, to cover ``names``."""
     from fakes.pagerduty.tls import make_self_signed_cert
 
     sys.stderr.write(warning(host) + "\n")
+    secret = secrets.token_bytes(32)  # this serve's: every fresh credential derives from it
     for svc in services:
-        fresh_credentials(svc.name, svc.backend)
+        fresh_credentials(svc.name, svc.backend, secret)
         if svc.tls is not None:
             make_self_signed_cert(Path(svc.tls[0]).parent, names)
 
 
+def _remember_seed(services: list[Service], clock: WallClock) -> None:
+    """Snapshot every resettable backend as seeded, so ``POST /_fake/reset`` restores the
+    runbook's world (``/_fake/clear`` empties it)."""
+    seeded = Seeded([s.backend for s in services if hasattr(s.backend, "reset")], [clock])
+    for svc in services:
+        svc.app.state.fake_seeded = seeded
+
+
+def _connect_integrations(servers: list[Any]) -> None:
+    """Point Sentry's PagerDuty and Slack integrations at the served fakes and make the
+    scenario's alert rule use them on critical, as the runbook's Sentry is set up: the
+    alert pages the app's PagerDuty service (Events API v2, its routing key) and posts to
+    ``#incidents`` through the Slack app's bot (``fakes.sentry.integrations``); the
+    drill's own pager webhook stays."""
+    fakes = {svc.name: (svc.backend, url) for _, _, svc, url in servers}
+    if "sentry" not in fakes:
+        return
+    sentry = fakes["sentry"][0]
+    if "pagerduty" in fakes:
+        pd, url = fakes["pagerduty"]
+        name = pd.services[pd.routing_key].name
+        sentry.add_trigger_action(sentry.integrations.connect_pagerduty(url, name,
+                                                                        pd.routing_key))
+    if "slack" in fakes:
+        slack, url = fakes["slack"]
+        sentry.add_trigger_action(sentry.integrations.connect_slack(
+            url + "/api", slack.bot_token, DEFAULT_CHANNEL))
+
+
+def _trusting(certs: list[str]) -> ssl.SSLContext:
+    """The system's trust plus the served fakes' self-signed certificates (PagerDuty's),
+    for the calls one fake makes to another (Sentry paging PagerDuty)."""
+    context = ssl.create_default_context()
+    for cert in certs:
+        context.load_verify_locations(cafile=cert)
+    return context
+
+
 async def _periodic(job: Job, drain: Callable[[], list[Delivery]] | None,
-                    clock: WallClock) -> None:
+                    clock: WallClock, verify: ssl.SSLContext) -> None:
     """Run ``job`` every period of virtual time, then deliver any webhooks it queued."""
     _, interval, run = job
     while True:
         await asyncio.sleep(max(interval / clock.speed, 0.05))
         run()
         if drain is not None:
-            await _deliver(drain)
+            await _deliver(drain, verify)
 
 
-async def _deliver(drain: Callable[[], list[Delivery]]) -> None:
-    async with httpx.AsyncClient(timeout=10) as client:
+async def _deliver(drain: Callable[[], list[Delivery]], verify: ssl.SSLContext) -> None:
+    async with httpx.AsyncClient(timeout=10, verify=verify) as client:
         for hook in drain():
             with contextlib.suppress(httpx.HTTPError):
                 await client.post(hook.url, content=hook.body, headers=hook.headers)

@@ -2,15 +2,17 @@
 
 On loopback (the default) only this machine reaches the fakes. Any other ``--host``
 puts fakes that accept well-known demo credentials on a network: ``drill serve`` then
-warns loudly on stderr, and the names the fakes answer to, the address the env file
-points at and the TLS certificate's names follow the host given (a wildcard bind,
-``0.0.0.0`` or ``::``, is reached by the machine's primary address).
+warns loudly on stderr, replaces every credential with one derived from a per-serve
+random secret (``fresh_credentials``), and the names the fakes answer to, the address
+the env file points at and the TLS certificate's names follow the host given (a
+wildcard bind, ``0.0.0.0`` or ``::``, is reached by the machine's primary address).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
-import secrets
 import socket
 from typing import Any
 
@@ -54,27 +56,42 @@ def warning(host: str) -> str:
     """The stderr warning for a non-loopback ``--host``."""
     return (f"drill serve: WARNING: listening on {host}, not loopback: anyone who can "
             "reach this machine can call the fakes. Fresh random API credentials "
-            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse) and the control-plane "
-            "token are in the env file; the Slack webhook and PagerDuty routing key stay "
-            "as seeded. Share it with care; stop the fakes (Ctrl-C) when done.")
+            "(Vercel, Netlify, PostHog, Sentry, Statuspage, Pulse), the Slack webhook URL "
+            "and bot token, the PagerDuty routing key and the control-plane token are in "
+            "the env file, "
+            "new at every start. Share it with care; stop the fakes (Ctrl-C) when done.")
 
 
-def fresh_credentials(name: str, backend: Any) -> bool:
-    """Replace the well-known demo credentials of vendor ``name``'s ``backend`` with
-    random ones (the env file then carries these); False for a vendor whose credentials
-    stay as seeded (its URLs or keys are derived at seeding, or it takes none)."""
-    token = secrets.token_hex(16)
+def derive(secret: bytes, label: str, length: int = 32) -> str:
+    """``length`` hex digits of HMAC-SHA256(``secret``, ``label``): one credential per
+    label, each unguessable without the per-serve secret and unrelated to the others."""
+    return hmac.new(secret, label.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def fresh_credentials(name: str, backend: Any, secret: bytes) -> bool:
+    """Replace the well-known demo credentials of vendor ``name``'s ``backend`` with ones
+    derived from ``secret`` (``drill serve``'s per-serve random secret; the env file then
+    carries these): API tokens and keys, the Slack webhook URL's secret and bot token, the
+    PagerDuty routing key. False for a vendor that takes no credentials."""
+    def key(label: str, length: int = 32) -> str:
+        return derive(secret, f"{name}/{label}", length)
+
     if name in ("vercel", "netlify"):
-        backend.token = f"drill_{name}_{token}"
+        backend.token = f"drill_{name}_{key('token')}"
     elif name == "posthog":
-        backend.project_api_key, backend.personal_api_key = f"phc_{token}", \
-            f"phx_{secrets.token_hex(16)}"
+        backend.project_api_key = f"phc_{key('project_api_key')}"
+        backend.personal_api_key = f"phx_{key('personal_api_key')}"
     elif name == "sentry":
-        backend.auth_token, backend.public_key = f"sntrys_{token}", secrets.token_hex(16)
+        backend.auth_token, backend.public_key = f"sntrys_{key('auth_token')}", key("dsn")
     elif name == "statuspage":
-        backend.api_key = token
+        backend.api_key = key("api_key")
     elif name == "pulse":
-        backend.api_keys = frozenset({f"pulse_{token}"})
+        backend.api_keys = frozenset({f"pulse_{key('api_key')}"})
+    elif name == "slack":
+        backend.rekey(key("webhook"))
+        backend.bot_token = f"xoxb-{key('bot_token')}"
+    elif name == "pagerduty":
+        backend.rekey(key("routing_key"))  # 32 hex digits: the form PagerDuty accepts
     else:
         return False
     return True

@@ -4,6 +4,8 @@ A clock answers ``now()`` in seconds since its epoch (the scenario's start). Bac
 never call ``time.time()``; they take a clock. In a drill the clock is SimPy's
 ``env.now`` (see ``sim.world.clock.SimClock``); under ``drill serve`` it is the wall clock or a
 scaled wall clock. Lifecycles are derived from it: nothing in a backend sleeps.
+What real clients stamp by their own (wall) clock is mapped onto it by
+``from_client_time``.
 """
 
 from __future__ import annotations
@@ -68,14 +70,45 @@ class ManualClock:
 
 
 class WallClock:
-    """Real time, optionally scaled: ``speed=60`` runs an hour of virtual time per minute."""
+    """Real time, optionally scaled: ``speed=60`` runs an hour of virtual time per minute.
+
+    Virtual second ``t`` is the instant ``t / speed`` wall seconds after the clock
+    started; by default its epoch is that start, so virtual calendar time begins at the
+    wall's and then runs ``speed`` times faster."""
 
     def __init__(self, speed: float = 1.0, epoch: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be > 0")
         self.speed = speed
         self._t0 = time.monotonic()
-        self.epoch = epoch or datetime.now(UTC)
+        self._wall0 = time.time()
+        self.epoch = epoch or datetime.fromtimestamp(self._wall0, UTC)
 
     def now(self) -> float:
         return (time.monotonic() - self._t0) * self.speed
+
+    def from_wall(self, unix_s: float) -> float:
+        """Virtual seconds of the wall instant ``unix_s`` (Unix seconds): as ``now`` maps
+        the wall, ``(unix_s - start) × speed``."""
+        return (unix_s - self._wall0) * self.speed
+
+
+def from_client_time(clock: Clock, unix_s: float) -> float:
+    """Virtual seconds of a Unix timestamp a client stamped by its own clock. A real
+    client beside a ``WallClock`` (``drill serve``) reads the wall, so its stamp is mapped
+    as the clock maps the wall (``WallClock.from_wall``: at ``--speed 60`` a session
+    started one wall minute in is one virtual hour in); in a drill the stand-in clients
+    stamp the clock's own calendar time, so it is only moved to the epoch."""
+    if isinstance(clock, WallClock):
+        return clock.from_wall(unix_s)
+    return unix_s - clock.epoch.timestamp()
+
+
+def from_client_iso(clock: Clock, text: str) -> float:
+    """``from_client_time`` of an ISO timestamp (no zone: UTC); raises ValueError."""
+    if not isinstance(clock, WallClock):
+        return from_iso(clock, text)  # the clock's own calendar: exactly its inverse
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return clock.from_wall(parsed.timestamp())

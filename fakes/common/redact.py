@@ -15,7 +15,8 @@ REDACTED = "<redacted>"
 # Field names that hold a credential, as the backends name them.
 SECRET_FIELDS = frozenset({"secret", "webhook_secret", "routing_key", "integration_key",
                            "token", "auth_token", "access_token", "api_key",
-                           "project_api_key", "personal_api_key", "password"})
+                           "project_api_key", "personal_api_key", "password",
+                           "bot_token", "slack_token"})
 
 
 def redact(state: Any) -> Any:

@@ -14,14 +14,15 @@ the record is right even when nobody looked in between. A deadline falls due whe
 now >= its time: an acknowledgement at exactly the deadline is too late.
 
 ``reset`` creates the default service ``contacts-web`` on ``DEFAULT_ROUTING_KEY`` with
-the runbook's policy (Incident Lead → DevOps Lead → CTO).
+the runbook's policy (Incident Lead → DevOps Lead → CTO); ``rekey`` gives it another key
+(``drill serve`` beyond loopback: one derived from its per-serve secret).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from fakes.common.clock import Clock
@@ -92,14 +93,39 @@ class PagerDutyBackend:
         self.services[key] = Service(name, key, escalation_policy)
         return self.services[key]
 
-    def escalation_policy(self, routing_key: str = DEFAULT_ROUTING_KEY) -> EscalationPolicy:
-        """The policy of the service behind ``routing_key``; raises NotFound."""
-        return self._service(routing_key).policy
+    @property
+    def routing_key(self) -> str:
+        """The default service's routing key (its Events API v2 integration key)."""
+        return self._default[1]
+
+    def rekey(self, routing_key: str) -> None:
+        """Move the default service to ``routing_key``, with everything recorded under its
+        old key; the old key is unknown from now on. Raises ValueError on a key PagerDuty
+        would refuse or one another service has."""
+        old, key = self.routing_key, routing_key
+        if routing_key_errors(key) or (key in self.services and key != old):
+            raise ValueError(f"routing key {key!r} is malformed or taken")
+        name, _, policy = self._default
+        self._default = (name, key, policy)
+        service = self.services.pop(old)
+        service.routing_key, self.services[key] = key, service
+        records: list[Incident | EventRecord] = [*self._incidents.values(), *self._events]
+        for record in records:
+            if record.routing_key == old:
+                record.routing_key = key
+        self._changes = [replace(c, routing_key=key) if c.routing_key == old else c
+                         for c in self._changes]
+        self._open = {(key if k == old else k, d): i for (k, d), i in self._open.items()}
+
+    def escalation_policy(self, routing_key: str | None = None) -> EscalationPolicy:
+        """The policy of the service behind ``routing_key`` (default: the default
+        service's); raises NotFound."""
+        return self._service(routing_key or self.routing_key).policy
 
     def set_escalation_policy(self, policy: EscalationPolicy,
-                              routing_key: str = DEFAULT_ROUTING_KEY) -> None:
+                              routing_key: str | None = None) -> None:
         """Give the service a new policy; applies to incidents triggered from now on."""
-        self._service(routing_key).policy = policy
+        self._service(routing_key or self.routing_key).policy = policy
 
     # ---- Events API v2 ---------------------------------------------------------------
 

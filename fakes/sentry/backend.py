@@ -9,7 +9,8 @@ Queries: ``sessions_stats`` (release health), ``list_issues``; releases and depl
 Alerting: metric alert rules (their aggregate computed by ``measures``) evaluated by
 ``evaluate_alert_rules``, a periodic job the host runs every ``evaluation_interval``
 seconds (``periodic_jobs``); changes of incident status queue signed webhooks, handed
-over by ``drain_webhooks``.
+over by ``drain_webhooks``, with the calls of the PagerDuty and Slack integrations a
+rule's actions use (``integrations``, connected by the host).
 
 Data are recorded when they are received, so an evaluation uses what is stored when
 Snuba runs it: the update stamped ``T`` reads timestamps in ``[T - timeWindow, T)``, ``T``
@@ -38,6 +39,7 @@ from fakes.sentry.envelope import (
 )
 from fakes.sentry.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from fakes.sentry.incidents import AlertBook
+from fakes.sentry.integrations import Integrations
 from fakes.sentry.issues import SORTS, Issue, serialize_issue
 from fakes.sentry.measures import measure
 from fakes.sentry.release_api import ReleaseAPI
@@ -73,6 +75,7 @@ class SentryBackend(ReleaseAPI):
         self.webhook_secret = webhook_secret
         self._webhook_url = webhook_url
         self.evaluation_interval = 60.0
+        self.integrations = Integrations()  # PagerDuty, Slack: none connected by default
         self._init_state()
 
     def _init_state(self) -> None:
@@ -83,7 +86,8 @@ class SentryBackend(ReleaseAPI):
         self._releases = ReleaseBook(self.clock, self.project_slug)
         self._envelopes = 0
         self._alerts = AlertBook(self.clock, self.org, self.project_slug,
-                                 self.webhook_secret, self._webhook_url, self._measure)
+                                 self.webhook_secret, self._webhook_url, self._measure,
+                                 self.integrations)
 
     @property
     def webhook_url(self) -> str | None:
@@ -122,7 +126,7 @@ class SentryBackend(ReleaseAPI):
         if count <= 0:
             return
         key = (release, environment)
-        if self._counts.add_errors(key, timestamp, count):
+        if self._counts.add_errors(key, timestamp, count, unhandled):
             self._saw_release(release)
         issue = self._issues.get((exc_type, culprit))
         if issue is None:
@@ -257,6 +261,10 @@ class SentryBackend(ReleaseAPI):
     def alert_incidents(self) -> list[dict[str, Any]]:
         """All incidents; ``date_started``/``date_detected``/``date_closed`` in virtual s."""
         return self._alerts.alert_incidents()
+
+    def add_trigger_action(self, action: dict[str, Any], label: str = "critical") -> None:
+        """Add ``action`` to every rule's ``label`` trigger (the rule as seeded pages)."""
+        self._alerts.add_trigger_action(action, label)
 
     def drain_webhooks(self) -> list[WebhookDelivery]:
         """The queued webhook deliveries, oldest first; the queue is emptied."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from fakes.common.clock import Clock, from_iso
+from fakes.common.clock import Clock, WallClock, from_client_iso, from_client_time
 from fakes.sentry import sessions
 from fakes.sentry.errors import InvalidEnvelope
 
@@ -128,12 +128,15 @@ def dsn_public_key(dsn: str | None) -> str | None:
 
 
 def virtual_time(clock: Clock, value: Any, default: float) -> float:
-    """Virtual seconds of a payload timestamp: unix seconds (number) or ISO text."""
+    """Virtual seconds of a payload timestamp: unix seconds (number) or ISO text, which
+    the SDK stamped by its own clock (the wall, under ``drill serve``: mapped as the
+    fake's clock maps the wall, ``clock.from_client_time``, so at ``--speed 60`` the
+    sessions and events fall in the alert windows they were sent in)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value) - clock.epoch.timestamp()
+        return from_client_time(clock, float(value))
     if isinstance(value, str) and value:
         try:
-            return from_iso(clock, value)
+            return from_client_iso(clock, value)
         except ValueError as exc:
             raise InvalidEnvelope(f"invalid envelope: bad timestamp {value!r}") from exc
     return default
@@ -261,7 +264,24 @@ def session_aggregates(payload: dict[str, Any], clock: Clock) -> list[SessionAgg
     for agg in aggregates:
         if not isinstance(agg, dict) or "started" not in agg:
             raise InvalidEnvelope("invalid envelope: session aggregate without started")
-        started = virtual_time(clock, agg["started"], clock.now())
+        started = _aggregate_start(clock, virtual_time(clock, agg["started"], clock.now()))
         counts = [_count(agg.get(n, 0)) for n in ("exited", "errored", "crashed", "abnormal")]
         parsed.append((key, started, counts))
     return parsed
+
+
+def _aggregate_start(clock: Clock, started: float) -> float:
+    """Where a request-mode aggregate's sessions start. sentry-python floors an
+    aggregate's ``started`` to the wall minute (``SessionFlusher.add_aggregate_session``
+    keys it by ``session.truncated_started``, ``_minute_trunc`` of the start:
+    getsentry/sentry-python ``sentry_sdk/sessions.py``, ``sentry_sdk/session.py``), so it
+    says "started within this wall minute". On a clock
+    ``speed`` times the wall that minute spans ``speed`` virtual minutes, and its start
+    alone would put sessions just sent up to an hour back (at ``--speed 60``), out of a
+    30-minute crash-rate window. They are put in the last virtual minute of that span
+    that is not after their arrival: the SDK's one-minute truncation, as at speed 1 (where
+    this is the minute's start)."""
+    if not isinstance(clock, WallClock) or clock.speed <= 1:
+        return started
+    end = min(started + 60 * clock.speed, clock.now())
+    return max(started, end - 60)

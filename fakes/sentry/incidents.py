@@ -3,7 +3,8 @@
 ``AlertBook`` holds the rules (validated by ``alerts.parse_alert_rule``), evaluates them
 when its host says so (``evaluate``: the subscription updates Snuba has run by then,
 ``subscriptions``), opens, escalates and closes incidents, and queues one signed
-``metric_alert`` webhook per change of incident status. It knows nothing of how values
+``metric_alert`` webhook per change of incident status, plus the calls its PagerDuty and
+Slack actions make (``integrations``). It knows nothing of how values
 are computed: the backend hands it ``measure(rule, end) -> float | None``, ``end`` the
 update's Unix timestamp.
 """
@@ -31,6 +32,7 @@ from fakes.sentry.alerts import (
     webhook_rule,
 )
 from fakes.sentry.errors import NotFound
+from fakes.sentry.integrations import Integrations, Notice
 from fakes.sentry.subscriptions import delay_s, due_updates
 
 ORGANIZATION_ID = "1"
@@ -44,8 +46,10 @@ class AlertBook:
 
     def __init__(self, clock: Clock, org: str, project_slug: str, webhook_secret: str,
                  webhook_url: str | None,
-                 measure: Callable[[AlertRule, int], float | None]) -> None:
+                 measure: Callable[[AlertRule, int], float | None],
+                 integrations: Integrations | None = None) -> None:
         self.clock = clock
+        self.integrations = integrations or Integrations()
         self.org = org
         self.project_slug = project_slug
         self.webhook_secret = webhook_secret
@@ -92,6 +96,13 @@ class AlertBook:
         incident = self._open_incident(rule)
         if incident is not None:
             incident.status, incident.date_closed = IncidentStatus.CLOSED, self.clock.now()
+
+    def add_trigger_action(self, action: dict[str, Any], label: str) -> None:
+        """Append ``action`` to the ``label`` trigger of every rule that has one."""
+        for rule in self._rules.values():
+            for trigger in rule.triggers:
+                if trigger.label == label and action not in trigger.actions:
+                    trigger.actions.append(dict(action))
 
     def rule_evaluations(self, rule_id: Any) -> list[Evaluation]:
         """The evaluation log of a rule: ``(t, value, status)`` per evaluation."""
@@ -152,7 +163,7 @@ class AlertBook:
                 self._incidents.append(incident)
                 rule.incident_id = incident.id
             incident.status, action = LEVELS[after], after
-        self._queue(rule, incident, action, value)
+        self._queue(rule, incident, action, value, before)
         return action
 
     def _open_incident(self, rule: AlertRule) -> Incident | None:
@@ -217,12 +228,21 @@ class AlertBook:
                 "metric_alert": metric_alert,
                 "description_text": describe(rule, value),
                 "description_title": f"{action.capitalize()}: {rule.name}",
-                "web_url": f"https://{self.org}.sentry.io/alerts/rules/details/{rule.id}/"
-                           f"?alert={incident.id}",
+                "web_url": self._web_url(rule, incident),
             },
         }
 
-    def _queue(self, rule: AlertRule, incident: Incident, action: str, value: float) -> None:
+    def _web_url(self, rule: AlertRule, incident: Incident) -> str:
+        return f"https://{self.org}.sentry.io/alerts/rules/details/{rule.id}/?alert={incident.id}"
+
+    def _queue(self, rule: AlertRule, incident: Incident, action: str, value: float,
+               before: str | None = None) -> None:
+        """Queue the app webhooks and the integrations' calls of one status change."""
+        notice = Notice(action, rule.name, ORGANIZATION_ID, incident.id,
+                        describe(rule, value), self._web_url(rule, incident),
+                        to_datetime(self.clock, incident.date_started))
+        self._outbox.extend(self.integrations.deliveries(
+            _acting(rule, action, before), notice))
         urls = self._webhook_urls(rule)
         if not urls:
             return
@@ -252,3 +272,13 @@ class AlertBook:
             "incidents": self.alert_incidents(),
             "webhooks_queued": len(self._outbox),
         }
+
+
+def _acting(rule: AlertRule, action: str, before: str | None) -> list[dict[str, Any]]:
+    """The actions a status change runs, as Sentry's subscription processor runs them:
+    a trigger's own when it fires (critical, warning), the critical trigger's when the
+    incident steps down from critical to warning, every trigger's on resolve."""
+    labels = {"critical": {"critical"}, "warning": {"warning"} | ({"critical"} if before ==
+              "critical" else set())}.get(action, {t.label for t in rule.triggers})
+    acting = [a for t in rule.triggers if t.label in labels for a in t.actions]
+    return list({json.dumps(a, sort_keys=True): a for a in acting}.values())

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fakes.sentry.search import Search
+from fakes.sentry.search import Search, flag
 
 Key = tuple[str, str]  # (release, environment)
 OPEN_STATUSES = frozenset({"unresolved", "unassigned", "for_review", "ongoing", "new"})
@@ -74,8 +74,8 @@ class Issue:
             return False
         if any(v != self.level for v in search.values("level")):
             return False
-        if any(_flag(v) != self.unhandled for v in search.values("error.unhandled")) or \
-                any(_flag(v) == self.unhandled for v in search.values("error.handled")):
+        if any(flag(v) != self.unhandled for v in search.values("error.unhandled")) or \
+                any(flag(v) == self.unhandled for v in search.values("error.handled")):
             return False
         haystack = f"{self.title} {self.culprit}".lower()
         return all(word.lower() in haystack for word in search.text)
@@ -89,11 +89,6 @@ class Issue:
                     events += count
                     users += n_users
         return events, users
-
-
-def _flag(value: str) -> bool:
-    """A boolean search value (Sentry's ``error.unhandled:true``, ``:1``, ``:false``…)."""
-    return value.lower() in ("true", "1", "yes")
 
 
 def serialize_issue(issue: Issue, keys: list[Key], events: int, users: int,

@@ -3,7 +3,8 @@
 data_range``: timestamps in ``[end - timeWindow, end)``, to the metric bucket for
 crash-rate rules), read from the per-second stores (``series.Series``).
 
-Error rules count the matching error events; crash-rate rules give the crash (or crash
+Error rules count the matching error events (with ``error.unhandled:true`` the
+unhandled ones, kept apart by ``store.CountStore``); crash-rate rules give the crash (or crash
 free) rate in percent of the sessions started in the range (``init`` sessions, sentry
 ``src/sentry/snuba/entity_subscription.py``, ``MetricsCountersEntitySubscription``).
 ``None`` means no data: no sessions in the range, no matching error data ever, or a
@@ -17,6 +18,7 @@ from typing import Any
 from fakes.sentry import sessions
 from fakes.sentry.alerts import AlertRule
 from fakes.sentry.series import Series
+from fakes.sentry.store import EVENTS, UNHANDLED
 from fakes.sentry.subscriptions import data_range
 
 Key = tuple[str, str]  # (release, environment)
@@ -32,7 +34,7 @@ def measure(rule: AlertRule, end: int, errors: dict[Key, Series],
         keys = _rule_keys(rule, errors) if rule.search.matches_error_events() else []
         if not keys:
             return None
-        return float(sum(errors[k].total(lo, hi) for k in keys))
+        return float(sum(_errors(errors[k].totals(lo, hi), rule) for k in keys))
     totals = [0, 0, 0, 0]
     for key in _rule_keys(rule, session_series):
         for col, n in enumerate(session_series[key].totals(lo, hi)):
@@ -44,6 +46,13 @@ def measure(rule: AlertRule, end: int, errors: dict[Key, Series],
         else total - totals[sessions.HEALTHY]
     percent = 100.0 * bad / total
     return round(100.0 - percent if rule.agg.free else percent, 3)
+
+
+def _errors(totals: list[int], rule: AlertRule) -> int:
+    """The events of ``totals`` (``[events, unhandled]``) the rule's ``error.unhandled``
+    / ``error.handled`` terms let through."""
+    handled, unhandled = rule.search.error_kinds()
+    return (totals[EVENTS] - totals[UNHANDLED]) * handled + totals[UNHANDLED] * unhandled
 
 
 def _rule_keys(rule: AlertRule, store: dict[Key, Any]) -> list[Key]:

@@ -48,9 +48,25 @@ class Search:
     def matches_error_events(self) -> bool:
         """False when a term excludes error events entirely (e.g. ``event.type:transaction``
         or a tag the fake does not record)."""
-        if self.unknown or self.values("error.unhandled") or self.values("error.handled"):
-            return False  # the alert counts do not keep handled apart: such a rule sees none
+        if self.unknown:
+            return False
         return all(v in ERROR_EVENT_TYPES for v in self.values("event.type"))
+
+    def error_kinds(self) -> tuple[bool, bool]:
+        """Which error events the ``error.unhandled`` / ``error.handled`` terms let through:
+        ``(handled, unhandled)``; both when there is no such term, neither when the terms
+        contradict (they AND)."""
+        handled = unhandled = True
+        for value in self.values("error.unhandled"):
+            handled, unhandled = handled and not flag(value), unhandled and flag(value)
+        for value in self.values("error.handled"):
+            handled, unhandled = handled and flag(value), unhandled and not flag(value)
+        return handled, unhandled
+
+
+def flag(value: str) -> bool:
+    """A boolean search value (Sentry's ``error.unhandled:true``, ``:1``, ``:false``…)."""
+    return value.lower() in ("true", "1", "yes")
 
 
 def _match(pattern: str, value: str) -> bool:

@@ -5,7 +5,13 @@ by minute for the sessions API and release health (``sessions.Buckets``, whose i
 are whole minutes).
 
 A session is counted once, in one column of ``[healthy, errored, crashed, abnormal]``
-(``sessions``), at the time it started.
+(``sessions``), at the time it started. Error events are counted in two columns,
+``[events, unhandled]`` (``EVENTS``, ``UNHANDLED``): all of them, and those the SDK caught
+in its global handler (``handled: false``), so an alert rule on ``error.unhandled:true``
+counts the unhandled ones and one on ``error.unhandled:false`` the rest: Sentry turns
+``error.unhandled:1`` into ``notHandled() = 1`` and ``:0`` into ``isHandled() = 1``
+(github:getsentry/sentry ``src/sentry/search/events/datasets/discover.py``,
+``_error_unhandled_filter_converter``; ``error.handled`` the inverse).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from fakes.sentry import sessions
 from fakes.sentry.series import Series
 
 Key = tuple[str, str]  # (release, environment)
+EVENTS, UNHANDLED = 0, 1  # the columns of an error series
 
 
 class CountStore:
@@ -56,13 +63,15 @@ class CountStore:
         move[old], move[new] = -1, 1
         self.session_series[key].add(self.second(started), move)
 
-    def add_errors(self, key: Key, timestamp: float, count: int) -> bool:
-        """Add ``count`` error events at ``timestamp`` (virtual s); True when ``key`` is new."""
+    def add_errors(self, key: Key, timestamp: float, count: int,
+                   unhandled: bool = False) -> bool:
+        """Add ``count`` error events at ``timestamp`` (virtual s), all ``unhandled`` or all
+        handled; True when ``key`` is new."""
         series = self.errors.get(key)
         new = series is None
         if series is None:
-            series = self.errors[key] = Series()
-        series.add(self.second(timestamp), (count,))
+            series = self.errors[key] = Series(2)
+        series.add(self.second(timestamp), (count, count if unhandled else 0))
         return new
 
     def error_total(self, key: Key) -> int:

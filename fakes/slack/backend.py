@@ -3,11 +3,16 @@
 A pure state machine (no HTTP; ``router.py`` is the HTTP face). Each webhook is bound to
 one channel, as Slack's app-scoped incoming webhooks are; ``create_webhook`` mints one
 (deterministic ids) and returns its URL path ``/services/T…/B…/secret``. ``reset``
-always creates the default webhook for ``#incidents`` (the runbook's channel).
+always creates the default webhook for ``#incidents`` (the runbook's channel). The
+secrets are derived from a salt (``rekey``): none by default, so the same URL on every
+install; ``drill serve`` beyond loopback salts them with its per-serve secret.
 
 Every accepted message is kept per channel with a Slack-style ``ts`` derived from the
 clock (Unix seconds of the virtual time, six decimals, strictly increasing per channel),
 so a drill can read who was told what, and when, from ``messages()``.
+
+Apart from webhooks, ``post_message`` posts to any channel by name or id: the Web API's
+``chat.postMessage`` (``web_api``), which a bot token reaches, as Sentry's Slack app does.
 
 Checks run in Slack's order as far as it shows: the URL (``no_service``), then the
 payload (``invalid_payload``, ``no_text``), then the channel (``channel_not_found``,
@@ -33,6 +38,7 @@ from fakes.slack.errors import (
 
 DEFAULT_CHANNEL = "#incidents"
 TEAM_ID = "T0DRILL01"
+DEFAULT_BOT_TOKEN = "xoxb-drill-bot-token"
 _UPPER = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ALNUM = _UPPER + "abcdefghijklmnopqrstuvwxyz"
 
@@ -111,9 +117,12 @@ def check_payload(payload: Any) -> dict[str, Any]:
 class SlackBackend:
     """Webhooks, channels and the messages posted to them, read off an injected clock."""
 
-    def __init__(self, clock: Clock, team_id: str = TEAM_ID) -> None:
+    def __init__(self, clock: Clock, team_id: str = TEAM_ID,
+                 bot_token: str = DEFAULT_BOT_TOKEN) -> None:
         self.clock = clock
         self.team_id = team_id
+        self.bot_token = bot_token  # the Web API's (``web_api``): Sentry's Slack app posts so
+        self._salt = ""
         self.reset()
 
     # ---- control plane -------------------------------------------------------------
@@ -137,15 +146,34 @@ class SlackBackend:
             "messages": [asdict(m) for m in self._messages],
         }
 
+    def rekey(self, salt: str) -> None:
+        """Derive every webhook secret, those minted and those to come, from ``salt``
+        (``drill serve``'s per-serve secret): the URLs change, their channels and
+        messages stay. A webhook's secret is ``_digest(salt + unsalted secret)``. Raises
+        ValueError when already salted (the URLs handed out would not follow)."""
+        if self._salt:
+            raise ValueError("the webhook secrets are already salted")
+        self._salt = salt
+        hooks, self.webhooks = list(self.webhooks.values()), {}
+        for hook in hooks:
+            old = hook.path
+            hook.secret = self._salted(hook.secret)
+            self.webhooks[hook.path] = hook
+            if self.default_webhook == old:
+                self.default_webhook = hook.path
+
     def create_webhook(self, channel: str) -> str:
         """A new webhook posting to ``channel`` (created if new); returns its URL path."""
         name = channel_name(channel)
         self.channels.setdefault(name, Channel(name))
         n = self._next("webhook")
         hook = Webhook(self.team_id, "B" + _digest(f"bot{n}", 10, _UPPER),
-                       _digest(f"secret{n}", 24), name, self.clock.now())
+                       self._salted(_digest(f"secret{n}", 24)), name, self.clock.now())
         self.webhooks[hook.path] = hook
         return hook.path
+
+    def _salted(self, secret: str) -> str:
+        return _digest(self._salt + secret, 24) if self._salt else secret
 
     def revoke_webhook(self, path: str) -> None:
         """Remove a webhook: its URL answers ``no_service`` from now on; raises NoService."""
@@ -180,17 +208,29 @@ class SlackBackend:
         ActionProhibited, in that order of checking.
         """
         hook = self.webhook(path)
+        return self.post_message(hook.channel, payload, hook.bot_id)
+
+    def post_message(self, channel: str, payload: Any, poster: str) -> Message:
+        """Post ``payload`` to ``channel`` (a name, with or without ``#``, or its id) as
+        ``poster`` (a webhook's bot id, or the Web API's bot); returns the stored message.
+        Raises InvalidPayload, NoText, ChannelNotFound (also for an unknown channel),
+        ChannelIsArchived or ActionProhibited, in that order of checking."""
         body = check_payload(payload)
-        chan = self._postable(hook.channel)
+        chan = self._postable(self.channel_named(channel))
         thread_ts = body.get("thread_ts")
         message = Message(
-            chan.name, self._ts(chan.name), self.clock.now(), body.get("text"), hook.bot_id,
+            chan.name, self._ts(chan.name), self.clock.now(), body.get("text"), poster,
             body.get("blocks"), body.get("attachments"),
             None if thread_ts is None else str(thread_ts),
             {k: v for k, v in body.items()
              if k not in ("text", "blocks", "attachments", "thread_ts")})
         self._messages.append(message)
         return message
+
+    def channel_named(self, channel: str) -> str:
+        """The channel's name for a name or an id (``channel_id``); unknown ones as given."""
+        by_id = {channel_id(n): n for n in self.channels}
+        return by_id.get(channel.strip()) or channel_name(channel)
 
     def messages(self, channel: str | None = None) -> list[Message]:
         """Messages posted so far, oldest first, optionally only those in ``channel``."""
@@ -202,8 +242,8 @@ class SlackBackend:
     # ---- internals -------------------------------------------------------------------
 
     def _postable(self, name: str) -> Channel:
-        chan = self.channels[name]
-        if chan.deleted:
+        chan = self.channels.get(name)
+        if chan is None or chan.deleted:
             raise ChannelNotFound()
         if chan.archived:
             raise ChannelIsArchived()
@@ -221,6 +261,11 @@ class SlackBackend:
     def _next(self, kind: str) -> int:
         self._counters[kind] += 1
         return self._counters[kind]
+
+
+def channel_id(name: str) -> str:
+    """A channel's Slack id (``C`` and 10 characters), derived from its name."""
+    return "C" + _digest(f"channel{channel_name(name)}", 10, _UPPER)
 
 
 def _digest(text: str, length: int, alphabet: str = _ALNUM) -> str:

@@ -2,7 +2,8 @@
 
 ``POST /services/{team}/{bot}/{secret}`` takes JSON (what ``slack_sdk``'s WebhookClient
 sends) or the legacy form encoding ``payload=<json>``; success is ``200 text/plain ok``,
-failure a plain-text error code (see ``errors.py``). Any other path is ``404 no_service``.
+failure a plain-text error code (see ``errors.py``). ``POST /api/chat.postMessage`` is the
+Web API method a bot token posts with (``web_api``). Any other path is ``404 no_service``.
 Control plane (no auth): ``GET /_fake/state``, ``POST /_fake/reset``,
 ``POST /_fake/webhooks`` ``{"channel"}`` → ``{"url"}``, ``GET /_fake/messages?channel=``,
 ``PATCH /_fake/channels/{name}`` ``{archived?, posting_restricted?, deleted?}``.
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_body, read_json, route_both
@@ -24,6 +25,7 @@ from fakes.common.control import control_router
 from fakes.common.errors import FakeError
 from fakes.slack.backend import SlackBackend
 from fakes.slack.errors import InvalidPayload, NoService, SlackError
+from fakes.slack.web_api import post_message
 
 
 def build_app(backend: SlackBackend) -> FastAPI:
@@ -55,8 +57,26 @@ def build_router(backend: SlackBackend) -> APIRouter:
         backend.send_webhook(path, payload)
         return PlainTextResponse("ok")
 
+    @router.post("/api/chat.postMessage")
+    async def chat_post_message(request: Request) -> JSONResponse:
+        fields = _fields(await _body(request), request.headers.get("content-type"))
+        return JSONResponse(post_message(backend, request.headers.get("authorization"),
+                                         fields))
+
     router.include_router(_control_router(backend))
     return router
+
+
+def _fields(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    """A Web API body's fields: form-encoded (what Sentry's client sends) or JSON."""
+    text = raw.decode("utf-8", errors="replace")
+    if (content_type or "").lower().startswith("application/json"):
+        try:
+            body = json.loads(text)
+        except json.JSONDecodeError:
+            body = None
+        return body if isinstance(body, dict) else {}
+    return {k: v[-1] for k, v in parse_qs(text).items()}
 
 
 async def _body(request: Request) -> bytes:

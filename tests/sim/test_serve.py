@@ -240,8 +240,11 @@ def _primary_address() -> str:
 def test_a_non_loopback_host_warns_and_gets_fresh_credentials_and_a_cert(
         tmp_path: Path) -> None:
     """Rule: ``--host`` other than loopback warns on stderr, hands out random credentials
-    (not the hard-coded demo ones), and the TLS certificate covers that host."""
+    (not the hard-coded demo ones; the PagerDuty routing key and the Slack webhook URL
+    too, and they work), and the TLS certificate covers that host."""
     from cryptography import x509
+
+    from fakes.pagerduty.backend import DEFAULT_ROUTING_KEY
 
     host = _primary_address()
     env_file = tmp_path / "drill.env"
@@ -255,6 +258,9 @@ def test_a_non_loopback_host_warns_and_gets_fresh_credentials_and_a_cert(
             time.sleep(0.05)
         env = read_env(env_file)
         assert env["VERCEL_TOKEN"] != "drill_vercel_token"
+        assert env["PAGERDUTY_ROUTING_KEY"] != DEFAULT_ROUTING_KEY
+        slack = httpx.post(env["SLACK_WEBHOOK_URL"], json={"text": "drill"})
+        assert (slack.status_code, slack.text) == (200, "ok")
         assert env["VERCEL_API_URL"].startswith(f"http://{host}:")
         user = httpx.get(env["VERCEL_API_URL"] + "/v2/user",
                          headers={"Authorization": f"Bearer {env['VERCEL_TOKEN']}"})

@@ -244,3 +244,46 @@ def test_fake_evaluate_runs_the_rules_now(backend, clock, http):
     hooks = http("POST", "/_fake/drain_webhooks").json()
     assert json.loads(hooks[0]["body"])["action"] == "critical"
     assert http("GET", "/_fake/state").json()["incidents"][0]["status_name"] == "critical"
+
+
+def _error_value(backend, clock, query: str) -> float | None:
+    """The value of a fresh error-count rule on ``query`` over minutes 0-4 holding 7
+    handled and 3 unhandled events (the update stamped 300, run at 330)."""
+    rule = backend.create_alert_rule(error_rate_rule(query=query, thresholdPeriod=1))
+    backend.record_error_events("web@2", "production", 65, 7, exc_type="KeyError")
+    backend.record_error_events("web@2", "production", 125, 3, exc_type="TypeError",
+                                unhandled=True)
+    clock.set(330)
+    evaluations = backend.evaluate_alert_rules()
+    backend.delete_alert_rule(rule["id"])
+    return next(e["value"] for e in evaluations if e["rule_id"] == rule["id"]
+                and e["end"] == 300)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("error.unhandled:true", 3.0), ("error.unhandled:1", 3.0), ("error.handled:false", 3.0),
+    ("error.unhandled:false", 7.0), ("error.handled:true", 7.0), ("event.type:error", 10.0),
+    ("error.unhandled:true error.handled:true", 0.0)])
+def test_an_error_rule_on_error_unhandled_counts_the_unhandled_errors(backend, clock, query,
+                                                                       expected):
+    """Rule (Sentry's discover dataset: ``error.unhandled:1`` is ``notHandled() = 1``,
+    ``:0`` is ``isHandled() = 1``; terms AND): the store keeps unhandled errors apart,
+    so an alert rule on ``error.unhandled:true`` counts them (no longer no data), one on
+    ``:false`` counts the handled ones, and contradicting terms count none."""
+    assert _error_value(backend, clock, query) == expected
+
+
+def test_an_unhandled_rule_fires_on_a_crash_fault_and_not_on_handled_errors(backend, clock):
+    """Rule: 30 handled errors a minute never breach ``error.unhandled:true`` > 20, while
+    30 unhandled ones a minute do (thresholdPeriod 2: the second breaching update)."""
+    backend.create_alert_rule(error_rate_rule(query="error.unhandled:true"))
+    for m in range(12):
+        clock.set(m * 60 + 30)
+        backend.record_error_events("web@2", "production", m * 60 + 5, 30,
+                                    unhandled=m >= 6)
+        clock.set((m + 1) * 60)
+        log = backend.evaluate_alert_rules()
+        if m < 6:
+            assert all(r["status"] in ("ok", "no_data") for r in log), (m, log)
+    incidents = backend.alert_incidents()
+    assert len(incidents) == 1 and incidents[0]["status_name"] == "critical"

@@ -144,3 +144,38 @@ def test_wrong_key_is_403_missing_key_401_and_key_may_come_from_query_or_dsn(bac
                                [("sessions", aggregates("web@1", exited=1))])
     assert http("POST", URL, content=with_dsn).status_code == 200
     assert totals(backend, "web@1")["healthy"] == 2
+
+
+def test_client_stamps_map_onto_a_scaled_wall_clock_as_the_clock_maps_the_wall() -> None:
+    """Rule (``drill serve --speed X``): an SDK stamps by the wall, and the fake's clock
+    puts virtual second ``(wall - start) × speed`` at wall instant ``wall``, so a session
+    started 10 wall seconds after a ×60 clock started is at virtual 600 s, whether stamped
+    as Unix seconds or ISO; at speed 1 it is the wall offset, as before."""
+    from datetime import UTC, datetime
+
+    from fakes.common.clock import WallClock
+    from fakes.sentry.envelope import virtual_time
+
+    for speed, expected in ((60.0, 600.0), (1.0, 10.0)):
+        clock = WallClock(speed=speed)
+        wall = clock.epoch.timestamp() + 10
+        iso = datetime.fromtimestamp(wall, UTC).isoformat()
+        assert virtual_time(clock, wall, 0.0) == pytest.approx(expected, abs=1e-3)
+        assert virtual_time(clock, iso, 0.0) == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_scaled_clock_keeps_a_floored_aggregate_within_a_virtual_minute_of_arrival(
+        ) -> None:
+    """Rule: sentry-python floors an aggregate's ``started`` to the wall minute, which on
+    a ×60 clock is a virtual hour; the fake puts its sessions in the last virtual minute
+    of that span before their arrival, not up to an hour back."""
+    from fakes.common.clock import WallClock
+    from fakes.sentry.envelope import session_aggregates
+
+    clock = WallClock(speed=60.0)
+    floored = clock.epoch.timestamp() - 30  # the wall minute began 30 s before the start
+    payload = {"attrs": {"release": "web@2"}, "aggregates": [{"started": floored,
+                                                               "exited": 3}]}
+    [(_, started, counts)] = session_aggregates(payload, clock)
+    assert counts == [3, 0, 0, 0]
+    assert clock.now() - 61 <= started <= clock.now()  # 1 s: the test's own run time
