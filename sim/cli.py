@@ -96,11 +96,15 @@ def _run_one(scenario: Scenario, seed: int | None, target: Path, quiet: bool,
     result = run_drill(scenario, seed)
     doc = write_run(result, target, html=html)
     if not quiet:
-        from sim.results.bounds import warnings
+        from sim.results.bounds import bounds
+        from sim.results.crosscheck import standing_warnings
 
         click.echo(render_terminal(doc, str(target)))
-        for warning in warnings(scenario):  # what no seed could change
+        kept, refuted = standing_warnings(bounds(scenario), [doc])
+        for warning in kept:  # what no seed could change, and this run did not
             click.echo(f"  ⚠ {warning}")
+        for line in refuted:
+            click.echo(f"  ✗ cross-check DISAGREES: {line}")
         click.echo()
     return doc
 
@@ -178,20 +182,27 @@ def _keep_finished(plan: Any, stop: Interrupted, target: Path) -> NoReturn:
 def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool
                 ) -> list[tuple[dict[str, Any], list[Any], str, float]]:
     """Run each plan on one executor under one progress bar; (doc, rows, how it ran, wall
-    seconds) per plan."""
+    seconds) per plan. Off a terminal, each finished grid point prints a line as it
+    finishes (on stdout; on stderr under ``--json``, whose stdout is the document)."""
     import time
 
-    from sim.progress import progress_bar
+    from sim.progress import line_sink, progress_bar
     from sim.sweeps.executors import executor_for
+    from sim.sweeps.report import point_line
     from sim.sweeps.sweep import collect, sweep_document
 
     executor = executor_for(jobs, dask)
+    emit = line_sink(sys.stderr if quiet else sys.stdout)
+    began = time.perf_counter()
     out = []
     try:
         with progress_bar(sum(p.total for p in plans), "drill", enabled=not quiet) as advance:
             for plan in plans:
                 start = time.perf_counter()
-                rows = collect(plan, executor, advance)
+                done = None if emit is None else (
+                    lambda point, rows, plan=plan: emit(
+                        point_line(plan, point, rows, time.perf_counter() - began)))
+                rows = collect(plan, executor, advance, point_done=done)
                 wall = time.perf_counter() - start
                 out.append((sweep_document(plan, rows), rows,
                             f"{executor.name}, {wall:.1f} s wall, {plan.total / wall:.0f} runs/s",
