@@ -101,6 +101,15 @@ def test_report_rerenders_the_same_report_and_refuses_a_run_it_cannot_reproduce(
     assert not (in_tmp / "r" / "report.html").exists()
 
 
+def test_report_reproduces_a_run_whose_journal_names_its_temporary_folders(
+        in_tmp: Path) -> None:
+    """database-rollback journals its temporary database's path (``drill-db-<pid>-…``),
+    which differs between processes: not a difference in the run."""
+    drill("run", str(SCENARIOS / "database-rollback.yaml"), "--no-html", "--out", "d")
+    done = drill("report", "d", "--no-html")
+    assert done.code == 0, done.err
+
+
 def test_version_comes_from_the_package_metadata() -> None:
     from importlib.metadata import version
 
