@@ -14,6 +14,10 @@ disk leaves at most a hidden ``.partial-`` folder (removed on failure, and by th
 write beside it once its process is gone). When ``target`` already holds files, the old
 marker goes first and the new marker last, so no marker ever stands beside a mix of
 files.
+
+A run's default folder is ``results/<scenario>/<YYYYmmdd-HHMMSS>-seed<N>`` (``run_dir``),
+and ``results/<scenario>/latest`` names the newest one (``mark_latest``; ``find_run``
+resolves it for ``drill show`` and ``drill report``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sim.errors import BadInput, OutputError
@@ -185,3 +190,60 @@ def write_file(path: Path, text: str) -> None:
                 os.unlink(tmp)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from None
+
+
+# ---- where runs go, and how to find them again -------------------------------------------
+
+LATEST = "latest"
+
+
+def run_dir(results: Path, name: str, seed: int, now: datetime) -> Path:
+    """A new run's default folder: ``results/<scenario>/<YYYYmmdd-HHMMSS>-seed<N>`` (local
+    time, as people read it), ``-2``, ``-3``… appended when that second is already taken."""
+    base = results / name / f"{now.strftime('%Y%m%d-%H%M%S')}-seed{seed}"
+    candidate, n = base, 1
+    while _exists(candidate):
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def mark_latest(run: Path) -> None:
+    """Point ``<run's parent>/latest`` at ``run``: a relative symlink, or a file holding
+    the folder's name where symlinks cannot be made; replaced atomically either way."""
+    link = run.parent / LATEST
+    tmp = run.parent / f".{LATEST}.tmp-{os.getpid()}"
+    try:
+        tmp.unlink(missing_ok=True)
+        try:
+            os.symlink(run.name, tmp)
+        except OSError:  # a file system without symlinks (FAT, some mounts)
+            tmp.write_text(run.name + "\n", encoding="utf-8")
+        if link.is_dir() and not link.is_symlink():
+            raise OutputError(f"cannot mark {link}: a folder of that name is in the way")
+        os.replace(tmp, link)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {link}: {exc}") from None
+
+
+def find_run(where: Path, marker: str = "summary.json") -> Path:
+    """The run folder ``where`` names: a folder holding ``marker``, or one whose ``latest``
+    (symlink or file) names it — ``results/<scenario>`` — or, for a bare scenario name,
+    ``results/<name>/latest``. Raises BadInput naming what was looked for."""
+    candidates = [where] if where.exists() else [Path("results") / where]
+    for folder in candidates:
+        latest = folder / LATEST
+        if (folder / marker).is_file():
+            return folder
+        if latest.is_symlink() or latest.is_dir():
+            if (latest / marker).is_file():
+                return folder / os.readlink(latest) if latest.is_symlink() else latest
+        elif latest.is_file():
+            named = folder / latest.read_text(encoding="utf-8").strip()
+            if (named / marker).is_file():
+                return named
+    looked = " or ".join(str(c) for c in candidates)
+    raise BadInput(f"{where}: no run found (looked for {looked}/{marker} and "
+                   f"{looked}/{LATEST}); give a run folder, results/<scenario> or a scenario "
+                   "name")

@@ -86,6 +86,44 @@ def check(bound: Bound, values: Sequence[float]) -> CrossCheck:
                       above, bound.tail, p_below, p_above)
 
 
+# A metric is timed from the one before it: a bound on it holds only where that happened.
+_STARTS_AT = {"time_to_decision_s": "time_to_detect_s",
+              "time_to_rollback_s": "time_to_decision_s"}
+
+
+def checked_values(rows: Sequence[dict[str, Any]], metric: str) -> list[float]:
+    """The metric's value in each run its bound speaks of (inf: it never happened): runs
+    where it is judged, not false positives (the response began before the fault), and
+    where the metric it is timed from happened."""
+    start = _STARTS_AT.get(metric)
+    out = []
+    for r in rows:
+        if r["status"][metric] == "not_measured" or r.get("false_positive"):
+            continue
+        if start is not None and r["metrics"][start] is None:
+            continue
+        value = r["metrics"][metric]
+        out.append(math.inf if value is None else float(value))
+    return out
+
+
+def standing_warnings(bounds: Sequence[Bound], rows: Sequence[dict[str, Any]]
+                      ) -> tuple[list[str], list[str]]:
+    """The bounds' warnings the runs (``summary.json`` documents or sweep rows) do not
+    contradict, and one line per warning they do (e.g. "the alert can never fire" where a
+    run's alert fired): a warning is a claim about every seed, so one run can refute it."""
+    kept, refuted = [], []
+    for bound in bounds:
+        if not bound.warning:
+            continue
+        result = check(bound, checked_values(rows, bound.metric))
+        if result.disagrees:
+            refuted.append(f"{bound.metric}: {result.detail} (the analysis: {bound.how})")
+        else:
+            kept.append(bound.warning)
+    return kept, refuted
+
+
 def tail_p(k: int, n: int, tail: float) -> float:
     """P(X ≥ k) for X ~ Binomial(n, tail): how likely ``k`` or more of ``n`` runs past an
     end that a share ``tail`` of runs may pass (1 for k = 0; 0 when ``tail`` is 0)."""

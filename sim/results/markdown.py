@@ -226,8 +226,8 @@ def render_terminal(doc: dict[str, Any], out_dir: str | None = None) -> str:
     for label, value, target, status in metric_rows(doc):
         lines.append(f"  {label:<18} {value:>{width}}   target {target:<12} {status}")
     est = doc["runbook_estimate_s"]
-    lines += ["", "  one seed, one sample of the drill: `drill sweep SCENARIO --runs 100` "
-                  "gives each target's P(met)",
+    lines += ["", "  one seed, one sample of the drill: `drill run --runs 20` or `drill sweep "
+                  "SCENARIO --runs 100` gives each target's P(met)",
               f"  runbook estimate: {est['text']}"]
     if doc.get("impact"):
         im = doc["impact"]

@@ -1,5 +1,6 @@
 """What a run writes: ``summary.json`` (the stable schema CI reads), ``journal.jsonl``,
-``series.csv`` and ``report.md``, all or nothing (a folder with a ``summary.json`` is
+``series.csv``, ``report.md`` and ``scenario.json`` (the validated scenario, overrides
+applied, which ``drill report`` re-runs), all or nothing (a folder with a ``summary.json`` is
 complete; see ``write_run``).
 
 ``summary.json``'s ``false_positive`` is null, or the critical alert that fired before
@@ -113,6 +114,9 @@ def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any
 
 def _write_files(result: RunResult, doc: dict[str, Any], out: Path, html: bool) -> None:
     (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    # the validated scenario, --set overrides applied: what `drill report` re-runs
+    (out / "scenario.json").write_text(json.dumps(result.scenario.model_dump(mode="json"),
+                                                  indent=2, sort_keys=True) + "\n")
     result.journal.write(out / "journal.jsonl")
     _write_series(result, out / "series.csv")
     from sim.results.markdown import render_markdown

@@ -132,6 +132,24 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
     return "\n".join(lines)
 
 
+def point_line(plan: SweepPlan, point: Any, rows: list[Row], seconds: float) -> str:
+    """One line for a finished grid point (the scenario, for a sweep without ``--vary``):
+    what ``drill check``/``drill sweep`` print as it finishes when not on a terminal."""
+    where = (" [" + ", ".join(f"{a.key}={_label(v)}" for a, v in
+                              zip(plan.axes, point.values, strict=True)) + "]"
+             if point.values else "")
+    met = []
+    for metric in LABELS:
+        judged = [r for r in rows if r["status"].get(metric, "not_measured") != "not_measured"]
+        if judged:
+            hits = sum(1 for r in judged if r["status"][metric] == "pass")
+            met.append(f"{LABELS[metric][0].lower()} {hits}/{len(judged)}")
+    passed = sum(1 for r in rows if r["passed"])
+    return (f"{plan.name}{where}: {len(rows)} runs, all targets met in {passed}"
+            f" ({100 * passed / len(rows):.0f} %); met: {', '.join(met) or 'nothing measured'}"
+            f"  [{seconds:.1f} s]")
+
+
 def estimate_line(point: dict[str, Any], label: bool = False) -> str:
     """The runbook's estimate beside a point's time to rollback (empty without runs)."""
     e = point.get("runbook_estimate")

@@ -28,7 +28,7 @@ import yaml
 
 from sim.errors import BadInput, Interrupted
 from sim.results.bounds import bounds
-from sim.results.crosscheck import check
+from sim.results.crosscheck import check, checked_values
 from sim.results.metrics import METRICS
 from sim.scenario.limits import MAX_SWEEP_RUNS
 from sim.scenario.loader import validate_scenario
@@ -195,7 +195,9 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
         "by_parameter": _by_parameter(plan, by_point),
         "analytic": analytic,
         "disagreements": _disagreements(plan, analytic),
-        "warnings": sorted({a["warning"] for a in analytic if a["warning"]}),
+        # a warning the runs contradict is no warning: its cross-check says so instead
+        "warnings": sorted({a["warning"] for a in analytic
+                            if a["warning"] and a["cross_check"] != "DISAGREES"}),
         **_inputs(base),
     }
 
@@ -260,34 +262,13 @@ def _analytic(plan: SweepPlan, by_point: dict[int, list[Row]]) -> list[dict[str,
     for point in plan.points:
         rows = by_point[point.index]
         for bound in bounds(point.scenario):
-            values = _checked_values(rows, bound.metric)
+            values = checked_values(rows, bound.metric)
             result = check(bound, values)
             out.append({"point": point.index, **bound.to_json(),
                         "simulated_min": _finite(min(values)) if values else None,
                         "simulated_max": _finite(max(values)) if values else None,
                         "cross_check": result.verdict, "cross_check_detail": result.detail,
                         "exceedance": result.to_json()})
-    return out
-
-
-# A metric is timed from the one before it: a bound on it holds only where that happened.
-_STARTS_AT = {"time_to_decision_s": "time_to_detect_s",
-              "time_to_rollback_s": "time_to_decision_s"}
-
-
-def _checked_values(rows: list[Row], metric: str) -> list[float]:
-    """The metric's value in each run its bound speaks of (inf: it never happened): runs
-    where it is judged, not false positives (the response began before the fault), and
-    where the metric it is timed from happened."""
-    start = _STARTS_AT.get(metric)
-    out = []
-    for r in rows:
-        if r["status"][metric] == "not_measured" or r.get("false_positive"):
-            continue
-        if start is not None and r["metrics"][start] is None:
-            continue
-        value = r["metrics"][metric]
-        out.append(math.inf if value is None else float(value))
     return out
 
 
@@ -334,21 +315,29 @@ def _numeric(scenario: Scenario, key: str) -> float | None:
 # ---- running ----------------------------------------------------------------------------
 
 Progress = Callable[[int], None]
+PointDone = Callable[[Point, list["Row"]], None]
 
 
 def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
-            full_horizon: bool = False) -> list[Row]:
+            full_horizon: bool = False, point_done: PointDone | None = None) -> list[Row]:
     """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``); rows sorted by
-    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes.
+    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes, and
+    ``point_done(point, its rows)`` as each grid point's last run does.
     Ctrl-C raises Interrupted carrying the rows of the runs that finished."""
     size = chunk_size(plan.total, executor.workers)
     rows: list[Row] = []
+    by_point: dict[int, list[Row]] = {}
     try:
         with _ctrl_c_noted() as noted:
             for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-                rows += [_shared({"point": point, **r}) for r in result]
+                done = [_shared({"point": point, **r}) for r in result]
+                rows += done
                 if progress:
                     progress(len(result))
+                finished = by_point.setdefault(point, [])
+                finished += done
+                if point_done and len(finished) == plan.runs:
+                    point_done(plan.points[point], sorted(finished, key=lambda r: r["seed"]))
                 if noted:  # a Ctrl-C that something swallowed on its way (a __del__)
                     raise KeyboardInterrupt
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +81,19 @@ def _hard_exit() -> None:
 
 def _children() -> list[int]:
     """This process's child processes (Linux's /proc; elsewhere none are known)."""
-    found = []
+    return [pid for pid, fields in proc_stats() if len(fields) > 1
+            and fields[1] == str(os.getpid())]
+
+
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """Each live process's pid and its ``/proc/<pid>/stat`` fields after the command name
+    (state, ppid, pgrp, session, …: ``proc(5)``); none where there is no /proc. The name
+    is skipped by its closing parenthesis, since a name may hold spaces."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
+            yield int(stat.parent.name), stat.read_text().rpartition(")")[2].split()
+        except OSError:  # gone since the listing
             continue
-        if len(fields) > 1 and fields[1] == str(os.getpid()):
-            found.append(int(stat.parent.name))
-    return found
 
 
 def _die_with_parent() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from unittest import mock
 
 from sim.cli import main
+from sim.sweeps.workers import proc_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -58,12 +59,5 @@ def spawn(*args: str, tmpdir: Path, **kwargs: object) -> subprocess.Popen[str]:
 
 def session_processes(sid: int) -> list[int]:
     """The live (not zombie) processes of session ``sid``, from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if len(fields) > 3 and int(fields[3]) == sid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
+    return [pid for pid, fields in proc_stats()
+            if len(fields) > 3 and int(fields[3]) == sid and fields[0] != "Z"]

@@ -5,8 +5,6 @@ installed with npm for the tests that run the real client."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,8 +18,7 @@ from fakes.netlify.backend import NetlifyBackend
 from fakes.netlify.models import Deploy, Site
 from fakes.netlify.router import build_app
 from tests.fakes.clients import InProcessClient, Script
-from tests.npm_tools import ensure_npm_package, why_not
-from tests.servers import serve_in_thread
+from tests.fakes.live_cli import live_cli, npm_cli
 
 TOKEN = "drill_token"
 QUEUE = 10.0
@@ -76,12 +73,7 @@ def api(backend: NetlifyBackend) -> Callable[[Script], Any]:
 @pytest.fixture(scope="session")
 def netlify_cli() -> Path:
     """The ``netlify`` executable, installed with npm on first use; skips without it."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH")
-    executable = ensure_npm_package(NETLIFY_CLI, "netlify")
-    if executable is None:
-        pytest.skip(f"netlify-cli unavailable: {why_not(NETLIFY_CLI)}")
-    return executable
+    return npm_cli(NETLIFY_CLI, "netlify")
 
 
 @pytest.fixture
@@ -92,16 +84,15 @@ def netlify(netlify_cli: Path, backend: NetlifyBackend, world: World,
     home = tmp_path / "home"
     (home / ".config" / "netlify").mkdir(parents=True)
     (home / ".config" / "netlify" / "config.json").write_text('{"telemetryDisabled": true}')
-    with serve_in_thread(build_app(backend)) as base_url:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-               "XDG_CONFIG_HOME": str(home / ".config"), "CI": "1",
-               "NO_UPDATE_NOTIFIER": "1", "NETLIFY_API_URL": base_url,  # no trailing slash
-               "NETLIFY_AUTH_TOKEN": TOKEN, "NETLIFY_SITE_ID": world.site.id,
-               "NODE_OPTIONS": f"--require {SDK_REDIRECT}", "DRILL_NETLIFY_SDK_URL": base_url}
+    def env(base_url: str) -> dict[str, str]:
+        return {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "CI": "1",
+                "NO_UPDATE_NOTIFIER": "1", "NETLIFY_API_URL": base_url,  # no trailing slash
+                "NETLIFY_AUTH_TOKEN": TOKEN, "NETLIFY_SITE_ID": world.site.id,
+                "NODE_OPTIONS": f"--require {SDK_REDIRECT}", "DRILL_NETLIFY_SDK_URL": base_url}
+
+    with live_cli(build_app(backend), lambda _: [str(netlify_cli)], env, home) as cli:
 
         def run(*args: str, data: dict[str, Any] | None = None) -> subprocess.CompletedProcess[str]:
-            extra = ["--data", json.dumps(data)] if data is not None else []
-            return subprocess.run([str(netlify_cli), *args, *extra], env=env, cwd=home,
-                                  capture_output=True, text=True, timeout=60, check=False)
+            return cli(*args, *(["--data", json.dumps(data)] if data is not None else []))
 
         yield run

@@ -11,8 +11,6 @@ cannot install the CLI.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +20,7 @@ import pytest
 from fakes.common.clock import WallClock
 from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app
-from tests.npm_tools import ensure_npm_package, why_not
-from tests.servers import serve_in_thread
+from tests.fakes.live_cli import live_cli, npm_cli
 
 pytestmark = pytest.mark.node
 SENTRY_CLI = "@sentry/cli@3"  # 3.8.0 when this was written
@@ -34,12 +31,7 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture(scope="module")
 def sentry_cli() -> Path:
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH")
-    executable = ensure_npm_package(SENTRY_CLI, "sentry-cli")
-    if executable is None:
-        pytest.skip(f"sentry-cli unavailable: {why_not(SENTRY_CLI)}")
-    return executable
+    return npm_cli(SENTRY_CLI, "sentry-cli")
 
 
 @pytest.fixture
@@ -49,16 +41,15 @@ def backend() -> SentryBackend:
 
 @pytest.fixture
 def sentry(sentry_cli: Path, backend: SentryBackend, tmp_path: Path) -> Iterator[Run]:
-    with serve_in_thread(build_app(backend)) as base_url:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path),
-               "SENTRY_URL": base_url, "SENTRY_AUTH_TOKEN": TOKEN,
-               "SENTRY_ORG": backend.org, "SENTRY_PROJECT": backend.project_slug,
-               "SENTRY_DISABLE_UPDATE_CHECK": "1", "SENTRY_LOAD_DOTENV": "0"}
+    def env(base_url: str) -> dict[str, str]:
+        return {"HOME": str(tmp_path), "SENTRY_URL": base_url, "SENTRY_AUTH_TOKEN": TOKEN,
+                "SENTRY_ORG": backend.org, "SENTRY_PROJECT": backend.project_slug,
+                "SENTRY_DISABLE_UPDATE_CHECK": "1", "SENTRY_LOAD_DOTENV": "0"}
+
+    with live_cli(build_app(backend), lambda _: [str(sentry_cli)], env, tmp_path) as cli:
 
         def run(*args: str, token: str = TOKEN) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([str(sentry_cli), *args],
-                                  env=env | {"SENTRY_AUTH_TOKEN": token}, cwd=tmp_path,
-                                  capture_output=True, text=True, timeout=60, check=False)
+            return cli(*args, env={"SENTRY_AUTH_TOKEN": token})
 
         yield run
 

@@ -11,9 +11,7 @@ install the CLI.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,8 +21,7 @@ import pytest
 from fakes.common.clock import WallClock
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app
-from tests.npm_tools import ensure_npm_package, why_not
-from tests.servers import serve_in_thread
+from tests.fakes.live_cli import live_cli, npm_cli
 
 pytestmark = pytest.mark.node
 VERCEL_CLI = "vercel@64"
@@ -34,12 +31,7 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture(scope="module")
 def vercel_cli() -> Path:
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH")
-    executable = ensure_npm_package(VERCEL_CLI, "vercel", overrides={"sandbox": "4.5.0"})
-    if executable is None:
-        pytest.skip(f"vercel CLI unavailable: {why_not(VERCEL_CLI)}")
-    return executable
+    return npm_cli(VERCEL_CLI, "vercel", overrides={"sandbox": "4.5.0"})
 
 
 @pytest.fixture
@@ -60,17 +52,14 @@ def vercel(vercel_cli: Path, world: tuple[VercelBackend, str, str, str],
     (home / "app" / ".vercel").mkdir(parents=True)
     (home / "app" / ".vercel" / "project.json").write_text(
         json.dumps({"projectId": project_id, "orgId": backend.team.id}))
-    with serve_in_thread(build_app(backend)) as base_url:
-        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home),
-               "VERCEL_TELEMETRY_DISABLED": "1", "NO_UPDATE_NOTIFIER": "1", "CI": "1",
-               "FORCE_COLOR": "0"}
+    env = {"HOME": str(home), "VERCEL_TELEMETRY_DISABLED": "1", "NO_UPDATE_NOTIFIER": "1",
+           "CI": "1", "FORCE_COLOR": "0"}
 
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([str(vercel_cli), "--api", base_url, "--token", TOKEN,
-                                   "--global-config", str(home / "config"), *args],
-                                  env=env, cwd=home / "app", capture_output=True, text=True,
-                                  timeout=120, check=False)
+    def argv(base_url: str) -> list[str]:
+        return [str(vercel_cli), "--api", base_url, "--token", TOKEN,
+                "--global-config", str(home / "config")]
 
+    with live_cli(build_app(backend), argv, lambda _: env, home / "app", timeout=120) as run:
         yield run
 
 
