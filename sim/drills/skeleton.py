@@ -42,8 +42,8 @@ class DrillSkeleton(ABC, Generic[Result]):
         self.s = scenario
         self.seed = seed
         self.streams = Streams(seed)
-        self.env = simpy.Environment()
-        self.clock = SimClock(self.env, scenario.start)
+        self.env = self._environment()
+        self.clock = self._clock()
         self.journal = Journal(self.clock)
         self.population = self._population()
         self.faults = FaultSchedule(scenario)
@@ -55,6 +55,15 @@ class DrillSkeleton(ABC, Generic[Result]):
                                         self.world.transport.meter if self.world.transport
                                         else None)
         self.stop = self.env.event()
+
+    def _environment(self) -> simpy.Environment:
+        """The run's SimPy environment: virtual time as fast as it goes (a game day
+        overrides it with one that follows a live clock, ``sim.gameday.clock``)."""
+        return simpy.Environment()
+
+    def _clock(self) -> SimClock:
+        """The clock the fakes read: ``env.now`` on the scenario's calendar."""
+        return SimClock(self.env, self.s.start)
 
     def _population(self) -> Population:
         p = self.s.population

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sim.results.gameday import gameday_lines
 from sim.results.run import RunResult
 
 LABELS = {
@@ -260,7 +261,8 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
              f"verdict **{'PASS' if doc['passed'] else 'FAIL'}**", "",
              "| Metric | Measured | Target | Status |", "|---|---|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in metric_rows(doc)]
-    lines += ["", "## Runbook estimate beside the model", "",
+    lines += ["", *gameday_lines(doc)]
+    lines += ["## Runbook estimate beside the model", "",
               f"- Runbook: {est['text']}",
               "- Modelled time to rollback: "
               + fmt_value("time_to_rollback_s", doc["metrics"]["time_to_rollback_s"])
