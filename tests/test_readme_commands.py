@@ -7,9 +7,13 @@ minutes is cut down, and said here: ``--runs N`` becomes ``--runs 2``, ``--runs 
 added to ``drill baseline``/``drill check`` (their default is each scenario's
 ``gate.runs``), and the catalog directory ``scenarios`` they take becomes a two-scenario
 subset. Not run: ``pip install`` (the test runs in the installed environment), ``python
--m pytest -q`` (this suite), and the ``drill serve`` block (live CLIs, tested in
-``tests/sim/test_serve.py``). The CLI table's other commands (validate, list, show,
-report, --version) run after them, on the runs they made.
+-m pytest -q`` (this suite), and what needs live vendor APIs or a person: the ``drill
+serve`` block (live CLIs, tested in ``tests/sim/test_serve.py``), ``drill calibrate`` and
+the ``drill run --set @calibrated.yaml`` that reads its overlay (your tokens; on live
+fakes in ``tests/sim/test_calibrate.py``), and ``drill gameday`` (people at keyboards; a
+scripted person in ``tests/sim/gameday/test_gameday.py``). The CLI table's other
+commands (validate, list, show, report, --version) run after them, on the runs they
+made.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 SUBSET = ("critical-bug-flag-disable.yaml", "rollout-phase3-crash.yaml")
 EXITS = {"run": {1}, "sweep": {0}, "baseline": {0}, "check": {0, 1}}  # the README's codes
+LIVE = (["serve"], ["calibrate"], ["gameday"])  # not run here: see the module docstring
 
 
 def documented() -> list[list[str]]:
@@ -38,7 +43,7 @@ def documented() -> list[list[str]]:
             command = line.split("&&")[-1].split("#")[0].strip()
             if command.startswith("drill ") or command == "drill":
                 args = shlex.split(command)[1:]
-                if args[:1] != ["serve"]:
+                if args[:1] not in LIVE and "@calibrated.yaml" not in args:
                     commands.append(args)
     return commands
 
@@ -74,6 +79,7 @@ def test_the_readme_documents_the_commands_this_test_runs() -> None:
     """The parse finds the quick start's ``drill run`` and the sweep/baseline/check lines."""
     assert [c[0] if c else "run" for c in documented()][:1] == ["run"]
     assert {c[0] for c in documented() if c} >= {"sweep", "baseline", "check"}
+    assert {c[0] for c in documented() if c} <= set(EXITS)  # each has its README exit codes
 
 
 def test_every_documented_command_runs_as_documented_in_a_fresh_clone(clone: Path) -> None:
