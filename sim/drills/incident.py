@@ -280,14 +280,23 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         """Host the CI pipeline: poll it every tick, or right when its next build is due."""
         ci = self.world.ci
         assert ci is not None, "started only when the world has CI"
+        every = self._ci_poll_s()
         while True:
             for event in ci.poll():
-                self.journal.add(event.kind, at=round(event.at, 3),
-                                 **{k: v for k, v in event.build.items() if k != "at"})
+                self._ci_event(event)
             due = ci.next_event_at()
-            wait = self.s.tick if due is None else max(0.0, min(self.s.tick,
-                                                                due - self.env.now))
-            yield self.env.timeout(wait or self.s.tick)
+            wait = every if due is None else max(0.0, min(every, due - self.env.now))
+            yield self.env.timeout(wait or every)
+
+    def _ci_poll_s(self) -> float:
+        """How often the CI reads its push queue: every tick (a game day reads it more
+        often, since a person's push lands at any time)."""
+        return self.s.tick
+
+    def _ci_event(self, event: Any) -> None:
+        """Journal one CI event (a game day also reads a person's push from it)."""
+        self.journal.add(event.kind, at=round(event.at, 3),
+                         **{k: v for k, v in event.build.items() if k != "at"})
 
     def _sdk_flush(self) -> Generator[simpy.Event, Any, None]:
         if self.s.monitoring.sdk == "browser":  # sessions are sent per page load, no flush

@@ -10,8 +10,12 @@ acknowledge the page, and what the person does is read back from the fakes' own 
 * the acknowledgement is the PagerDuty incident's ``acknowledged_at`` (set through the
   PagerDuty fake's Events API, by the person or ``drill gameday ack``);
 * the decision is the first accepted control-plane change to a service that decides
-  what users get (Vercel, Netlify, PostHog, Docker) after the alert: the moment the
-  rollback began; the call that rolled back is the last such change before recovery;
+  what users get (Vercel, Netlify, PostHog, Docker, or a push to main of the drill's
+  repository, which its CI deploys) after the alert: the moment the rollback began; the
+  call that rolled back is the last such change before recovery. A push has no HTTP call
+  to catch up on: the CI reads its push queue every game-day second, and the push is
+  stamped with the pusher's wall clock mapped onto the game day's
+  (``GamedayClock.from_wall``), so its journal entry lands within a second of it;
 * recovery is measured by the traffic as in every drill: the first tick no user gets
   the faulty page from a healthy build. The traffic reads the fakes every tick, so a
   ``vercel rollback`` moves users exactly as the modelled responder's calls would.
@@ -40,7 +44,8 @@ from sim.world.clock import SimClock
 from sim.world.served import ServedState
 from sim.world.traffic import TickOutcome
 
-SERVING = frozenset({"vercel", "netlify", "posthog", "docker"})  # what users get
+SERVING = frozenset({"vercel", "netlify", "posthog", "docker", "git"})  # what users get
+GIT_POLL_S = 1.0  # how often the game day's CI reads its push queue (virtual seconds)
 SERIES_MAX = 4000  # points kept for the live view
 
 
@@ -67,6 +72,8 @@ def path_of(call: Call, default: str) -> str:
         return "posthog-flag-disable"
     if call.service == "docker":
         return "docker-compose"
+    if call.service == "git":
+        return "git-revert"
     if call.service == "vercel":
         return "vercel-rollback" if "/rollback/" in path else "vercel-env-var"
     if call.service == "netlify":
@@ -111,6 +118,21 @@ class GamedayDrill(IncidentDrill):
             commander.spec = replace(commander.spec, ack_delay=nobody_acks,
                                      escalated_ack_delay=nobody_acks)
         return commander
+
+    def _ci_poll_s(self) -> float:
+        return min(GIT_POLL_S, self.s.tick)
+
+    def _ci_event(self, event: Any) -> None:
+        """A push to main from a person's shell (stamped by the wall: no drill clock set
+        its date) is a call like any other: on the timeline and, after the alert, the
+        decision; what it deploys reaches users through the drill's CI."""
+        super()._ci_event(event)
+        if event.kind == "ci_queued" and event.build.get("wall_stamped"):
+            # post-receive runs only for a push the remote accepted
+            call = Call(event.at, "git", "PUSH", f"{event.build['ref']} {event.build['sha']}",
+                        200, "git push", "git")
+            self.calls.append(call)
+            self.on_call(call)
 
     def _start_processes(self) -> None:
         super()._start_processes()

@@ -4,8 +4,9 @@ Each fake the drill has is served over its own port, its app built over the dril
 backend (so what a person changes is what the traffic reads), with the scenario's API
 faults in front (a rollback API that is down is down for people too), its ``/_fake/``
 control plane behind a fresh token (``DRILL_FAKE_TOKEN``, as ``drill serve`` guards it),
-and wrapped in a
-``CallRecorder`` (the responder's timeline). The view gets a port too. The servers run
+and wrapped in a ``CallRecorder`` (the responder's timeline). The view gets a port too.
+On the git paths the env file also names the app's bare origin (``DRILL_APP_REPO``): a
+person clones it, reverts and pushes to main, and the drill's CI deploys the push. The servers run
 on one asyncio loop in a background thread; ``GamedayHost`` starts them, says where they
 listen (the env file a person sources, as ``drill serve`` writes it) and stops them.
 """
@@ -32,6 +33,7 @@ from sim.serve_host import served_names
 from sim.world.fakes import drill_vendors
 
 VIEW_ENV = "DRILL_GAMEDAY_URL"
+REPO_ENV = "DRILL_APP_REPO"  # the app's bare origin, on the git paths
 
 
 class _Server(uvicorn.Server):
@@ -102,6 +104,9 @@ class GamedayHost:
         self._thread.start()
         if not ready.wait(30):
             raise RuntimeError("the game day's servers did not start")
+        repo = self.drill.world.app_repo
+        if repo is not None:  # the git paths: people clone, revert and push to main
+            self.env[REPO_ENV] = str(repo.remote)
         if env_file is not None:
             write_env_file(env_file, self.env)
 

@@ -14,7 +14,9 @@ drill's clock and the identities are fixed, so the same clock epoch gives the sa
 The bare remote carries two server-side hooks, installed once the history is pushed:
 ``pre-receive`` refuses every push while branch protection is on (``AppRepo.protect``),
 and ``post-receive`` appends each pushed ``old new ref pushed_at`` to the queue file the
-CI reads (``sim.world.ci``), as a push webhook would.
+CI reads (``sim.world.ci``), as a push webhook would: ``pushed_at`` is the pusher's
+``GIT_COMMITTER_DATE`` (ISO; the drill's own git sets it from the virtual clock), else
+``@<Unix seconds>`` of the wall (a person's shell, in ``drill gameday``).
 """
 
 from __future__ import annotations
@@ -44,8 +46,9 @@ exit 0
 
 _POST_RECEIVE = """#!/bin/sh
 # The push webhook: one line per updated ref for the CI. The push time is the pusher's
-# commit date (a drill sets it from its virtual clock), else the wall clock.
-pushed_at="${{GIT_COMMITTER_DATE:-$(date -u +%Y-%m-%dT%H:%M:%S+00:00)}}"
+# commit date (a drill sets it from its virtual clock), else the wall clock in Unix
+# seconds after an @ (a person's push in a game day: the CI maps it as it maps clients).
+pushed_at="${{GIT_COMMITTER_DATE:-@$(date -u +%s.%N)}}"
 while read -r old new ref; do
     printf '%s %s %s %s\\n' "$old" "$new" "$ref" "$pushed_at" >> {queue}
 done

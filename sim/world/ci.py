@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fakes.common.clock import Clock, from_iso
+from fakes.common.clock import Clock, from_client_time, from_iso
 from rollout.clients.errors import VendorError
 from rollout.clients.vercel import VercelAPI
 from rollout.rollback.git import Git, GitError
@@ -68,6 +68,7 @@ class Build:
     deploy_requested_at: float | None = None
     deployment_id: str | None = None
     error: str | None = None
+    wall_stamped: bool = False  # pushed from a shell with no drill clock (a person's)
 
     def move(self, event: str) -> None:
         """Apply ``event``; raises ValueError when the lifecycle does not allow it."""
@@ -87,7 +88,8 @@ class Build:
                 "runner": self.runner, "version": self.version,
                 "has_redesign": self.has_redesign,
                 "deploy_requested_at": self.deploy_requested_at,
-                "deployment_id": self.deployment_id, "error": self.error}
+                "deployment_id": self.deployment_id, "error": self.error,
+                **({"wall_stamped": True} if self.wall_stamped else {})}
 
 
 @dataclass(frozen=True)
@@ -175,11 +177,14 @@ class CIPipeline:
         old, new, ref, pushed_at = ([*line.split(" ", 3), ""])[:4]
         if ref != f"refs/heads/{self.branch}" or new == ZERO_SHA:
             return None  # other branches, tags and deletions deploy nothing
-        try:
-            at = from_iso(self.clock, pushed_at)
+        wall = pushed_at.startswith("@")
+        try:  # a wall stamp maps as a real client's does (a game day's clock is a wall's)
+            at = from_client_time(self.clock, float(pushed_at[1:])) if wall \
+                else from_iso(self.clock, pushed_at)
         except ValueError:
             at = now
-        return Build(len(self.builds) + 1, new, old, ref, min(max(at, floor), now))
+        return Build(len(self.builds) + 1, new, old, ref, min(max(at, floor), now),
+                     wall_stamped=wall)
 
     # ---- runners -----------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ The fake Vercel runs in-process (``InProcessTransport``) on a manual clock; CI b
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakes.common.clock import ManualClock
+from fakes.common.clock import ManualClock, WallClock
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.router import build_app
 from rollout.clients.vercel import VercelAPI
@@ -72,6 +75,39 @@ def test_a_push_to_main_queues_a_build_stamped_with_the_push_time(rig: Rig):
     (build,) = ci.builds
     assert (build.sha, build.before, build.ref) == (sha, rig.repo.head, "refs/heads/main")
     assert ci.next_event_at() == 12.25 + CI_BUILD
+
+
+def test_a_push_from_a_plain_shell_is_stamped_by_the_wall_mapped_onto_the_clock(rig: Rig):
+    """A push with no drill clock behind it (a person's shell in a game day: git sets no
+    GIT_COMMITTER_DATE) is stamped by the hook with the wall's Unix time, which the CI maps
+    as a real client's stamp (``from_client_time``): on a scaled WallClock, the instant
+    of the push in virtual seconds, not the time the CI happened to read it."""
+    clock = WallClock(speed=60)
+    ci = CIPipeline(clock, rig.repo.remote, rig.repo.queue, rig.api, rig.project_id,
+                    build_time=lambda: CI_BUILD)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    shell = ["git", "-c", "user.name=On Call", "-c", "user.email=oncall@example"]
+    subprocess.run([*shell, "commit", "--allow-empty", "-m", "revert"], cwd=rig.repo.work,
+                   env=env, check=True, capture_output=True)
+    before = time.time()
+    subprocess.run([*shell, "push", "origin", "main"], cwd=rig.repo.work, env=env,
+                   check=True, capture_output=True)
+    after = time.time()
+    time.sleep(0.5)  # 30 virtual seconds later: the poll must not restamp the push
+    ci.poll()
+    (build,) = ci.builds
+    assert build.wall_stamped and build.record()["wall_stamped"] is True
+    assert clock.from_wall(before) <= build.queued_at <= clock.from_wall(after)
+    assert clock.now() - build.queued_at >= 0.5 * 60 * 0.9
+
+
+def test_a_drill_push_is_not_marked_wall_stamped(rig: Rig):
+    """The drill's own pushes carry its virtual date: no ``wall_stamped`` in their record
+    (so a simulated run's journal is what it always was)."""
+    ci = rig.ci()
+    rig.push("chore: poke", at=3.0)
+    ci.poll()
+    assert "wall_stamped" not in ci.builds[0].record()
 
 
 def test_other_branches_and_tags_deploy_nothing(rig: Rig):
