@@ -25,6 +25,16 @@ def redact(state: Any) -> Any:
     return _scrub(state, secrets)
 
 
+def secrets_in(state: Any) -> set[str]:
+    """Every secret value ``state`` holds (to scrub it from what else is shown)."""
+    return _secrets(state)
+
+
+def scrub(text: str, secrets: set[str]) -> str:
+    """``text`` with each of ``secrets`` replaced by ``"<redacted>"``."""
+    return _scrub(text, sorted(secrets, key=len, reverse=True))
+
+
 def _secrets(node: Any) -> set[str]:
     found: set[str] = set()
     if isinstance(node, dict):

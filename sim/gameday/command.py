@@ -2,8 +2,9 @@
 
 ``drill gameday SCENARIO [--speed X] [--host H] [--env-file F] [--out DIR] [--assist]``
 runs the scenario live (``sim.gameday.runner``) and exits as ``drill run`` does (0 every
-target met, 1 one missed, 2 bad input). ``drill gameday ack`` acknowledges the open
-PagerDuty incident through the PagerDuty fake's Events API (``event_action:
+target met, 1 one missed, 2 bad input; 130 when the facilitator ended it before users
+recovered, the results written and marked ``"complete": false``). ``drill gameday ack``
+acknowledges the open PagerDuty incident through the PagerDuty fake's Events API (``event_action:
 acknowledge``, https://developer.pagerduty.com/docs/events-api-v2/trigger-events/),
 finding the game day from ``DRILL_GAMEDAY_URL`` and PagerDuty from
 ``PAGERDUTY_EVENTS_URL`` / ``PAGERDUTY_ROUTING_KEY`` (the env file's variables).
@@ -17,7 +18,7 @@ from typing import Any
 
 import click
 
-from sim.errors import BadInput
+from sim.errors import EXIT_INTERRUPTED, BadInput
 
 ACK_SOURCE = "drill gameday ack"
 
@@ -52,7 +53,7 @@ def run_cmd(scenario: Path | None, speed: float, host: str, env_file: Path | Non
             out: Path | None, assist: bool, overrides: tuple[str, ...]) -> None:
     """Run SCENARIO (default: the embedded drill) live until resolved, the horizon or End."""
     from sim.gameday.runner import GamedayOptions, run_gameday
-    from sim.outdir import check_out_dir
+    from sim.outdir import check_out_dir, check_out_file
     from sim.scenario.loader import load_default, load_scenario
     from sim.serve_host import is_loopback
 
@@ -63,9 +64,15 @@ def run_cmd(scenario: Path | None, speed: float, host: str, env_file: Path | Non
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         out = Path("results") / loaded.name / f"{stamp}-gameday"
     check_out_dir(out)
+    if env_file is not None:
+        check_out_file(env_file, "--env-file")
     options = GamedayOptions(speed=speed, host=host, env_file=env_file, assist=assist)
     doc = run_gameday(loaded, out, options, on_ready=_announce)
     _report(doc, out)
+    if not doc["gameday"]["complete"]:  # an interruption, not a missed target
+        click.echo("drill gameday: ended before users recovered; the results are marked "
+                   'incomplete ("complete": false)', err=True)
+        raise SystemExit(EXIT_INTERRUPTED)
     raise SystemExit(0 if doc["passed"] else 1)
 
 
@@ -108,7 +115,12 @@ def ack_cmd(url: str, pagerduty: str, routing_key: str) -> None:
 def _acknowledge(url: str, pagerduty: str, routing_key: str) -> None:
     import httpx
 
-    state = httpx.get(f"{url.rstrip('/')}/api/state", timeout=10).json()
+    answer = httpx.get(f"{url.rstrip('/')}/api/state", timeout=10)
+    try:
+        state = answer.json()
+    except ValueError:
+        raise BadInput(f"gameday ack: {url} is not a game day's view (it answered "
+                       f"{answer.status_code}, not JSON); check DRILL_GAMEDAY_URL") from None
     open_ = [i for i in state.get("incidents", []) if i.get("status") == "triggered"]
     if not open_:
         raise BadInput("gameday ack: no triggered PagerDuty incident to acknowledge")

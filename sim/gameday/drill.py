@@ -65,6 +65,19 @@ def _point(series: dict[str, Any], row: int, state: ServedState, faulty: bool
             "release": state.build.version, "down": state.build.down, "faulty": faulty}
 
 
+def steers_users(call: Call) -> bool:
+    """Whether an accepted call is a control-plane change to what users get, the only
+    kind that can be a person's decision: any change to Vercel, Netlify or Docker, or a
+    push to main; of PostHog only its feature-flag API (``/api/…/feature_flags/``) —
+    capture, ``/flags`` and ``/decide`` are what SDKs send, not a responder's change; never
+    the facilitator's ``/_fake/`` control plane."""
+    if not call.changes or call.service not in SERVING or call.path.startswith("/_fake"):
+        return False
+    if call.service == "posthog":
+        return call.path.startswith("/api/") and "/feature_flags" in call.path
+    return True
+
+
 def path_of(call: Call, default: str) -> str:
     """The runbook option a call starts (for the "ROLLBACK INITIATED" message's steps)."""
     path = call.path.lower()
@@ -107,8 +120,9 @@ class GamedayDrill(IncidentDrill):
 
     def catch_up(self) -> None:
         """Bring the drill to the live clock's time (the caller holds the lock); nothing
-        while paused or ending."""
-        if self.state == "running":
+        while paused or ending, nor once the run has stopped (a late client call must not
+        run the simulation on while the results are measured)."""
+        if self.state == "running" and not self.stop.triggered:
             assert isinstance(self.env, LiveEnvironment)
             self.env.catch_up()
 
@@ -153,7 +167,7 @@ class GamedayDrill(IncidentDrill):
         self.journal.add("responder_call", **call.as_dict())
         if call.service == "pagerduty":
             self._check_ack(call)
-        elif call.service in SERVING and self._decision_call is None \
+        elif steers_users(call) and self._decision_call is None \
                 and self._alert_payload is not None:
             self._decided(call)
 
@@ -183,13 +197,20 @@ class GamedayDrill(IncidentDrill):
         self.commander.on_decision(replace(decision, action="rollback",
                                            path=path_of(call, self.s.responder.path)))
 
+    def ended(self) -> str:
+        """How the game day ended: ``resolved`` (the incident, after the monitoring
+        period), ``facilitator`` (End, or the first Ctrl-C) or ``horizon``."""
+        if self.journal.first("gameday_over") is not None:
+            return "resolved"
+        return "facilitator" if self.journal.first("gameday_ended") is not None \
+            else "horizon"
+
     def rollback_call(self) -> Call | None:
         """The last accepted change to what users get at or before recovery."""
         recovered = self.journal.first("recovered")
         if recovered is None:
             return None
-        done = [c for c in self.calls if c.changes and c.service in SERVING
-                and c.t <= recovered.t + 1e-9]
+        done = [c for c in self.calls if steers_users(c) and c.t <= recovered.t + 1e-9]
         return done[-1] if done else None
 
     def _alert(self, payload: dict[str, Any]) -> None:
@@ -248,7 +269,7 @@ class GamedayDrill(IncidentDrill):
     def end(self) -> None:
         with self.lock:
             self.state = "ending"
-            if not self.stop.triggered:
-                self.journal.add("gameday_over", reason="ended by the facilitator")
+            if not self.stop.triggered:  # not the incident's resolution: its own record
+                self.journal.add("gameday_ended", reason="ended by the facilitator")
                 self.stop.succeed()
             self.live.resume()

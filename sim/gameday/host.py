@@ -26,6 +26,7 @@ from fakes.common.descriptor import Vendor
 from fakes.common.fault_router import install
 from fakes.common.faults import FaultInjector
 from fakes.common.guard import ControlGuard
+from fakes.common.redact import secrets_in
 from sim.gameday.drill import GamedayDrill
 from sim.gameday.recorder import CallRecorder
 from sim.serve import TOKEN_ENV, bind, write_env_file
@@ -48,6 +49,12 @@ class _Server(uvicorn.Server):
         return contextlib.nullcontext()
 
 
+def _state_of(backend: Any) -> Any:
+    """A backend's ``/_fake/state`` document (what holds its secrets), or nothing."""
+    state = getattr(backend, "state", None)
+    return state() if callable(state) else {}
+
+
 @dataclass
 class GamedayHost:
     """The servers of one game day and the variables that reach them."""
@@ -66,7 +73,7 @@ class GamedayHost:
         d = self.drill
         apps: dict[str, Any] = {
             v.name: CallRecorder(self._app(v), v.name, d.clock, d.lock, d.calls, d.on_call,
-                                 d.catch_up)
+                                 d.catch_up, secrets_in(_state_of(d.world.backend(v))))
             for v in drill_vendors(d.s)}
         apps["view"] = self.view
         return apps

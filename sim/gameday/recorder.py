@@ -4,7 +4,8 @@
 runs each request under the drill's lock (the simulation does not step while a person's
 call changes the fakes), one request at a time per server, after ``catch_up`` has brought
 the simulation to the live clock's time, and records the call: the virtual time the fake
-stamped it with, the service, method, path, status, and its
+stamped it with, the service, method, path (a secret in it, the Slack webhook's last
+segment, scrubbed as ``/_fake/state`` scrubs it), status, and its
 source — the client named by its ``User-Agent`` (the vercel CLI, netlify-cli, curl,
 posthog-python, sentry-sdk, …) or an ``X-Drill-Source`` header a script sets. Calls that
 can change state (anything but GET, HEAD and OPTIONS) are handed to ``on_change`` as
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fakes.common.clock import Clock
+from fakes.common.redact import scrub
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 # User-Agent prefixes of the tools a person responds with, most specific first
@@ -65,9 +67,11 @@ class CallRecorder:
 
     def __init__(self, app: Any, service: str, clock: Clock, lock: threading.Lock,
                  calls: list[Call], on_change: Callable[[Call], None],
-                 catch_up: Callable[[], None] = lambda: None) -> None:
+                 catch_up: Callable[[], None] = lambda: None,
+                 secrets: set[str] | None = None) -> None:
         self.app, self.service, self.clock, self.lock = app, service, clock, lock
         self.calls, self.on_change, self.catch_up = calls, on_change, catch_up
+        self.secrets = secrets or set()  # scrubbed from recorded paths (the Slack webhook's)
         self._one = asyncio.Lock()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -96,7 +100,8 @@ class CallRecorder:
     def _record(self, scope: dict[str, Any], t: float, status: int) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
-        call = Call(t, self.service, scope["method"], scope["path"], status,
+        path = scrub(scope["path"], self.secrets) if self.secrets else scope["path"]
+        call = Call(t, self.service, scope["method"], path, status,
                     source_of(headers), headers.get("user-agent", "")[:200])
         self.calls.append(call)
         if call.changes:

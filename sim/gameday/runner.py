@@ -20,6 +20,7 @@ older than three minutes (vercel/vercel packages/cli/src/commands/rollback/statu
 
 from __future__ import annotations
 
+import secrets
 import signal
 import sys
 import threading
@@ -29,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from fakes.common.guard import ControlGuard
 from sim.drills.run import run_drill
 from sim.gameday.clock import LiveClock
 from sim.gameday.drill import GamedayDrill
@@ -38,6 +40,7 @@ from sim.gameday.view import build_view, snapshot, status_line
 from sim.results.run import RunResult, SectionedResult
 from sim.results.writer import write_run
 from sim.scenario.model import Scenario
+from sim.serve_host import served_names
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,13 @@ def run_gameday(scenario: Scenario, out: Path, options: GamedayOptions,
     scenario = live_scenario(scenario)
     modelled = run_drill(scenario)
     model_times = times(markers(modelled.journal, rounded=False))
-    drill = GamedayDrill(scenario, scenario.seed, LiveClock(options.speed, scenario.start),
-                         assist=options.assist)
-    host = GamedayHost(drill, build_view(drill, model_times), options.host)
+    live = LiveClock(options.speed, scenario.start)
+    live.pause()  # it runs once the servers listen and the env file is written
+    drill = GamedayDrill(scenario, scenario.seed, live, assist=options.assist)
+    token = secrets.token_urlsafe(24)  # the fakes' /_fake/ and the view's controls
+    guard = ControlGuard(None, token, hosts=(options.host, *served_names(options.host)))
+    host = GamedayHost(drill, build_view(drill, model_times, guard), options.host,
+                       token=token)
     try:
         host.start(options.env_file)
         if on_ready is not None:
@@ -88,6 +95,7 @@ def _run_live(drill: GamedayDrill, modelled: dict[str, Any],
         threading.Thread(target=_status, args=(drill, modelled, options, done),
                          daemon=True, name="gameday-status").start()
     previous = _end_on_ctrl_c(drill)
+    drill.live.resume()
     try:
         return drill.run()
     finally:
@@ -123,11 +131,14 @@ def _with_gameday(result: RunResult, drill: GamedayDrill, host: GamedayHost,
                   modelled: RunResult, options: GamedayOptions) -> SectionedResult:
     """The live result with its ``gameday`` section."""
     marks = markers(drill.journal)
+    ended = drill.ended()
     rolled = drill.rollback_call()
     decision = drill.journal.first("decision")
     ack = drill.journal.first("acknowledged")
     section = {
         "mode": "gameday", "speed": options.speed, "assist": options.assist,
+        # ended early by the facilitator before users recovered: the times are unfinished
+        "ended": ended, "complete": ended != "facilitator" or marks["recovered"] is not None,
         "started_at": drill.s.start.isoformat(), "tick_s": drill.s.tick,
         "markers_s": marks, "measured": times(markers(drill.journal, rounded=False)),
         "acknowledged_by": None if ack is None else ack.data.get("source"),

@@ -2,7 +2,10 @@
 
 ``build_view(drill, modelled)`` is a Starlette app: ``GET /`` the page (``sim.gameday.page``),
 ``GET /api/state`` the clock, the series, the markers, the scoreboard and the recent calls,
-``POST /api/pause|resume|inject|end`` the facilitator's controls. ``status_line`` is the
+``POST /api/pause|resume|inject|end`` the facilitator's controls, behind the fakes' own
+door (``fakes.common.guard``: an allowed Host, same origin, and the game day's token in
+``X-Drill-Token``, which the page carries and the env file holds as ``DRILL_FAKE_TOKEN``),
+so a web page on another site cannot pause or end the game day. ``status_line`` is the
 same state in one terminal line.
 """
 
@@ -16,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from fakes.common.guard import ControlGuard
 from sim.gameday.drill import GamedayDrill
 from sim.gameday.page import PAGE
 from sim.gameday.score import markers, scoreboard
@@ -66,10 +70,13 @@ def status_line(state: dict[str, Any]) -> str:
             f"exposure new {100 * last.get('exposure_new', 0.0):5.1f}% | {seen}")
 
 
-def build_view(drill: GamedayDrill, modelled: dict[str, Any] | None) -> Starlette:
-    """The view's ASGI app over ``drill``."""
+def build_view(drill: GamedayDrill, modelled: dict[str, Any] | None,
+               guard: ControlGuard) -> Starlette:
+    """The view's ASGI app over ``drill``; ``guard`` decides who may use the controls."""
+    page_html = PAGE.replace("__DRILL_TOKEN__", guard.token)
+
     async def page(request: Request) -> HTMLResponse:
-        return HTMLResponse(PAGE)
+        return HTMLResponse(page_html)
 
     # Off the event loop: they take the drill's lock, which a person's call in flight on
     # this loop may hold (sim.gameday.recorder); blocking the loop on it would deadlock.
@@ -78,6 +85,10 @@ def build_view(drill: GamedayDrill, modelled: dict[str, Any] | None) -> Starlett
 
     async def control(request: Request) -> JSONResponse:
         action = request.path_params["action"]
+        refused = guard.refusal(request.scope)
+        if refused is not None:
+            return JSONResponse({"error": refused.replace("control plane", "controls")},
+                                status_code=403)
         if action not in CONTROLS:
             return JSONResponse({"error": f"unknown control {action!r}; allowed: "
                                  + ", ".join(CONTROLS)}, status_code=404)

@@ -42,7 +42,8 @@ def test_the_rollback_api_fault_refuses_the_persons_rollback(tmp_path: Path) -> 
             state = env["VERCEL_API_URL"] + "/_fake/state"
             seen["guard"] = (httpx.get(state).status_code, httpx.get(
                 state, headers={"X-Drill-Token": env["DRILL_FAKE_TOKEN"]}).status_code)
-            httpx.post(host.urls["view"] + "/api/end")
+            httpx.post(host.urls["view"] + "/api/end",
+                       headers={"X-Drill-Token": env["DRILL_FAKE_TOKEN"]})
         threading.Thread(target=act, daemon=True).start()
 
     doc = run_gameday(load_scenario(SCENARIO, FAST), tmp_path / "out",

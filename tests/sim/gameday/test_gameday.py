@@ -77,7 +77,8 @@ def test_cli_gameday_measures_the_persons_ack_and_posthog_rollback(tmp_path: Pat
     """`drill gameday` at ×300; the script acks with `drill gameday ack` and sets the flag
     to 0 % through PostHog's API: the summary's acknowledgement and decision fall between
     the game-day times the script read before and after its calls, recovery within a
-    tick of the decision, and the rolling-back call is the PATCH."""
+    tick of the decision, and the rolling-back call is the PATCH (an SDK's /flags call
+    before it is no decision)."""
     env_file, out = tmp_path / "gameday.env", tmp_path / "out"
     sets = [a for s in FAST for a in ("--set", s)]
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "gameday", "--speed", "300",
@@ -90,6 +91,10 @@ def test_cli_gameday_measures_the_persons_ack_and_posthog_rollback(tmp_path: Pat
                                env=os.environ | env, capture_output=True, text=True,
                                timeout=60)
         assert acked.returncode == 0, acked.stderr
+        # what an SDK sends after the alert (a flag evaluation) is no one's decision
+        sdk = httpx.post(env["POSTHOG_HOST"] + "/flags/?v=2", json={
+            "token": env["POSTHOG_PROJECT_API_KEY"], "distinct_id": "usr_000000000001"})
+        assert sdk.status_code == 200, sdk.text
         before_patch = _state(env)["now_s"]
         _disable_flag(env)
         after_patch = _state(env)["now_s"]
