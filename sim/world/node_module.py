@@ -1,0 +1,100 @@
+"""The app's own flag module in one long-lived Node process, spoken to in JSON lines.
+
+``NodeFlagModule`` starts ``node flag_runner.cjs`` (shipped beside this module as package
+data), has it bundle the module with esbuild (``sim.nodetools`` installs it) and hands it
+the population's ids once; ``evaluate`` then asks, for one build's ``import.meta.env`` and
+a list of PostHog answers (None = undefined, False, True), what the exported function
+returns for every user: one request per state, never one per visit. A module that does not
+bundle, lacks the export, throws or returns a non-boolean raises ``BadInput`` (exit 2),
+one line naming the module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import weakref
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import IO, Any
+
+import numpy as np
+
+from sim.errors import BadInput
+from sim.nodetools import TOOLS_ENV, ensure_esbuild, node_binary
+
+RUNNER = "flag_runner.cjs"
+_ONE = ord("1")
+_CLOSE_TIMEOUT_S = 5.0
+
+
+class NodeFlagModule:
+    """One Node process running ``export`` of ``module`` over a fixed list of user ids."""
+
+    def __init__(self, module: str, export: str, flag_key: str, ids: np.ndarray,
+                 where: str) -> None:
+        self.module, self.export = module, export
+        tools = ensure_esbuild(where)
+        runner = str(resources.files("sim.world").joinpath(RUNNER))
+        self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _stop)
+        self._proc = subprocess.Popen(
+            [node_binary(where), runner], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self._stderr, env={**os.environ, TOOLS_ENV: str(tools)})
+        self._finalizer = weakref.finalize(self, _stop, self._proc, self._stderr)
+        self.size = int(ids.shape[0])
+        answer = self._ask({"op": "load", "module": module, "export": export,
+                            "flagKey": flag_key, "ids": b"\n".join(ids.tolist()).decode()})
+        self.esbuild_version = str(answer["esbuild"])
+
+    def evaluate(self, env: Mapping[str, Any], remote: Sequence[bool | None]) -> np.ndarray:
+        """A bool array (len(remote), users): the function's answer for every user under
+        ``env`` (``import.meta.env``) while posthog-js answers each of ``remote``."""
+        answer = self._ask({"op": "eval", "env": dict(env), "remote": list(remote)})
+        columns = answer["columns"]
+        out = np.empty((len(remote), self.size), dtype=bool)
+        for row, text in enumerate(columns):
+            out[row] = np.frombuffer(text.encode("ascii"), dtype=np.uint8) == _ONE
+        return out
+
+    def close(self) -> None:
+        """End the Node process (idempotent)."""
+        self._finalizer()
+
+    def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        stdin, stdout = self._proc.stdin, self._proc.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(json.dumps(request).encode() + b"\n")
+            stdin.flush()
+            line = stdout.readline()
+        except OSError:
+            line = b""
+        if not line:
+            raise BadInput(f"{self.module}: node exited while running it: {self._last_error()}")
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise BadInput(f"{self.module}: {self.export}: {answer['error']}")
+        return answer
+
+    def _last_error(self) -> str:
+        self._proc.wait(timeout=_CLOSE_TIMEOUT_S)
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self._proc.returncode}"
+
+
+def _stop(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> None:
+    """Close the runner's stdin (it exits at end of input); kill it if it lingers."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=_CLOSE_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+        stderr.close()
