@@ -1,7 +1,7 @@
 // The app's own featureFlags module, run in Node for the drill (sim/world/flag_module.py).
 //
 // JSON lines over stdin/stdout, one request, one answer:
-//   {"op":"load","module":PATH,"export":NAME,"flagKey":KEY,"ids":"id\nid..."}
+//   {"op":"load","module":PATH,"export":NAME,"flagKey":KEY,"ids":["id", ...]}
 //     -> {"ok":true,"esbuild":VERSION}
 //   {"op":"eval","env":{...import.meta.env...},"remote":[null,false,true]}
 //     -> {"ok":true,"columns":["0110...", ...]}  one '0'/'1' per user, per remote value
@@ -76,7 +76,7 @@ async function load(req) {
   if (typeof fn !== 'function') {
     throw new Error(`exports no function '${req.export}'`);
   }
-  ids = req.ids ? req.ids.split('\n') : [];
+  ids = req.ids;
   flagKey = req.flagKey;
   return { ok: true, esbuild: esb.version };
 }

@@ -2,7 +2,7 @@
 
 ``NodeFlagModule`` starts ``node flag_runner.cjs`` (shipped beside this module as package
 data), has it bundle the module with esbuild (``sim.nodetools`` installs it) and hands it
-the population's ids once; ``evaluate`` then asks, for one build's ``import.meta.env`` and
+the population's ids once (any strings: JSON carries even lone surrogates); ``evaluate`` then asks, for one build's ``import.meta.env`` and
 a list of PostHog answers (None = undefined, False, True), what the exported function
 returns for every user: one request per state, never one per visit. A module that does not
 bundle, lacks the export, throws or returns a non-boolean raises ``BadInput`` (exit 2),
@@ -33,8 +33,8 @@ _CLOSE_TIMEOUT_S = 5.0
 class NodeFlagModule:
     """One Node process running ``export`` of ``module`` over a fixed list of user ids."""
 
-    def __init__(self, module: str, export: str, flag_key: str, ids: np.ndarray,
-                 where: str) -> None:
+    def __init__(self, module: str, export: str, flag_key: str,
+                 ids: np.ndarray | Sequence[str], where: str) -> None:
         self.module, self.export = module, export
         tools = ensure_esbuild(where)
         runner = str(resources.files("sim.world").joinpath(RUNNER))
@@ -43,9 +43,10 @@ class NodeFlagModule:
             [node_binary(where), runner], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._stderr, env={**os.environ, TOOLS_ENV: str(tools)})
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._stderr)
-        self.size = int(ids.shape[0])
+        users = ids.astype(str).tolist() if isinstance(ids, np.ndarray) else list(ids)
+        self.size = len(users)
         answer = self._ask({"op": "load", "module": module, "export": export,
-                            "flagKey": flag_key, "ids": b"\n".join(ids.tolist()).decode()})
+                            "flagKey": flag_key, "ids": users})
         self.esbuild_version = str(answer["esbuild"])
 
     def evaluate(self, env: Mapping[str, Any], remote: Sequence[bool | None]) -> np.ndarray:
