@@ -106,7 +106,7 @@ class ModuleEvaluator:
         self.pop = population
         self.port = PortEvaluator(population)
         self.node = NodeFlagModule(flag.module, self.export, flag.posthog.key, population.ids,
-                                   where)
+                                   where)  # loads in the background until first use
         self.parity = Parity(population.size)
         self._tables: dict[tuple[object, ...], np.ndarray] = {}
 

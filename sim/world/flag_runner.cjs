@@ -70,6 +70,7 @@ async function load(req) {
     entryPoints: [req.module], bundle: true, write: false, format: 'cjs', platform: 'node',
     define: { 'import.meta.env': ENV_GLOBAL }, plugins: [standInPlugin], logLevel: 'silent',
   });
+  esb.stop();  // the bundle is made: end esbuild's service process (https://esbuild.github.io/api/#js-details)
   const mod = { exports: {} };
   new Function('module', 'exports', 'require', out.outputFiles[0].text)(mod, mod.exports, require);
   fn = mod.exports[req.export];

@@ -2,11 +2,11 @@
 
 ``NodeFlagModule`` starts ``node flag_runner.cjs`` (shipped beside this module as package
 data), has it bundle the module with esbuild (``sim.nodetools`` installs it) and hands it
-the population's ids once (any strings: JSON carries even lone surrogates); ``evaluate`` then asks, for one build's ``import.meta.env`` and
-a list of PostHog answers (None = undefined, False, True), what the exported function
-returns for every user: one request per state, never one per visit. A module that does not
-bundle, lacks the export, throws or returns a non-boolean raises ``BadInput`` (exit 2),
-one line naming the module.
+the population's ids once (any strings: JSON carries even lone surrogates); ``evaluate``
+then asks, for one build's ``import.meta.env`` and a list of PostHog answers (None =
+undefined, False, True), what the exported function returns for every user: one request
+per state, never one per visit. A module that does not bundle, lacks the export, throws or
+returns a non-boolean raises ``BadInput`` (exit 2), one line naming the module.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from importlib import resources
@@ -43,15 +44,33 @@ class NodeFlagModule:
             [node_binary(where), runner], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._stderr, env={**os.environ, TOOLS_ENV: str(tools)})
         self._finalizer = weakref.finalize(self, _stop, self._proc, self._stderr)
+        self.size = len(ids)
+        # Node starts, takes the ids and bundles while the drill builds its world (a thread
+        # writes the request; the pipe blocks until node reads): the answer is read at
+        # first use (``esbuild_version``, ``evaluate``), where a failure raises BadInput.
+        self._loading = threading.Thread(target=self._load, daemon=True,
+                                         args=(module, export, flag_key, ids))
+        self._loading.start()
+        self._version: str | None = None
+
+    def _load(self, module: str, export: str, flag_key: str,
+              ids: np.ndarray | Sequence[str]) -> None:
         users = ids.astype(str).tolist() if isinstance(ids, np.ndarray) else list(ids)
-        self.size = len(users)
-        answer = self._ask({"op": "load", "module": module, "export": export,
-                            "flagKey": flag_key, "ids": users})
-        self.esbuild_version = str(answer["esbuild"])
+        self._send({"op": "load", "module": module, "export": export, "flagKey": flag_key,
+                    "ids": users})
+
+    @property
+    def esbuild_version(self) -> str:
+        """The esbuild that bundled the module (waits for the load to finish)."""
+        if self._version is None:
+            self._loading.join()
+            self._version = str(self._receive()["esbuild"])
+        return self._version
 
     def evaluate(self, env: Mapping[str, Any], remote: Sequence[bool | None]) -> np.ndarray:
         """A bool array (len(remote), users): the function's answer for every user under
         ``env`` (``import.meta.env``) while posthog-js answers each of ``remote``."""
+        self.esbuild_version  # noqa: B018 (the load's answer comes first)
         answer = self._ask({"op": "eval", "env": dict(env), "remote": list(remote)})
         columns = answer["columns"]
         out = np.empty((len(remote), self.size), dtype=bool)
@@ -64,12 +83,21 @@ class NodeFlagModule:
         self._finalizer()
 
     def _ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin is not None and stdout is not None
+        self._send(request)
+        return self._receive()
+
+    def _send(self, request: dict[str, Any]) -> None:
+        assert self._proc.stdin is not None
         try:
-            stdin.write(json.dumps(request).encode() + b"\n")
-            stdin.flush()
-            line = stdout.readline()
+            self._proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self._proc.stdin.flush()
+        except OSError:
+            pass  # node is gone: _receive reads nothing and says why
+
+    def _receive(self) -> dict[str, Any]:
+        assert self._proc.stdout is not None
+        try:
+            line = self._proc.stdout.readline()
         except OSError:
             line = b""
         if not line:

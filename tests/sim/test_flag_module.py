@@ -44,13 +44,10 @@ SMALL = ("population.users=5000", "horizon=3h", "faults.0.at=1h",
 LISTS = {"internal": ("user-id-1", "user-id-2", "user-id-3"),
          "percentage": ("user-id-1", "user-id-2")}
 # import.meta.env states: parseInt and === 'true' quirks included
-ENVS = [{}, {INTERNAL_ENV_FLAG: "true"}, {INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: "50"},
-        {INTERNAL_ENV_FLAG: "TRUE", ROLLOUT_ENV: "50"}, {INTERNAL_ENV_FLAG: "false"},
-        {INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: "0"}, {INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: "100"},
-        {INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: " 7.9abc"}, {INTERNAL_ENV_FLAG: "true",
-                                                              ROLLOUT_ENV: "0x1f"},
-        {INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: "-5"}, {INTERNAL_ENV_FLAG: "true",
-                                                         ROLLOUT_ENV: "abc"}]
+ENVS = [{}, {INTERNAL_ENV_FLAG: "true"}, {INTERNAL_ENV_FLAG: "TRUE", ROLLOUT_ENV: "50"},
+        {INTERNAL_ENV_FLAG: "false"},
+        *({INTERNAL_ENV_FLAG: "true", ROLLOUT_ENV: pct}
+          for pct in ("50", "0", "100", " 7.9abc", "0x1f", "-5", "abc", "1e2"))]
 
 
 @pytest.fixture(scope="module", autouse=True)
