@@ -58,9 +58,10 @@ class IncidentDrill(DrillSkeleton[RunResult]):
         self.pipeline = SentryPipeline(self.world.sentry, scenario.monitoring)
         self.traffic = TrafficModel(scenario, self.population, self.streams.get("traffic"),
                                     self.streams.get("sessions"),
-                                    self.streams.get("flags.persisted"))
+                                    self.streams.get("flags.persisted"), self.flag_eval)
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode),
-                                       persisted=lambda: self.traffic.flags.persisted)
+                                       persisted=lambda: self.traffic.flags.persisted,
+                                       evaluator=self.flag_eval)
         self.commander = self._commander()
         self.oncall = OnCall(self.responder, self.world, self.commander)
 

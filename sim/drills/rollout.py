@@ -76,9 +76,11 @@ class RolloutDrill(DrillSkeleton[SectionedResult]):
         rows = math.ceil(scenario.horizon / scenario.tick) + 1
         self.traffic = RolloutTraffic(scenario, self.plan, self.population,
                                       self.streams.get("traffic"), self.streams.get("sessions"),
-                                      rows, self.streams.get("flags.persisted"))
+                                      rows, self.streams.get("flags.persisted"),
+                                      self.flag_eval)
         self.served = ServedStateCache(self.population, FlagMode(scenario.flag.mode),
-                                       persisted=lambda: self.traffic.flags.persisted)
+                                       persisted=lambda: self.traffic.flags.persisted,
+                                       evaluator=self.flag_eval)
         self.reader = GateReader(self.world, self.traffic.store, self.population.is_internal,
                                  self.plan, scenario.monitoring.environment)
         self.t0, self.state = 0.0, self._served(0.0)

@@ -46,6 +46,7 @@ from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario
 from sim.scenario.rollout import RolloutPlan
 from sim.scenario.traffic import Latency
+from sim.world.flag_eval import FlagEvaluator
 from sim.world.monitoring import session_statuses
 from sim.world.page_loads import (
     SERIES,
@@ -157,11 +158,13 @@ class RolloutTraffic:
 
     def __init__(self, scenario: Scenario, plan: RolloutPlan, population: Population,
                  rng: np.random.Generator, session_rng: np.random.Generator,
-                 rows: int, persisted_rng: np.random.Generator | None = None) -> None:
+                 rows: int, persisted_rng: np.random.Generator | None = None,
+                 evaluator: FlagEvaluator | None = None) -> None:
         self.s, self.plan, self.pop, self.rng = scenario, plan, population, rng
         self.session_rng = session_rng  # which visits erred (browser sessions): its own stream
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
-        loads = page_load_state(population, scenario.flag.client, rows, persisted_rng)
+        loads = page_load_state(population, scenario.flag.client, rows, persisted_rng,
+                                evaluator)
         self.stats, self.flags, self.stale = loads.stats, loads.flags, loads.stale
         self.store = AnalyticsStore(population.size)
         self._row = 0

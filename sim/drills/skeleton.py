@@ -1,12 +1,13 @@
 """What every drill kind sets up the same way: the skeleton the three drills stand on.
 
 ``DrillSkeleton`` makes, in this order, the run's random streams, the SimPy environment,
-the clock the fakes read, the journal, the population, the fault schedule, the world (the
-fakes wired for in-process HTTP) and the responder's model; it ends the run at the
-scenario's horizon and closes the world afterwards. A drill kind (``sim.drills.incident``,
-``sim.drills.rollout``, ``sim.drills.staging``) subclasses it and adds only its own
-processes and results: ``run`` is the same frame for all (start, run the clock until the
-end, finish, measure).
+the clock the fakes read, the journal, the population, who answers for the flag function
+(the Python port, or the app's own module in Node: ``sim.world.flag_eval``), the fault
+schedule, the world (the fakes wired for in-process HTTP) and the responder's model; it
+ends the run at the scenario's horizon and closes the world (and Node) afterwards. A drill
+kind (``sim.drills.incident``, ``sim.drills.rollout``, ``sim.drills.staging``) subclasses
+it and adds only its own processes and results: ``run`` is the same frame for all (start,
+run the clock until the end, finish, measure).
 
 The order of construction is part of the contract: the population draws from its stream
 first and the world seeds its fakes after it, so reordering moves every number.
@@ -29,6 +30,7 @@ from sim.scenario.model import Scenario
 from sim.world.clock import SimClock
 from sim.world.fakes import build_world
 from sim.world.faults import FaultSchedule
+from sim.world.flag_eval import flag_evaluator
 from sim.world.population import Population, build_population
 
 Result = TypeVar("Result", bound=RunResult)
@@ -46,6 +48,8 @@ class DrillSkeleton(ABC, Generic[Result]):
         self.clock = self._clock()
         self.journal = Journal(self.clock)
         self.population = self._population()
+        # the port, or the app's own flag module in Node (draws nothing: numbers unmoved)
+        self.flag_eval = flag_evaluator(scenario, self.population)
         self.faults = FaultSchedule(scenario)
         self.world = build_world(scenario, self.clock, self.streams,
                                  self.population.internal_ids(), self._alert, self._rejected,
@@ -78,13 +82,16 @@ class DrillSkeleton(ABC, Generic[Result]):
         self._start()
         self.env.run(until=self._end())
         self._finish()
-        return self._result()
+        result = self._result()
+        result.flag_module = self.flag_eval.section()
+        return result
 
     def run_and_close(self) -> Result:
         """Run the drill, then close the world whatever happened."""
         try:
             return self.run()
         finally:
+            self.flag_eval.close()
             self.world.close()
 
     @abstractmethod

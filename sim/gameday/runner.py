@@ -84,6 +84,7 @@ def run_gameday(scenario: Scenario, out: Path, options: GamedayOptions,
         result = _run_live(drill, model_times, options)
     finally:
         host.stop()
+        drill.flag_eval.close()
         drill.world.close()
     return write_run(_with_gameday(result, drill, host, modelled, options), out)
 
@@ -152,5 +153,7 @@ def _with_gameday(result: RunResult, drill: GamedayDrill, host: GamedayHost,
         "urls": dict(host.urls)}
     sections = dict(getattr(result, "sections", {}))
     sections["gameday"] = section
-    return SectionedResult(result.scenario, result.seed, result.journal, result.stats,
-                           result.metrics, result.facts, result.samples, sections=sections)
+    out = SectionedResult(result.scenario, result.seed, result.journal, result.stats,
+                          result.metrics, result.facts, result.samples, sections=sections)
+    out.flag_module = result.flag_module  # the app's own flag module, when it ran
+    return out

@@ -298,6 +298,11 @@ def render_markdown(result: RunResult, doc: dict[str, Any]) -> str:
         from sim.results.inputs import inputs_lines
 
         lines += ["## Inputs: calibrated, stated, defaults", "", *inputs_lines(doc["inputs"]), ""]
+    if doc.get("flag_module"):
+        from sim.results.parity import flag_module_lines
+
+        lines += ["## Flag module: the app's own code beside the port", "",
+                  *flag_module_lines(doc["flag_module"]), ""]
     lines += ["## Timeline (virtual time since the drill's start · calendar time, UTC)", "",
               "| t | event | detail |", "|---|---|---|"]
     for when, kind, detail in journal_rows(result.journal.records, s.start):

@@ -26,6 +26,9 @@ class RunResult:
     metrics: Metrics
     facts: dict[str, Any]
     samples: list[dict[str, str]]
+    # summary.json's flag_module section (sim.world.flag_eval), set after the run; None
+    # when the scenario has no flag.module
+    flag_module: dict[str, Any] | None = field(default=None, init=False)
 
 
 

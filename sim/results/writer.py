@@ -9,7 +9,9 @@ decision_s, action, rollback_path, rollback_completed_s, new_page_off_s); its ``
 is null (no fault) or the incident's cost to users (``sim.results.impact``); its
 ``inputs``, written only for a calibrated scenario, says which timing inputs were
 calibrated (source, n, date range, fit) and which are stated or defaults
-(``sim.results.inputs``).
+(``sim.results.inputs``); its ``flag_module``, written only when the scenario sets
+``flag.module``, says where the app's own flag module and the Python port disagreed
+(``sim.world.flag_eval``).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def summary(result: RunResult) -> dict[str, Any]:
                   if stats.last_variant is not None else 0},
         **getattr(result, "sections", {}),
         **_inputs(result.scenario),
+        **({"flag_module": result.flag_module} if result.flag_module is not None else {}),
     }
 
 
@@ -85,9 +88,29 @@ def digest_of(scenario: Scenario) -> str:
     tolerance does not make runs look like another scenario's. So is ``calibration``:
     it says where inputs came from, the inputs themselves are in the digest.
     """
-    canonical = json.dumps(scenario.model_dump(mode="json", exclude={"gate", "calibration"}),
-                           sort_keys=True)
+    dump = scenario_dump(scenario, exclude={"gate", "calibration"})
+    module = dump["flag"].get("module")
+    if module is not None:  # what the module says, not where this machine keeps it
+        dump["flag"]["module"] = _content_digest(Path(module))
+    canonical = json.dumps(dump, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def scenario_dump(scenario: Scenario, exclude: set[str] | None = None) -> dict[str, Any]:
+    """``scenario.model_dump(mode="json")`` without ``flag.module``/``flag.export`` when
+    unset: fields added later must not change the dump (and digest) of older scenarios."""
+    dump = scenario.model_dump(mode="json", exclude=exclude)
+    for key in ("module", "export"):
+        if dump["flag"].get(key) is None:
+            dump["flag"].pop(key, None)
+    return dump
+
+
+def _content_digest(path: Path) -> str:
+    try:
+        return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+    except OSError:
+        return str(path)
 
 
 def _timeline(result: RunResult) -> dict[str, float | None]:
@@ -115,7 +138,7 @@ def write_run(result: RunResult, out: Path, html: bool = False) -> dict[str, Any
 def _write_files(result: RunResult, doc: dict[str, Any], out: Path, html: bool) -> None:
     (out / "summary.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     # the validated scenario, --set overrides applied: what `drill report` re-runs
-    (out / "scenario.json").write_text(json.dumps(result.scenario.model_dump(mode="json"),
+    (out / "scenario.json").write_text(json.dumps(scenario_dump(result.scenario),
                                                   indent=2, sort_keys=True) + "\n")
     result.journal.write(out / "journal.jsonl")
     _write_series(result, out / "series.csv")

@@ -4,7 +4,8 @@
 applies ``--set key.path=value`` overrides (and ``--set @FILE`` overlays of many:
 ``sim.scenario.overlay``), validates (within the documented limits of
 ``sim.scenario.limits``), and raises ``ScenarioError`` naming the file, the field and
-what is allowed. Nothing runs before validation succeeds.
+what is allowed. Nothing runs before validation succeeds. A ``flag.module`` is resolved
+against the scenario file's folder, must exist, and needs Node (``sim.nodetools``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import ScenarioError
+from sim.nodetools import check_node_tools
 from sim.scenario.faults import FAULT_KINDS
 from sim.scenario.model import Scenario
 from sim.scenario.overlay import merge_calibration, read_overlay
 from sim.scenario.yamlfile import YamlProblem, parse_yaml
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
+_MODULE_SUFFIXES = (".ts", ".js", ".mts", ".mjs", ".cts", ".cjs", ".tsx", ".jsx")
 # How pydantic names a union member in an error's location: by its tag or its class.
 _FAULT_LOC_NAMES = frozenset([*FAULT_KINDS, *(m.__name__ for m in FAULT_KINDS.values())])
 _INNER_FIELD = re.compile(r"^([A-Za-z_][\w.]*): (.*)$", re.DOTALL)
@@ -34,7 +37,25 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Validate the scenario at ``path`` with ``overrides``; raises ScenarioError."""
     source = str(path)
     data = _read_yaml(Path(path), source)
-    return validate_scenario(data, source, overrides)
+    return resolve_flag_module(validate_scenario(data, source, overrides), Path(path).parent,
+                               source)
+
+
+def resolve_flag_module(scenario: Scenario, base: Path, source: str) -> Scenario:
+    """``scenario`` with ``flag.module`` made absolute against ``base``; raises
+    ScenarioError when the file is missing or Node (or npm, esbuild missing) is not there."""
+    module = scenario.flag.module
+    if module is None:
+        return scenario
+    resolved = (base / module).resolve()
+    if resolved.suffix not in _MODULE_SUFFIXES:
+        raise ScenarioError(source, "flag.module", f"a {', '.join(_MODULE_SUFFIXES)} file, "
+                            f"not {module!r}")
+    if not resolved.is_file():
+        raise ScenarioError(source, "flag.module", f"no such file: {resolved}")
+    check_node_tools(f"{source}: field 'flag.module'")
+    flag = scenario.flag.model_copy(update={"module": str(resolved)})
+    return scenario.model_copy(update={"flag": flag})
 
 
 def load_default(overrides: Iterable[str] = ()) -> Scenario:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.scenario.units import Duration, _Frozen
 
@@ -87,10 +87,35 @@ class FlagClient(_Frozen):
     persisted_share: float = Field(default=1.0, ge=0, le=1)
 
 
+DEFAULT_FLAG_EXPORT = "shouldShowNewContacts"  # the runbook's src/utils/featureFlags.ts
+
+
 class FlagControl(_Frozen):
-    """Which form of ``shouldShowNewContacts`` the deployed app runs, and its inputs."""
+    """Which form of ``shouldShowNewContacts`` the deployed app runs, and its inputs.
+
+    ``module`` (a ``featureFlags.ts`` or ``.js``, relative to the scenario file; the loader
+    makes it absolute) runs the app's own flag function in Node instead of the Python port
+    (``sim.world.flag_module``); ``export`` names the function (default the runbook's
+    ``shouldShowNewContacts``). ``mode`` still says which form the port compares against
+    and whether the build reads the PostHog flag. Both are left out of a scenario's dump
+    when unset (``sim.results.writer.scenario_dump``), so digests stay as they were.
+    """
 
     mode: Literal["internal", "percentage", "remote"] = "remote"
     env: FlagEnvSpec = FlagEnvSpec()
     posthog: PostHogFlagSpec = PostHogFlagSpec()
     client: FlagClient = FlagClient()
+    module: str | None = Field(default=None, min_length=1, max_length=4096)
+    export: str | None = Field(default=None, pattern=r"^[A-Za-z_$][A-Za-z0-9_$]*$",
+                               max_length=200)
+
+    @model_validator(mode="after")
+    def _export_needs_module(self) -> FlagControl:
+        if self.export is not None and self.module is None:
+            raise ValueError("export: names a function of flag.module; set flag.module too")
+        return self
+
+    @property
+    def export_name(self) -> str:
+        """The flag function the module exports (``export`` or the runbook's name)."""
+        return self.export or DEFAULT_FLAG_EXPORT

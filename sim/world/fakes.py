@@ -23,7 +23,7 @@ import httpx
 from fakes.common.clock import Clock
 from fakes.common.descriptor import Start, Vendor
 from fakes.common.faults import FaultInjector
-from fakes.common.serving import LiveBuild
+from fakes.common.serving import LiveBuild, vite_env
 from fakes.contacts.backend import ContactsBackend
 from fakes.contacts.vendor import CONTACTS as CONTACTS_APP
 from fakes.docker.backend import DockerBackend
@@ -173,7 +173,8 @@ class World:
             self._build = LiveBuild(d.id, str(d.meta.get("version", "")),
                                     d.meta.get("hasRedesign", True) in (True, "true"),
                                     FlagEnv.from_mapping(d.env or {}),
-                                    flag_mode=FlagMode(mode) if mode else None)
+                                    flag_mode=FlagMode(mode) if mode else None,
+                                    vite_env=vite_env(d.env or {}))
         return self._build
 
     def _container_build(self, docker: DockerBackend) -> LiveBuild:
@@ -183,7 +184,8 @@ class World:
         if self._build is None or self._build.deployment_id != serving["image"]:
             self._build = LiveBuild(serving["image"], str(serving["version"]),
                                     serving["hasRedesign"] in (True, "true"),
-                                    FlagEnv.from_mapping(self.docker_env))
+                                    FlagEnv.from_mapping(self.docker_env),
+                                    vite_env=vite_env(self.docker_env))
         return self._build
 
     def remote_flag(self, user_id: str) -> bool | None:

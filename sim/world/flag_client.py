@@ -53,8 +53,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from rollout.release.flags import REMOTE_UNDEFINED, FlagMode, evaluate_population
+from rollout.release.flags import REMOTE_UNDEFINED, FlagMode
 from sim.scenario.traffic import FlagClient
+from sim.world.flag_eval import FlagEvaluator, PortEvaluator
 from sim.world.population import Population
 from sim.world.served import ServedState
 
@@ -63,8 +64,10 @@ class FlagClients:
     """The flag answer every user's posthog-js persisted, and what their loads render."""
 
     def __init__(self, population: Population, spec: FlagClient,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None,
+                 evaluator: FlagEvaluator | None = None) -> None:
         self.pop = population
+        self.evaluator = evaluator or PortEvaluator(population)  # who answers for the flag
         self.reads = spec.reads
         self.persisted_share = spec.persisted_share
         self.rng = rng  # who had nothing persisted (drawn once, only when the share < 1)
@@ -117,5 +120,4 @@ class FlagClients:
         build = state.build
         if build.down or not build.has_redesign:
             return np.zeros(visitors.size, dtype=bool)
-        return evaluate_population(FlagMode.REMOTE, self.pop.buckets[visitors],
-                                   self.pop.is_internal[visitors], build.env, remote)
+        return self.evaluator.evaluate(FlagMode.REMOTE, build, remote, visitors)

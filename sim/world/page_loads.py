@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.scenario.traffic import FlagClient
 from sim.world.flag_client import FlagClients
+from sim.world.flag_eval import FlagEvaluator
 from sim.world.population import Population
 from sim.world.served import ServedState
 
@@ -97,9 +98,11 @@ class PageLoadState:
 
 
 def page_load_state(population: Population, client: FlagClient, rows: int,
-                    persisted_rng: np.random.Generator | None) -> PageLoadState:
+                    persisted_rng: np.random.Generator | None,
+                    evaluator: FlagEvaluator | None = None) -> PageLoadState:
     """The per-user state of a drill's page loads, every mark clear, with ``rows``
-    series rows; the incident and rollout traffic both start from it."""
+    series rows; the incident and rollout traffic both start from it. ``evaluator``
+    answers for the flag function (default the Python port)."""
     size = population.size
     stats = TrafficStats(rows)
     stats.active_in_incident = np.zeros(size, dtype=bool)
@@ -107,7 +110,7 @@ def page_load_state(population: Population, client: FlagClient, rows: int,
     stats.served_down = np.zeros(size, dtype=bool)
     stats.last_variant = np.full(size, -1, dtype=np.int8)
     stats.flipped = np.zeros(size, dtype=bool)
-    flags = FlagClients(population, client, persisted_rng)
+    flags = FlagClients(population, client, persisted_rng, evaluator)
     return PageLoadState(stats, flags, StaleFaulty(flags))
 
 

@@ -9,7 +9,8 @@ persisted: the env flag decides); nothing persists meanwhile, so that answer hol
 the whole outage, read from ``sim.world.flag_client`` when the state is made. The whole
 population's answer is cached until that state changes, so a tick only indexes arrays.
 What a page load renders first, from the flags persisted at the user's previous load, is
-``sim.world.flag_client``'s part.
+``sim.world.flag_client``'s part. Who answers for the flag function, the Python port or
+the app's own module in Node, is the ``evaluator``'s part (``sim.world.flag_eval``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from fakes.common.serving import LiveBuild
-from rollout.release.flags import REMOTE_UNDEFINED, FlagMode, evaluate_population
+from rollout.release.flags import REMOTE_UNDEFINED, FlagMode
+from sim.world.flag_eval import FlagEvaluator, PortEvaluator
 from sim.world.population import Population
 
 
@@ -41,10 +43,12 @@ class ServedStateCache:
     """Recomputes the population's variants only when the build or the flag changed."""
 
     def __init__(self, population: Population, mode: FlagMode,
-                 persisted: Callable[[], np.ndarray] | None = None) -> None:
+                 persisted: Callable[[], np.ndarray] | None = None,
+                 evaluator: FlagEvaluator | None = None) -> None:
         self.population = population
         self.mode = mode
         self.persisted = persisted  # int8 per user, what posthog-js persisted (flag_client)
+        self.evaluator = evaluator or PortEvaluator(population)
         self._state: ServedState | None = None
 
     def current(self, build: LiveBuild, flag_version: object,
@@ -68,7 +72,7 @@ class ServedStateCache:
         if build.down or not build.has_redesign:
             new = np.zeros(pop.size, dtype=bool)
         else:
-            new = evaluate_population(mode, pop.buckets, pop.is_internal, build.env, remote)
+            new = self.evaluator.evaluate(mode, build, remote)
         answered = remote if remote_reachable else None
         return ServedState(key, build, new, float(new.mean()) if pop.size else 0.0, answered)
 

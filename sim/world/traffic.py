@@ -21,6 +21,7 @@ from sim.scenario.faults import ErrorSpike
 from sim.scenario.model import Scenario
 from sim.scenario.traffic import Latency
 from sim.world.faults import Hits
+from sim.world.flag_eval import FlagEvaluator
 from sim.world.page_loads import (
     SERIES,
     errored_visits,
@@ -55,14 +56,16 @@ class TrafficModel:
 
     def __init__(self, scenario: Scenario, population: Population,
                  rng: np.random.Generator, session_rng: np.random.Generator,
-                 persisted_rng: np.random.Generator | None = None) -> None:
+                 persisted_rng: np.random.Generator | None = None,
+                 evaluator: FlagEvaluator | None = None) -> None:
         self.s = scenario
         self.pop = population
         self.rng = rng
         self.session_rng = session_rng  # which visits erred (browser sessions): its own stream
         self.base_rate = population.size * scenario.traffic.visits_per_user_per_day / DAY
         loads = page_load_state(population, scenario.flag.client,
-                                math.ceil(scenario.horizon / scenario.tick), persisted_rng)
+                                math.ceil(scenario.horizon / scenario.tick), persisted_rng,
+                                evaluator)
         self.stats, self.flags, self.stale = loads.stats, loads.flags, loads.stale
         self._row = 0
 
