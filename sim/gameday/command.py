@@ -46,7 +46,7 @@ def gameday() -> None:
               help="Write the fakes' export lines here (source it in the responders' shells).")
 @click.option("--out", type=click.Path(path_type=Path), help="Results folder.")
 @click.option("--assist", is_flag=True,
-              help="The modelled responder plays the roles nobody staffs.")
+              help="The modelled on-call and responder act as in a simulated run.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a scenario field.")
 def run_cmd(scenario: Path | None, speed: float, host: str, env_file: Path | None,

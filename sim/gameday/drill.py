@@ -3,9 +3,10 @@
 ``GamedayDrill`` is ``IncidentDrill`` on a ``LiveEnvironment``: the same population,
 traffic, faults, Sentry pipeline, alert rule and incident commander (who pages through
 PagerDuty, posts to Slack and the status page), so the fault, the alert and the page
-happen as in a simulated run. What differs: no modelled responder acts (with ``assist``
-the scenario's modelled responder plays the roles nobody staffs), nobody is modelled to
-acknowledge the page, and what the person does is read back from the fakes' own state:
+happen as in a simulated run. What differs: no modelled responder acts and nobody is
+modelled to acknowledge the page (with ``assist`` the scenario's modelled on-call and
+responder act as in a simulated run), and what the person does is read back from the
+fakes' own state:
 
 * the acknowledgement is the PagerDuty incident's ``acknowledged_at`` (set through the
   PagerDuty fake's Events API, by the person or ``drill gameday ack``);
