@@ -20,7 +20,7 @@ developer.pagerduty.com/docs/rest-api-v2/errors/).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -112,10 +112,12 @@ def _parse(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise RestApiError("Invalid Input Provided",
                            [f"{name} is not an ISO-8601 date"]) from None
+    # a date, or a time without a zone (?since=2025-01-01): UTC, never a naive comparison
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _within(clock: Clock, t: float, window: tuple[datetime | None, datetime | None]) -> bool:

@@ -33,6 +33,9 @@ def rerender(scenario: Scenario, folder: Path, html: bool = True) -> list[Path]:
     returns the paths written. Raises BadInput when the run does not reproduce."""
     text = (folder / "summary.json").read_text(encoding="utf-8")
     saved = json.loads(text)
+    if "gameday" in saved:  # people's calls on the wall's clock: nothing to re-run
+        raise BadInput(f"{folder}: a game day's results (people responded live), which "
+                       "cannot be re-run; its report.md is the one it wrote")
     result = run_drill(scenario, saved["seed"])
     doc = summary(result)
     if json.dumps(doc, indent=2, sort_keys=True) + "\n" != text:  # as the writer writes it

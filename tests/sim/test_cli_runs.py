@@ -99,6 +99,10 @@ def test_report_rerenders_the_same_report_and_refuses_a_run_it_cannot_reproduce(
     refused = drill("report", "r")
     assert refused.code == 2 and "another summary.json" in refused.err
     assert not (in_tmp / "r" / "report.html").exists()
+    doc["gameday"] = {"mode": "gameday"}  # a game day's folder: people, not a model
+    (in_tmp / "r" / "summary.json").write_text(json.dumps(doc))
+    refused = drill("report", "r", "--no-html")
+    assert refused.code == 2 and "a game day's results" in refused.err
 
 
 def test_report_reproduces_a_run_whose_journal_names_its_temporary_folders(

@@ -55,6 +55,17 @@ def test_rest_api_refuses_a_bad_since_with_400_invalid_input(http):
                                  "errors": ["since is not an ISO-8601 date"]}
 
 
+def test_a_date_only_or_zoneless_since_is_utc_not_a_500(http, backend):
+    """PagerDuty takes ``since=2025-01-01`` (a date) and zone-less times as UTC: the
+    fake answers 200, never a 500 from comparing naive with aware times."""
+    seed_history(backend, seed=3, count=5, ack_delay=Lognormal(120.0, 0.3))
+    auth = {"Authorization": f"Token token={REST_API_KEY}"}
+    for since in ("2000-01-01", "2000-01-01T00:00:00"):
+        r = http("GET", f"/incidents?since={since}&until=2100-01-01", headers=auth)
+        assert r.status_code == 200, r.text
+        assert len(r.json()["incidents"]) >= 5
+
+
 def test_an_escalated_history_incident_logs_its_escalation_before_the_ack(http, backend):
     """An ack draw past the escalation timeout escalates first, as the policy does."""
     seed_history(backend, seed=5, count=50, ack_delay=Lognormal(1500.0, 0.5),
