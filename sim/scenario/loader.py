@@ -100,8 +100,8 @@ def _parse_yaml(text: str, source: str) -> Any:
 
 def _apply_overlay(data: dict[str, Any], path: Path, source: str) -> None:
     pairs, records = read_overlay(path)
-    for key, value in pairs:
-        _set_path(data, key, value, source)
+    for key, value in pairs:  # a key the scenario has no place for is the overlay's error
+        _set_path(data, key, value, f"--set @{path}")
     merge_calibration(data, records)
 
 

@@ -90,3 +90,13 @@ def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, text: str) -
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and str(path) in lines[0]
     assert not (tmp_path / "results").exists()
+
+
+def test_an_overlay_key_with_no_place_in_the_scenario_names_the_overlay(tmp_path: Path) -> None:
+    """``--set @FILE``: a key the scenario has no place for is the overlay's mistake, so
+    the one-line error names the overlay file, not the scenario."""
+    overlay = tmp_path / "cal.yaml"
+    overlay.write_text("faults.9.at: 10m\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_default([f"@{overlay}"])
+    assert str(caught.value).startswith(f"--set @{overlay}: field 'faults.9.at'")
