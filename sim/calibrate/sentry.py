@@ -76,10 +76,11 @@ def copied_rule(rule: dict[str, Any], org: str) -> Copied:
         (f"{FIELD}.resolve_threshold", rule.get("resolveThreshold"))]
     source = (f"Sentry GET /api/0/organizations/{org}/alert-rules/ rule "
               f"{rule.get('name')!r} (id {rule.get('id')})")
-    return Copied(FIELD, pairs, source, _when(rule.get("dateModified") or rule.get("dateCreated")))
+    return Copied(FIELD, pairs, source, when(rule.get("dateModified") or rule.get("dateCreated")))
 
 
-def _when(value: Any) -> datetime:
+def when(value: Any) -> datetime:
+    """An ISO-8601 time from the API (now when unreadable)."""
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Any
 from sim.scenario.calibration import TIMING_INPUTS
 from sim.scenario.model import Scenario
 from sim.scenario.monitoring import AlertRule
+from sim.scenario.traffic import PostHogFlagSpec
 from sim.scenario.units import DistSpec
 
 
@@ -52,6 +53,9 @@ def describe(value: Any, path: str = "") -> str:
     if isinstance(value, AlertRule):
         return (f"{value.aggregate} {value.threshold_type} {value.threshold:g} over "
                 f"{value.time_window / 60:g} min, query {value.query!r}")
+    if isinstance(value, PostHogFlagSpec):
+        return (f"{value.key} {'active' if value.active else 'inactive'} at "
+                f"{value.rollout_percentage:g} %")
     if value is None:
         return "as incident.ack_delay" if path == "incident.escalated_ack_delay" \
             else "never (null)"
