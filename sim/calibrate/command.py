@@ -46,6 +46,8 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
             ("--sentry-project", "SENTRY_PROJECT", "Sentry project slug (picks its rules)."),
             ("--sentry-alert", "DRILL_SENTRY_ALERT",
              "The alert rule to copy (default: the scenario's rule name)."),
+            ("--sentry-environment", "SENTRY_ENVIRONMENT",
+             "The environment whose sessions are measured (default: all)."),
             ("--posthog-url", "POSTHOG_HOST", "PostHog base URL (https://us.posthog.com)."),
             ("--posthog-token", "POSTHOG_PERSONAL_API_KEY",
              "PostHog personal API key (never written)."),
@@ -58,6 +60,9 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.command("calibrate")
 @_options
+@click.option("--sentry-sessions", is_flag=True,
+              help="Also measure traffic.error_rate_old from Sentry's release health "
+                   "(needs the Sentry token and organization).")
 @click.option("--from-file", "exports", multiple=True, metavar="VENDOR=PATH",
               help="Read a vendor's history from a JSON export instead of its API.")
 @click.option("--scenario", "scenario_path", type=click.Path(path_type=Path),

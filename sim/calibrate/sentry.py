@@ -28,6 +28,10 @@ class Copied:
     pairs: list[tuple[str, Any]]
     source: str
     at: datetime
+    n: int = 1  # a measured input (a share of sessions): its sample size,
+    first: datetime | None = None  # the start of its period (None: ``at``),
+    family: str = "copied"  # "binomial",
+    interval: str = ""  # and the 95 % interval of its value
 
 
 def sentry_rules(api: Api, org: str) -> list[dict[str, Any]]:
