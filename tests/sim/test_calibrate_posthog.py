@@ -33,6 +33,9 @@ def posthog() -> Iterator[tuple[dict[str, str], int]]:
     for n in range(150):
         backend.create_feature_flag(f"other-{n}", filters={
             "groups": [{"properties": [], "rollout_percentage": 50}]})
+    backend.create_feature_flag("targeted", filters={"groups": [{"rollout_percentage": 100,
+        "properties": [{"key": "email", "value": "@logos.test", "operator": "icontains",
+                        "type": "person"}]}]})
     flag = backend.create_feature_flag("contacts_redesign", name="Contacts redesign",
                                        filters={"groups": [{"properties": [],
                                                             "rollout_percentage": 35}]})
@@ -94,3 +97,13 @@ def test_a_missing_flag_names_the_flags_there(posthog, monkeypatch):
     assert result.code == 2 and "no flag 'nope'" in result.err
 
 
+
+
+def test_a_flag_targeting_properties_is_refused_in_one_line(posthog, monkeypatch):
+    """The scenario holds one rollout percentage; a flag with property conditions has
+    none, so nothing is guessed."""
+    for name, value in posthog[0].items():
+        monkeypatch.setenv(name, value)
+    result = drill("calibrate", "--posthog-flag", "targeted")
+    assert result.code == 2 and len(result.err_lines) == 1, result.err
+    assert "targets properties" in result.err
