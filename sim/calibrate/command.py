@@ -2,9 +2,10 @@
 
 Which vendors are read follows from what is given: Vercel with a token and a project,
 Netlify with a token and a site, PagerDuty with a REST API key, Sentry (its metric alert
-rule, copied into ``monitoring.alert``) with a token and an organization; the first
-three also from a JSON export (``--from-file vercel=deployments.json``). Tokens come
-from flags or the vendors' usual environment variables, travel only in the
+rule, copied into ``monitoring.alert``) with a token and an organization, PostHog (its
+flag definition, copied into ``flag.posthog``) with a personal API key and a project;
+the first three also from a JSON export (``--from-file vercel=deployments.json``).
+Tokens come from flags or the vendors' usual environment variables, travel only in the
 Authorization header, and are never printed, logged or written. An input with fewer
 than ``--min-samples`` samples is left at the scenario's value and said so. Exit 2 on
 bad input or a refusing API.
@@ -44,13 +45,24 @@ def _options(f: Callable[..., Any]) -> Callable[..., Any]:
             ("--sentry-org", "SENTRY_ORG", "Sentry organization slug."),
             ("--sentry-project", "SENTRY_PROJECT", "Sentry project slug (picks its rules)."),
             ("--sentry-alert", "DRILL_SENTRY_ALERT",
-             "The alert rule to copy (default: the scenario's rule name)."))):
+             "The alert rule to copy (default: the scenario's rule name)."),
+            ("--sentry-environment", "SENTRY_ENVIRONMENT",
+             "The environment whose sessions are measured (default: all)."),
+            ("--posthog-url", "POSTHOG_HOST", "PostHog base URL (https://us.posthog.com)."),
+            ("--posthog-token", "POSTHOG_PERSONAL_API_KEY",
+             "PostHog personal API key (never written)."),
+            ("--posthog-project", "POSTHOG_PROJECT_ID", "PostHog project id."),
+            ("--posthog-flag", "DRILL_POSTHOG_FLAG",
+             "The flag to copy (default: the scenario's flag.posthog.key)."))):
         f = click.option(name, envvar=env, show_envvar=True, help=help_text)(f)
     return f
 
 
 @click.command("calibrate")
 @_options
+@click.option("--sentry-sessions", is_flag=True,
+              help="Also measure traffic.error_rate_old from Sentry's release health "
+                   "(needs the Sentry token and organization).")
 @click.option("--from-file", "exports", multiple=True, metavar="VENDOR=PATH",
               help="Read a vendor's history from a JSON export instead of its API.")
 @click.option("--scenario", "scenario_path", type=click.Path(path_type=Path),

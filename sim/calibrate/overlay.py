@@ -32,7 +32,11 @@ def overlay_text(fitted: list[tuple[Sample, Fit]], copied: list[Copied], written
     for sample, fit in fitted:
         lines.append(f"{sample.field}: {_flow(fit.spec)}  # {_comment(sample, fit)}")
     for c in copied:
-        lines += [f"{key}: {_scalar(value)}  # copied from {c.source}" for key, value in c.pairs]
+        how = "copied from" if c.family == "copied" else "measured from"
+        extra = "" if c.family == "copied" else \
+            f"; n={c.n}, {_day(c.first or c.at)}..{_day(c.at)}; 95% CI {c.interval}"
+        lines += [f"{key}: {_scalar(value)}  # {how} {c.source}{extra}"
+                  for key, value in c.pairs]
     lines.append("calibration:")
     lines += [f"  - {_flow(_record(sample, fit))}" for sample, fit in fitted]
     lines += [f"  - {_flow(_copied_record(c))}" for c in copied]
@@ -52,8 +56,10 @@ def _record(sample: Sample, fit: Fit) -> dict[str, object]:
 
 
 def _copied_record(c: Copied) -> dict[str, object]:
-    return {"field": c.field, "source": c.source, "n": 1, "first": _day(c.at, True),
-            "last": _day(c.at, True), "family": "copied"}
+    record: dict[str, object] = {
+        "field": c.field, "source": c.source, "n": c.n, "first": _day(c.first or c.at, True),
+        "last": _day(c.at, True), "family": c.family}
+    return {**record, "interval": c.interval} if c.interval else record
 
 
 def _range(sample: Sample) -> str:

@@ -19,11 +19,15 @@ import httpx
 from sim.calibrate import sources
 from sim.calibrate.fit import Fit, fit_sample
 from sim.calibrate.overlay import overlay_text
+from sim.calibrate.posthog import copied_flag, pick_flag, posthog_flags
 from sim.calibrate.sentry import Copied, copied_rule, pick_rule, sentry_rules
+from sim.calibrate.sessions import measured_rate, session_counts
 from sim.calibrate.sources import Api, Sample
 from sim.errors import BadInput
 from sim.scenario.model import Scenario
 from sim.scenario.monitoring import AlertRule
+from sim.scenario.traffic import PostHogFlagSpec as FlagSpec
+from sim.scenario.traffic import Traffic
 
 TIMEOUT_S = 30.0
 
@@ -38,7 +42,8 @@ def calibrate(vendor: Mapping[str, str | None], files: Mapping[str, Path],
     scenario = _scenario(scenario_path)
     with httpx.Client(timeout=TIMEOUT_S) as client:
         samples = _read(vendor, files, since, now, client)
-        copied = _sentry(vendor, scenario, client)
+        copied = _sentry(vendor, scenario, client) + _posthog(vendor, scenario, client)
+        copied += _sessions(vendor, scenario, client, days, min_samples)
     samples = _one_platform(samples, platform or (
         scenario.world.platform if scenario is not None else None))
     if not samples and not copied:
@@ -117,6 +122,29 @@ def _sentry(v: Mapping[str, str | None], scenario: Scenario | None,
     rule = pick_rule(sentry_rules(api, org), v.get("sentry_project"), v.get("sentry_alert"),
                      own)
     return [copied_rule(rule, org)]
+
+
+def _sessions(v: Mapping[str, str | None], scenario: Scenario | None,
+              client: httpx.Client, days: float, min_samples: int) -> list[Copied]:
+    token, org = v.get("sentry_token"), v.get("sentry_org")
+    if not token or not org or not v.get("sentry_sessions"):
+        return []
+    api = Api("sentry", v.get("sentry_url") or "https://sentry.io", f"Bearer {token}", client)
+    counts, start, end = session_counts(api, org, days, v.get("sentry_environment"))
+    views = (scenario.traffic if scenario is not None else Traffic()).pageviews_per_visit
+    return [measured_rate(counts, start, end, org, views, min_samples)]
+
+
+def _posthog(v: Mapping[str, str | None], scenario: Scenario | None,
+             client: httpx.Client) -> list[Copied]:
+    token, project = v.get("posthog_token"), v.get("posthog_project")
+    if not token or not project:
+        return []
+    api = Api("posthog", v.get("posthog_url") or "https://us.posthog.com", f"Bearer {token}",
+              client)
+    key = v.get("posthog_flag") or (scenario.flag.posthog.key if scenario is not None
+                                    else FlagSpec().key)
+    return [copied_flag(pick_flag(posthog_flags(api, project), key), project)]
 
 
 def _client(ca_cert: str) -> httpx.Client:

@@ -28,6 +28,10 @@ class Copied:
     pairs: list[tuple[str, Any]]
     source: str
     at: datetime
+    n: int = 1  # a measured input (a share of sessions): its sample size,
+    first: datetime | None = None  # the start of its period (None: ``at``),
+    family: str = "copied"  # "binomial",
+    interval: str = ""  # and the 95 % interval of its value
 
 
 def sentry_rules(api: Api, org: str) -> list[dict[str, Any]]:
@@ -76,10 +80,11 @@ def copied_rule(rule: dict[str, Any], org: str) -> Copied:
         (f"{FIELD}.resolve_threshold", rule.get("resolveThreshold"))]
     source = (f"Sentry GET /api/0/organizations/{org}/alert-rules/ rule "
               f"{rule.get('name')!r} (id {rule.get('id')})")
-    return Copied(FIELD, pairs, source, _when(rule.get("dateModified") or rule.get("dateCreated")))
+    return Copied(FIELD, pairs, source, when(rule.get("dateModified") or rule.get("dateCreated")))
 
 
-def _when(value: Any) -> datetime:
+def when(value: Any) -> datetime:
+    """An ISO-8601 time from the API (now when unreadable)."""
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:

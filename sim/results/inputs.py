@@ -14,6 +14,7 @@ from typing import Any
 from sim.scenario.calibration import TIMING_INPUTS
 from sim.scenario.model import Scenario
 from sim.scenario.monitoring import AlertRule
+from sim.scenario.traffic import PostHogFlagSpec
 from sim.scenario.units import DistSpec
 
 
@@ -52,6 +53,11 @@ def describe(value: Any, path: str = "") -> str:
     if isinstance(value, AlertRule):
         return (f"{value.aggregate} {value.threshold_type} {value.threshold:g} over "
                 f"{value.time_window / 60:g} min, query {value.query!r}")
+    if isinstance(value, PostHogFlagSpec):
+        return (f"{value.key} {'active' if value.active else 'inactive'} at "
+                f"{value.rollout_percentage:g} %")
+    if path.startswith("traffic.error_rate"):
+        return f"{value:.6g} per page view"
     if value is None:
         return "as incident.ack_delay" if path == "incident.escalated_ack_delay" \
             else "never (null)"
@@ -68,6 +74,9 @@ def inputs_lines(section: dict[str, Any]) -> list[str]:
 
 
 def _calibrated_line(path: str, c: dict[str, Any]) -> str:
+    if c["family"] == "binomial":  # a share measured, not fitted
+        return (f"- `{path}` = {c['value']}: measured from {c['source']}; n={c['n']}, "
+                f"{c['first'][:10]}..{c['last'][:10]}; 95% CI {c['interval']}")
     if c["ks_statistic"] is None:  # copied from the team's configuration, not fitted
         return f"- `{path}` = {c['value']}: copied from {c['source']} ({c['first'][:10]})"
     return (f"- `{path}` = {c['value']}: calibrated from {c['source']}; n={c['n']}, "

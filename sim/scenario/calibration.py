@@ -37,6 +37,8 @@ TIMING_INPUTS: dict[str, str] = {
 #: Inputs copied, not fitted, from the team's vendor configuration.
 COPIED_INPUTS: dict[str, str] = {
     "monitoring.alert": "the Sentry metric alert rule (aggregate, query, window, threshold)",
+    "flag.posthog": "the PostHog flag definition (key, active, rollout percentage)",
+    "traffic.error_rate_old": "the baseline error rate, from Sentry's sessions",
 }
 
 
