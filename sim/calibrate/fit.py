@@ -28,12 +28,19 @@ class Fit:
     spec: dict[str, float | str]
     intervals: dict[str, tuple[float, float]]
     n: int
-    ks_statistic: float
-    ks_pvalue: float
+    ks_statistic: float | None  # None: no test was run (fixed, or a degenerate uniform)
+    ks_pvalue: float | None
 
     def interval_text(self) -> str:
-        """``median 87.1–92.3, sigma 0.28–0.32`` (95 %)."""
+        """``median 87.1–92.3, sigma 0.28–0.32`` (95 % confidence intervals); ``""`` when
+        the family has none (fixed, uniform: their values are the sample's own)."""
         return ", ".join(f"{k} {_g(lo)}–{_g(hi)}" for k, (lo, hi) in self.intervals.items())
+
+    def goodness_text(self) -> str:
+        """``KS D=0.041 p=0.683``, or what was not tested."""
+        if self.ks_statistic is None or self.ks_pvalue is None:
+            return "no goodness-of-fit test (a single value)"
+        return f"KS D={self.ks_statistic:.3f} p={self.ks_pvalue:.3f}"
 
 
 def fit_sample(values: list[float], family: str) -> Fit:
@@ -49,8 +56,8 @@ def fit_sample(values: list[float], family: str) -> Fit:
     spec, intervals, cdf = fitters[family](x)
     ks = stats.kstest(x, cdf) if cdf is not None else None
     return Fit(family, spec, intervals, len(x),
-               float(ks.statistic) if ks is not None else 0.0,
-               float(ks.pvalue) if ks is not None else 1.0)
+               float(ks.statistic) if ks is not None else None,
+               float(ks.pvalue) if ks is not None else None)
 
 
 def _lognormal(x: np.ndarray) -> tuple[dict[str, float | str], dict[str, tuple[float, float]],
@@ -84,14 +91,13 @@ def _uniform(x: np.ndarray) -> tuple[dict[str, float | str],
     low, high = float(np.min(x)), float(np.max(x))
     spec: dict[str, float | str] = {"dist": "uniform", "low": low, "high": high}
     cdf = stats.uniform(low, high - low).cdf if high > low else None
-    return spec, {"low": (low, low), "high": (high, high)}, cdf
+    return spec, {}, cdf  # the sample's own extremes: no confidence interval is computed
 
 
 def _fixed(x: np.ndarray) -> tuple[dict[str, float | str],
                                    dict[str, tuple[float, float]], object]:
-    value = float(np.median(x))
-    q = np.quantile(x, [0.25, 0.75])
-    return {"dist": "fixed", "value": value}, {"value": (float(q[0]), float(q[1]))}, None
+    # the median, with no interval and no test: a fixed value has no spread to fit
+    return {"dist": "fixed", "value": float(np.median(x))}, {}, None
 
 
 def _g(value: float) -> str:

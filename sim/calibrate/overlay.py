@@ -44,15 +44,18 @@ def overlay_text(fitted: list[tuple[Sample, Fit]], copied: list[Copied], written
 
 
 def _comment(sample: Sample, fit: Fit) -> str:
-    return (f"{sample.source}; n={fit.n}, {_range(sample)}; KS D={fit.ks_statistic:.3f} "
-            f"p={fit.ks_pvalue:.3f}; 95% CI {fit.interval_text()}")
+    interval = fit.interval_text()
+    return (f"{sample.source}; n={fit.n}, {_range(sample)}; {fit.goodness_text()}"
+            + (f"; 95% CI {interval}" if interval else ""))
 
 
 def _record(sample: Sample, fit: Fit) -> dict[str, object]:
     return {"field": sample.field, "source": sample.source, "n": fit.n,
             "first": _day(min(sample.times), True), "last": _day(max(sample.times), True),
-            "family": fit.family, "ks_statistic": round(fit.ks_statistic, 4),
-            "ks_pvalue": round(fit.ks_pvalue, 4), "interval": fit.interval_text()}
+            "family": fit.family,
+            "ks_statistic": None if fit.ks_statistic is None else round(fit.ks_statistic, 4),
+            "ks_pvalue": None if fit.ks_pvalue is None else round(fit.ks_pvalue, 4),
+            "interval": fit.interval_text() or None}
 
 
 def _copied_record(c: Copied) -> dict[str, object]:

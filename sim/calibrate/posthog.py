@@ -65,4 +65,5 @@ def copied_flag(flag: dict[str, Any], project: str) -> Copied:
         (f"{FIELD}.rollout_percentage", rollout_of(flag))]
     source = (f"PostHog GET /api/projects/{project}/feature_flags/ flag "
               f"{flag.get('key')!r} (id {flag.get('id')})")
-    return Copied(FIELD, pairs, source, when(flag.get("updated_at") or flag.get("created_at")))
+    return Copied(FIELD, pairs, source, when(flag.get("updated_at") or flag.get("created_at"),
+                                             f"PostHog flag {flag.get('key')!r}"))

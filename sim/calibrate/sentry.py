@@ -80,12 +80,17 @@ def copied_rule(rule: dict[str, Any], org: str) -> Copied:
         (f"{FIELD}.resolve_threshold", rule.get("resolveThreshold"))]
     source = (f"Sentry GET /api/0/organizations/{org}/alert-rules/ rule "
               f"{rule.get('name')!r} (id {rule.get('id')})")
-    return Copied(FIELD, pairs, source, when(rule.get("dateModified") or rule.get("dateCreated")))
+    return Copied(FIELD, pairs, source, when(rule.get("dateModified") or rule.get("dateCreated"),
+                                             f"Sentry alert rule {rule.get('name')!r}"))
 
 
-def when(value: Any) -> datetime:
-    """An ISO-8601 time from the API (now when unreadable)."""
+def when(value: Any, what: str = "the vendor's record") -> datetime:
+    """An ISO-8601 time from the API (no zone: UTC). Sentry's rules carry
+    ``dateModified``/``dateCreated`` and PostHog's flags ``created_at``; one with no
+    readable date is refused (``BadInput``), never dated by this machine's clock (the
+    overlay would differ from run to run)."""
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        return datetime.now(UTC)
+        raise BadInput(f"calibrate: {what} has no readable date ({value!r})") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

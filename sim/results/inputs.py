@@ -77,8 +77,11 @@ def _calibrated_line(path: str, c: dict[str, Any]) -> str:
     if c["family"] == "binomial":  # a share measured, not fitted
         return (f"- `{path}` = {c['value']}: measured from {c['source']}; n={c['n']}, "
                 f"{c['first'][:10]}..{c['last'][:10]}; 95% CI {c['interval']}")
-    if c["ks_statistic"] is None:  # copied from the team's configuration, not fitted
+    if c["family"] == "copied":  # copied from the team's configuration, not fitted
         return f"- `{path}` = {c['value']}: copied from {c['source']} ({c['first'][:10]})"
+    if c["ks_statistic"] is None:  # a fit with no test (a fixed value)
+        return (f"- `{path}` = {c['value']}: calibrated from {c['source']}; n={c['n']}, "
+                f"{c['first'][:10]}..{c['last'][:10]}; no goodness-of-fit test")
     return (f"- `{path}` = {c['value']}: calibrated from {c['source']}; n={c['n']}, "
             f"{c['first'][:10]}..{c['last'][:10]}; KS D={c['ks_statistic']:.3f} "
             f"p={c['ks_pvalue']:.3f}" + (f"; 95% CI {c['interval']}" if c["interval"] else ""))

@@ -3,6 +3,8 @@ input takes, and overlays through ``--set @FILE`` (``sim.scenario.overlay``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,28 @@ def test_an_exponential_fit_recovers_its_mean():
     fit = fit_sample(list(rng.exponential(60.0, 800)), "exponential")
     low, high = fit.intervals["mean"]
     assert low <= 60.0 <= high
+
+
+def test_a_fit_with_no_test_reports_none_not_a_perfect_score():
+    """A fixed value (or a uniform of equal values) is not tested, and a fixed value or a
+    uniform's extremes get no confidence interval: none is reported (not D=0, p=1, and
+    not the quartiles or (low, low) labelled a 95 % interval)."""
+    from sim.calibrate.overlay import _comment, _record
+    from sim.calibrate.sources import Sample
+
+    for family, values in (("fixed", [30.0, 40.0, 50.0, 60.0]), ("uniform", [5.0, 5.0, 5.0])):
+        fit = fit_sample(values, family)
+        assert (fit.ks_statistic, fit.ks_pvalue, fit.intervals) == (None, None, {}), family
+    spread = fit_sample([30.0, 40.0, 50.0, 60.0], "uniform")  # tested, but no interval
+    assert spread.ks_pvalue is not None and spread.intervals == {}
+    fixed = fit_sample([30.0, 40.0, 50.0, 60.0], "fixed")
+    assert fixed.spec == {"dist": "fixed", "value": 45.0}
+    sample = Sample("world.build_time", "Vercel", [30.0, 40.0, 50.0, 60.0],
+                    [datetime(2026, 1, d, tzinfo=UTC) for d in (1, 2, 3, 4)])
+    assert "KS" not in _comment(sample, fixed) and "CI" not in _comment(sample, fixed)
+    record = _record(sample, fixed)
+    assert (record["ks_statistic"], record["ks_pvalue"], record["interval"]) == (None,) * 3
+    assert fit_sample([30.0, 40.0, 50.0, 60.0], "lognormal").ks_pvalue is not None
 
 
 def test_fit_refuses_an_unknown_family_and_a_single_sample():
