@@ -13,8 +13,6 @@ behind the window, and the alert would never fire; in the first window it would)
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,9 +24,8 @@ import sentry_sdk
 
 from sim.scenario.loader import load_default
 from sim.world.monitoring import SentryPipeline
-from tests.sim.test_serve import read_env
+from tests.sim.test_serve_live import SPEED, start_serve
 
-SPEED = 60.0
 USERS_PER_BATCH = 40
 BATCH_EVERY_S = 0.05  # wall: 3 virtual seconds
 WARM_UP_S = 12.0  # wall: 12 virtual minutes, past the rule's 5-minute window
@@ -36,21 +33,12 @@ WARM_UP_S = 12.0  # wall: 12 virtual minutes, past the rule's 5-minute window
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env_file = tmp_path / "drill.env"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "serve", "--env-file",
-                             str(env_file), "--speed", str(SPEED)], cwd=tmp_path, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not env_file.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"drill serve did not start: {proc.communicate()}")
-        time.sleep(0.05)
+    serve = start_serve(tmp_path)  # drill serve --speed 60, as test_serve_live starts it
     try:
-        yield read_env(env_file)
+        yield serve.env
     finally:
-        proc.kill()
-        proc.communicate()
+        serve.proc.kill()
+        serve.proc.communicate()
 
 
 def _incidents(env: dict[str, str]) -> list[dict[str, object]]:

@@ -50,6 +50,14 @@ def _wait_for_page(env: dict[str, str], timeout: float = 60) -> dict[str, Any]:
     raise AssertionError("nobody was paged")
 
 
+def _ack_page(env: dict[str, str], state: dict[str, Any]) -> None:
+    """Acknowledge the triggered page through PagerDuty's Events API, as a script would."""
+    key = next(i["dedup_key"] for i in state["incidents"] if i["status"] == "triggered")
+    httpx.post(env["PAGERDUTY_EVENTS_URL"] + "/v2/enqueue", json={
+        "routing_key": env["PAGERDUTY_ROUTING_KEY"], "event_action": "acknowledge",
+        "dedup_key": key}, headers={"X-Drill-Source": "scripted person"})
+
+
 def _disable_flag(env: dict[str, str]) -> None:
     """The runbook's Option A through PostHog's API: the flag's rollout to 0 %."""
     base, headers = env["POSTHOG_HOST"], {
@@ -167,11 +175,7 @@ def _vercel_person(host: GamedayHost, cli: Path, tmp: Path, seen: dict[str, Any]
     """Wait for the page, ack it, find the previous production build, `vercel rollback`."""
     env = host.env
     seen["host"] = host
-    state = _wait_for_page(env)
-    key = next(i["dedup_key"] for i in state["incidents"] if i["status"] == "triggered")
-    httpx.post(env["PAGERDUTY_EVENTS_URL"] + "/v2/enqueue", json={
-        "routing_key": env["PAGERDUTY_ROUTING_KEY"], "event_action": "acknowledge",
-        "dedup_key": key}, headers={"X-Drill-Source": "scripted person"})
+    _ack_page(env, _wait_for_page(env))
     home = tmp / "home"
     (home / "config").mkdir(parents=True)
     (home / "app" / ".vercel").mkdir(parents=True)

@@ -18,13 +18,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from sim.gameday.host import REPO_ENV, GamedayHost
 from sim.gameday.runner import GamedayOptions, run_gameday
 from sim.scenario.loader import load_scenario
-from tests.sim.gameday.test_gameday import _state, _wait_for_page
+from tests.sim.gameday.test_gameday import _ack_page, _state, _wait_for_page
 
 SCENARIO = Path(__file__).parents[3] / "scenarios" / "critical-bug-git-revert.yaml"
 FAST = ("start=2026-01-25T14:40:00Z", "faults.0.at=20m", "horizon=1h30m",
@@ -45,11 +44,7 @@ def _git(*args: str, cwd: Path) -> str:
 def _person(host: GamedayHost, tmp: Path, seen: dict[str, Any]) -> None:
     env = host.env
     seen["host"] = host
-    state = _wait_for_page(env)
-    key = next(i["dedup_key"] for i in state["incidents"] if i["status"] == "triggered")
-    httpx.post(env["PAGERDUTY_EVENTS_URL"] + "/v2/enqueue", json={
-        "routing_key": env["PAGERDUTY_ROUTING_KEY"], "event_action": "acknowledge",
-        "dedup_key": key}, headers={"X-Drill-Source": "scripted person"})
+    _ack_page(env, _wait_for_page(env))
     _git("clone", "--quiet", env[REPO_ENV], str(tmp / "app"), cwd=tmp)
     _git("revert", "--no-edit", "v2.0.0", cwd=tmp / "app")
     seen["before_push"] = _state(env)["now_s"]
