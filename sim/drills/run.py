@@ -9,8 +9,6 @@ skeleton (``sim.drills.skeleton``).
 from __future__ import annotations
 
 from sim.drills.incident import IncidentDrill
-from sim.drills.rollout import run_rollout
-from sim.drills.staging import run_staging
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
 
@@ -22,9 +20,13 @@ def run_drill(scenario: Scenario, seed: int | None = None, full_horizon: bool = 
     the responder done): the metrics are the same, the series stop early. Sweeps use it.
     A scenario with a ``rollout`` plan or a ``staging`` drill runs that drill instead.
     """
-    if scenario.rollout is not None:
+    if scenario.rollout is not None:  # imported on demand: its statistics load scipy.stats
+        from sim.drills.rollout import run_rollout
+
         return run_rollout(scenario, seed)
     if scenario.staging is not None:
+        from sim.drills.staging import run_staging
+
         return run_staging(scenario, seed)
     drill = IncidentDrill(scenario, scenario.seed if seed is None else seed, full_horizon)
     return drill.run_and_close()

@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scipy import stats
-
 if TYPE_CHECKING:
     from sim.results.bounds import Bound
 
@@ -131,6 +129,8 @@ def tail_p(k: int, n: int, tail: float) -> float:
         return 1.0
     if tail <= 0:
         return 0.0
+    from scipy import stats  # here, not at the top: scipy.stats takes a second to load
+
     return float(stats.binom.sf(k - 1, n, tail))
 
 

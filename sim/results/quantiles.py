@@ -27,7 +27,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy import stats
 
 from sim.scenario.units import DistSpec
 
@@ -53,6 +52,8 @@ def _unclipped(d: DistSpec, x: np.ndarray) -> np.ndarray:
     if d.dist == "lognormal":
         with np.errstate(divide="ignore"):
             z = (np.log(np.maximum(x, 0.0)) - math.log(d.median or 0.0)) / (d.sigma or 1.0)
+        from scipy import stats  # here, not at the top: scipy.stats takes a second to load
+
         return np.asarray(stats.norm.cdf(z), dtype=float)
     if d.dist == "uniform":
         low, high = d.low or 0.0, d.high or 0.0

@@ -148,6 +148,23 @@ def test_help_and_version_import_neither_numpy_simpy_nor_the_fakes() -> None:
         assert proc.stderr.strip().splitlines()[-1] == "[]", (flag, proc.stderr)
 
 
+def test_an_incident_drill_and_its_summary_do_not_load_scipy_stats() -> None:
+    """A sweep worker imports only what its drills need: an incident drill run to its
+    summary never loads scipy.stats (a second and ~60 MB per worker); only the rollout
+    drill's statistics, the analytic bounds and the cross-checks load it, on demand."""
+    code = ("import sys\n"
+            "from sim.drills.run import run_drill\n"
+            "from sim.results.writer import summary\n"
+            "from sim.scenario.loader import load_default\n"
+            "doc = summary(run_drill(load_default(), 1, full_horizon=False))\n"
+            "assert doc['metrics']['time_to_rollback_s'] is not None, doc\n"
+            "print('scipy.stats' in sys.modules, 'scipy' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "False"]
+
+
 def test_a_pass_the_seeds_often_miss_is_flagged() -> None:
     """The rule: a PASS whose N seeds meet every target in under half of them, or meet a
     target it met less often than the gate asks, is flagged; a FAIL is not."""
