@@ -23,7 +23,7 @@ from sim.errors import ScenarioError
 from sim.nodetools import check_node_tools
 from sim.scenario.faults import FAULT_KINDS
 from sim.scenario.model import Scenario
-from sim.scenario.overlay import merge_calibration, read_overlay
+from sim.scenario.overlay import drop_calibration, merge_calibration, read_overlay
 from sim.scenario.yamlfile import YamlProblem, parse_yaml
 
 DEFAULT_SCENARIO = "critical-bug-flag-disable"
@@ -114,6 +114,7 @@ def _apply_override(data: dict[str, Any], item: str, source: str) -> None:
     except YamlProblem:
         value = raw
     _set_path(data, key, value, source)
+    drop_calibration(data, key.strip())  # the hand's value is no longer the calibration's
 
 
 def _set_path(data: dict[str, Any], key: str, value: Any, source: str) -> None:

@@ -4,7 +4,9 @@ An overlay is a mapping of dotted scenario paths to values, exactly what ``--set
 key.path=value`` takes, one per line; ``drill calibrate`` writes one, with a comment
 beside each value citing where it came from. Its ``calibration`` key is the list of
 provenance records (``sim.scenario.calibration``), merged into the scenario's own: a
-record replaces the scenario's record of the same field.
+record replaces the scenario's record of the same field. A hand ``--set`` after it that
+changes a calibrated input (the input, a part of it, or a section holding it) drops that
+input's record: the value is then the hand's, not the calibration's.
 """
 
 from __future__ import annotations
@@ -49,3 +51,19 @@ def merge_calibration(data: dict[str, Any], records: list[Any]) -> None:
     kept = [r for r in data.get(CALIBRATION_KEY) or []
             if not (isinstance(r, Mapping) and r.get("field") in fields)]
     data[CALIBRATION_KEY] = kept + list(records)
+
+
+def drop_calibration(data: dict[str, Any], key: str) -> None:
+    """Remove the calibration records that a hand override of ``key`` makes untrue: the
+    record of ``key`` itself, of an input ``key`` is a part of, or of an input inside
+    ``key``."""
+    records = data.get(CALIBRATION_KEY)
+    if not isinstance(records, list):
+        return
+    data[CALIBRATION_KEY] = [r for r in records if not (
+        isinstance(r, Mapping) and isinstance(r.get("field"), str)
+        and _overlaps(key, r["field"]))]
+
+
+def _overlaps(key: str, field: str) -> bool:
+    return key == field or key.startswith(field + ".") or field.startswith(key + ".")

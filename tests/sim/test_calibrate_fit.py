@@ -88,6 +88,32 @@ def test_an_overlay_sets_values_and_merges_its_calibration(tmp_path):
     assert digest_of(calibrated) == digest_of(same_value) != digest_of(plain)
 
 
+def test_a_hand_set_after_the_overlay_is_not_reported_as_calibrated(tmp_path):
+    """A ``--set`` that changes a calibrated input after the overlay (the input, a part of
+    it, or the section holding it) drops that input's provenance: the report names the
+    value as stated, never as calibrated; inputs it does not touch keep theirs, and an
+    overlay applied after the hand's value wins again."""
+    from sim.results.inputs import inputs_section
+
+    overlay = tmp_path / "o.yaml"
+    overlay.write_text(
+        "world.build_time: {dist: lognormal, median: 80, sigma: 0.2}\n"
+        "incident.ack_delay: {dist: lognormal, median: 200, sigma: 0.5}\n"
+        "calibration:\n"
+        + "".join(f"  - {{field: {f}, source: x, n: 40, first: \"2026-01-01T00:00:00Z\","
+                  " last: \"2026-02-01T00:00:00Z\", family: lognormal, ks_statistic: 0.05,"
+                  " ks_pvalue: 0.9}\n" for f in ("world.build_time", "incident.ack_delay")))
+    for hand in ("world.build_time={dist: fixed, value: 30}", "world.build_time.median=30",
+                 "world={build_time: {dist: fixed, value: 30}}"):
+        section = inputs_section(load_default([f"@{overlay}", hand]))
+        assert section is not None
+        assert "world.build_time" not in section["calibrated"], hand
+        assert "world.build_time" in section["stated"], hand
+        assert "incident.ack_delay" in section["calibrated"], hand
+    again = inputs_section(load_default(["world.build_time.median=30", f"@{overlay}"]))
+    assert again is not None and "world.build_time" in again["calibrated"]
+
+
 def test_an_overlay_naming_an_unknown_input_is_refused_naming_the_field(tmp_path):
     overlay = tmp_path / "o.yaml"
     overlay.write_text("calibration:\n  - {field: world.nope, source: x, n: 3,"
