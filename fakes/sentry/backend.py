@@ -299,6 +299,13 @@ class SentryBackend(ReleaseAPI):
         if org != self.org:
             raise NotFound()
 
+    def retrieve_project(self, id_or_slug: str) -> dict[str, str]:
+        """``GET /api/0/projects/{org}/{project_id_or_slug}/``: the project (its numeric
+        id as a string, as Sentry gives it); raises NotFound for another project."""
+        if id_or_slug not in (self.project_slug, str(self.project_id)):
+            raise NotFound()
+        return self._project()
+
     def check_project(self, slug: str) -> None:
         if slug != self.project_slug:
             raise NotFound()

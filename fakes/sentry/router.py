@@ -132,6 +132,11 @@ def build_router(backend: SentryBackend) -> APIRouter:
         api(request, org)
         return await issues(request)
 
+    @both("/api/0/projects/{org}/{project}/", ["GET"])
+    async def retrieve_project(org: str, project: str, request: Request) -> dict[str, Any]:
+        api(request, org)
+        return backend.retrieve_project(project)
+
     @both("/api/0/projects/{org}/{project}/issues/", ["GET"])
     async def list_project_issues(org: str, project: str, request: Request) -> Response:
         api(request, org)

@@ -21,7 +21,7 @@ from sim.calibrate.fit import Fit, fit_sample
 from sim.calibrate.overlay import overlay_text
 from sim.calibrate.posthog import copied_flag, pick_flag, posthog_flags
 from sim.calibrate.sentry import Copied, copied_rule, pick_rule, sentry_rules
-from sim.calibrate.sessions import measured_rate, session_counts
+from sim.calibrate.sessions import measured_rate, project_id, session_counts
 from sim.calibrate.sources import Api, Sample
 from sim.errors import BadInput
 from sim.scenario.model import Scenario
@@ -130,9 +130,12 @@ def _sessions(v: Mapping[str, str | None], scenario: Scenario | None,
     if not token or not org or not v.get("sentry_sessions"):
         return []
     api = Api("sentry", v.get("sentry_url") or "https://sentry.io", f"Bearer {token}", client)
-    counts, start, end = session_counts(api, org, days, v.get("sentry_environment"))
+    slug = v.get("sentry_project")
+    project = project_id(api, org, slug) if slug else None
+    counts, start, end = session_counts(api, org, days, v.get("sentry_environment"), project)
     views = (scenario.traffic if scenario is not None else Traffic()).pageviews_per_visit
-    return [measured_rate(counts, start, end, org, views, min_samples)]
+    return [measured_rate(counts, start, end, org, views, min_samples,
+                          f"{slug} (id {project})" if slug else None)]
 
 
 def _posthog(v: Mapping[str, str | None], scenario: Scenario | None,

@@ -2,11 +2,13 @@
 
 ``GET /api/0/organizations/{org}/sessions/?field=sum(session)&groupBy=session.status``
 over ``--days`` at a 1-day interval (docs.sentry.io/api/releases/retrieve-release-health-
-session-statistics/): the share ``s`` of sessions that did not end healthy (errored,
-crashed or abnormal) over all ``n`` sessions, with its 95 % Wilson interval. The model's
-``traffic.error_rate_old`` is per page view; a session is taken as one visit of
-``traffic.pageviews_per_visit`` page views failing independently, so the per-view rate
-is ``1 - (1 - s) ** (1 / pageviews_per_visit)``. Only ``error_rate_old`` is set: the
+session-statistics/), filtered to ``--sentry-project`` when it is given (``project=`` takes
+the numeric id, read from ``GET /api/0/projects/{org}/{slug}/``, Sentry's "Retrieve a
+Project"; without it the answer covers the projects the token can see): the share ``s`` of
+sessions that did not end healthy (errored, crashed or abnormal) over all ``n`` sessions,
+with its 95 % Wilson interval. The model's ``traffic.error_rate_old`` is per page view; a
+session is taken as one visit of ``traffic.pageviews_per_visit`` page views failing
+independently, so the per-view rate is ``1 - (1 - s) ** (1 / pageviews_per_visit)``. Only ``error_rate_old`` is set: the
 history is the page as it runs before the redesign's fault.
 """
 
@@ -24,14 +26,27 @@ FIELD = "traffic.error_rate_old"
 Z95 = 1.959964
 
 
-def session_counts(api: Api, org: str, days: float,
-                   environment: str | None) -> tuple[dict[str, int], str, str]:
-    """Sessions by status over the last ``days``, and the first and last day holding
-    any (the answer's start and end when none do)."""
+def project_id(api: Api, org: str, slug: str) -> str:
+    """The numeric id of project ``slug`` (Sentry's sessions API filters by id only);
+    raises BadInput when Sentry does not know it."""
+    body = api.get(f"/api/0/projects/{org}/{slug}/", {})
+    found = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(found, str | int) or not str(found).isdigit():
+        raise BadInput(f"sentry: GET /api/0/projects/{org}/{slug}/ gave no numeric id")
+    return str(found)
+
+
+def session_counts(api: Api, org: str, days: float, environment: str | None,
+                   project: str | None = None) -> tuple[dict[str, int], str, str]:
+    """Sessions by status over the last ``days`` (of project id ``project`` only, when
+    given), and the first and last day holding any (the answer's start and end when
+    none do)."""
     params: dict[str, Any] = {"field": "sum(session)", "groupBy": "session.status",
                               "statsPeriod": f"{math.ceil(days)}d", "interval": "1d"}
     if environment:
         params["environment"] = environment
+    if project:
+        params["project"] = project
     body = api.get(f"/api/0/organizations/{org}/sessions/", params)
     counts = {str(g["by"].get("session.status")): int(g["totals"].get("sum(session)") or 0)
               for g in body.get("groups") or []}
@@ -58,7 +73,8 @@ def per_view(share: float, pageviews_per_visit: float) -> float:
 
 
 def measured_rate(counts: dict[str, int], start: str, end: str, org: str,
-                  pageviews_per_visit: float, min_samples: int) -> Copied:
+                  pageviews_per_visit: float, min_samples: int,
+                  project: str | None = None) -> Copied:
     """The ``traffic.error_rate_old`` override; raises BadInput with too few sessions."""
     n = sum(counts.values())
     if n < min_samples:
@@ -66,8 +82,9 @@ def measured_rate(counts: dict[str, int], start: str, end: str, org: str,
     k = n - counts.get("healthy", 0)
     low, high = wilson(k, n)
     rate = per_view(k / n, pageviews_per_visit)
+    scope = f"project {project}" if project else "every project the token sees"
     source = (f"Sentry GET /api/0/organizations/{org}/sessions/ (sum(session) by "
-              f"session.status): {k} of {n} sessions not healthy, "
+              f"session.status, {scope}): {k} of {n} sessions not healthy, "
               f"per view at {pageviews_per_visit:g} views/visit")
     interval = (f"rate {per_view(low, pageviews_per_visit):.6g}–"
                 f"{per_view(high, pageviews_per_visit):.6g}")

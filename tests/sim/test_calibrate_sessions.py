@@ -19,6 +19,7 @@ from fakes.sentry.backend import SentryBackend
 from fakes.sentry.router import build_app
 from sim.calibrate.sessions import per_view
 from sim.cli import cli
+from sim.errors import BadInput
 from sim.scenario.monitoring import AlertRule
 from sim.scenario.overlay import read_overlay
 from tests.servers import serve_in_thread
@@ -106,3 +107,37 @@ def test_a_refusing_sentry_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
     assert TOKEN not in result.out + result.err
     assert "sentry-wrong-0123456789" not in result.out + result.err
+
+
+def test_sessions_are_read_for_the_named_project_by_its_numeric_id(sentry, tmp_path,
+                                                                   monkeypatch):
+    """With ``--sentry-project`` the sessions query carries ``project=<id>`` (Sentry's
+    sessions API filters by numeric id only), the id read from "Retrieve a Project";
+    the overlay cites the project. An unknown project is one line, exit 2 (its alert rule
+    is looked for first; the sessions' own refusal is the 404 of "Retrieve a Project")."""
+    import httpx
+
+    from sim.calibrate.sessions import project_id, session_counts
+    from sim.calibrate.sources import Api
+
+    env, total = sentry
+    seen: list[httpx.URL] = []
+    with httpx.Client(event_hooks={"request": [lambda r: seen.append(r.url)]}) as client:
+        api = Api("sentry", env["SENTRY_URL"], f"Bearer {TOKEN}", client)
+        project = project_id(api, env["SENTRY_ORG"], "contacts-web")
+        counts, _, _ = session_counts(api, env["SENTRY_ORG"], 30, None, project)
+    assert project == "42" and sum(counts.values()) == total
+    assert seen[-1].params.get_list("project") == ["42"]
+    for name, value in {**env, "SENTRY_PROJECT": "contacts-web"}.items():
+        monkeypatch.setenv(name, value)
+    out = tmp_path / "rate.yaml"
+    result = drill("calibrate", "--sentry-sessions", "--out", str(out))
+    assert result.code == 0, result.err
+    record = next(r for r in read_overlay(out)[1] if r["field"] == "traffic.error_rate_old")
+    assert "project contacts-web (id 42)" in record["source"] and record["n"] == total
+    monkeypatch.setenv("SENTRY_PROJECT", "no-such-project")
+    refused = drill("calibrate", "--sentry-sessions", "--out", str(tmp_path / "x.yaml"))
+    assert refused.code == 2 and len(refused.err_lines) == 1, refused.err
+    with httpx.Client() as client, pytest.raises(BadInput, match=r"projects/.*answered 404"):
+        project_id(Api("sentry", env["SENTRY_URL"], f"Bearer {TOKEN}", client),
+                   env["SENTRY_ORG"], "no-such-project")
