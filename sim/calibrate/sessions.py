@@ -8,8 +8,9 @@ Project"; without it the answer covers the projects the token can see): the shar
 sessions that did not end healthy (errored, crashed or abnormal) over all ``n`` sessions,
 with its 95 % Wilson interval. The model's ``traffic.error_rate_old`` is per page view; a
 session is taken as one visit of ``traffic.pageviews_per_visit`` page views failing
-independently, so the per-view rate is ``1 - (1 - s) ** (1 / pageviews_per_visit)``. Only ``error_rate_old`` is set: the
-history is the page as it runs before the redesign's fault.
+independently, so the per-view rate is ``1 - (1 - s) ** (1 / pageviews_per_visit)``.
+Only ``error_rate_old`` is set: the history is the page as it runs before the redesign's
+fault.
 """
 
 from __future__ import annotations

@@ -22,7 +22,9 @@ variables the build baked plus the built-ins ``MODE``, ``BASE_URL``, ``PROD``, `
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -103,6 +105,7 @@ class ModuleEvaluator:
         flag = scenario.flag
         assert flag.module is not None
         self.module, self.export = flag.module, flag.export_name
+        self.module_sha256 = hashlib.sha256(Path(flag.module).read_bytes()).hexdigest()
         self.pop = population
         self.port = PortEvaluator(population)
         self.node = NodeFlagModule(flag.module, self.export, flag.posthog.key, population.ids,
@@ -141,11 +144,14 @@ class ModuleEvaluator:
         return table
 
     def section(self) -> dict[str, Any] | None:
-        """summary.json's ``flag_module``: the module, and where it disagreed with the port."""
+        """summary.json's ``flag_module``: the module (its file name and content digest,
+        not where this machine keeps it: the summary is the same in any checkout), and
+        where it disagreed with the port."""
         differing = self.parity.differing
         assert differing is not None
         where = np.flatnonzero(differing)
-        return {"module": self.module, "export": self.export,
+        return {"module": Path(self.module).name, "module_sha256": self.module_sha256,
+                "export": self.export,
                 "esbuild_version": self.node.esbuild_version,
                 "states_evaluated": len(self.parity.states),
                 "users_compared": self.pop.size,

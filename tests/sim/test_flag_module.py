@@ -7,6 +7,7 @@ the same seed gives the same summary. Each test needs node; esbuild is installed
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -154,7 +155,9 @@ def test_the_example_scenario_runs_with_no_difference_and_reports_it(tmp_path: P
     assert out.code in (0, 1), out.err
     doc = json.loads((tmp_path / "m" / "summary.json").read_text())
     section = doc["flag_module"]
-    assert section["module"] == str(FLAGS / "remote" / "featureFlags.ts")
+    module = FLAGS / "remote" / "featureFlags.ts"  # named by file and content, not by place
+    assert section["module"] == "featureFlags.ts" and str(FLAGS) not in json.dumps(doc)
+    assert section["module_sha256"] == hashlib.sha256(module.read_bytes()).hexdigest()
     assert section["export"] == "shouldShowNewContacts"
     assert section["esbuild_version"] == "0.28.2"
     assert section["states_evaluated"] >= 3 and section["differing_users"] == 0
