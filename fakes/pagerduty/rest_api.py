@@ -11,7 +11,9 @@ Pagination is PagerDuty's "classic" one: ``limit`` (at most 100), ``offset``, an
 ``more`` telling whether another page follows (developer.pagerduty.com/docs/
 rest-api-v2/pagination/; the vendor's client follows ``more`` and advances ``offset``
 by the page's length: PagerDuty/python-pagerduty ``pagerduty/rest_api_v2_base_client.py``,
-``iter_all``). ``since``/``until`` are ISO-8601 and bound the creation time. The REST
+``iter_all``), which ends at the 10,000th record: ``offset + limit`` past it is a 400
+(that module's ``ITERATION_LIMIT``, "enforced server-side"). ``since``/``until`` are
+ISO-8601 and bound the creation time. The REST
 API authenticates with ``Authorization: Token token=<key>``; the fake's key is
 ``REST_API_KEY``. A bad key is ``401``, a bad parameter ``400``, both in the REST API's
 error shape ``{"error": {"message", "code", "errors"?}}`` (codes 2006 and 2001,
@@ -20,6 +22,7 @@ developer.pagerduty.com/docs/rest-api-v2/errors/).
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +36,7 @@ from fakes.pagerduty.models import Incident
 
 REST_API_KEY = "drill_pagerduty_rest_key"
 MAX_LIMIT = 100
+ITERATION_LIMIT = 10_000  # offset + limit may not pass it: the 10,000th record is the last
 _ENTRY_TYPES = {IncidentStatus.ACKNOWLEDGED: "acknowledge_log_entry",
                 IncidentStatus.RESOLVED: "resolve_log_entry"}
 
@@ -70,25 +74,27 @@ def rest_api_router(backend: PagerDutyBackend) -> APIRouter:
     @api.get("/incidents")
     async def list_incidents(since: str | None = None, until: str | None = None,
                              limit: str = "25", offset: str = "0") -> dict[str, Any]:
-        window = _window(since, until)
-        found = [_incident(backend.clock, i) for i in backend.incidents()
-                 if _within(backend.clock, i.triggered_at, window)]
-        return _page("incidents", found, limit, offset)
+        window = _window(backend.clock, since, until)
+        found = [i for i in backend.incidents() if _within(i.triggered_at, window)]
+        page = _page("incidents", found, limit, offset)  # only the page is serialized
+        page["incidents"] = [_incident(backend.clock, i) for i in page["incidents"]]
+        return page
 
     @api.get("/log_entries")
     async def list_log_entries(since: str | None = None, until: str | None = None,
                                limit: str = "25", offset: str = "0") -> dict[str, Any]:
-        window = _window(since, until)
-        entries = [e for i in backend.incidents() for e in _entries(backend, i)
-                   if _within(backend.clock, e[0], window)]
+        window = _window(backend.clock, since, until)
+        entries = [(at, n, kind, i) for i in backend.incidents()
+                   for n, (at, kind) in enumerate(_log(backend, i)) if _within(at, window)]
         entries.sort(key=lambda e: e[0])
-        return _page("log_entries", [e[1] for e in entries], limit, offset)
+        page = _page("log_entries", entries, limit, offset)  # only the page is serialized
+        page["log_entries"] = [_entry(backend, *e) for e in page["log_entries"]]
+        return page
 
     return api
 
 
-def _page(name: str, items: list[dict[str, Any]], limit_text: str,
-          offset_text: str) -> dict[str, Any]:
+def _page(name: str, items: list[Any], limit_text: str, offset_text: str) -> dict[str, Any]:
     """One page; ``limit``/``offset`` parsed here so a bad one is refused in the REST
     API's shape (400, code 2001), not by the framework's validation."""
     try:
@@ -99,13 +105,19 @@ def _page(name: str, items: list[dict[str, Any]], limit_text: str,
         raise RestApiError("Invalid Input Provided",
                            ["limit must be an integer >= 1 and offset an integer >= 0"])
     limit = min(limit, MAX_LIMIT)
+    if offset + limit > ITERATION_LIMIT:  # classic pagination's end (python-pagerduty
+        raise RestApiError("Invalid Input Provided",  # ITERATION_LIMIT: a 400 past it)
+                           [f"offset + limit must not exceed {ITERATION_LIMIT}"])
     shown = items[offset:offset + limit]
     return {name: shown, "limit": limit, "offset": offset,
             "more": offset + len(shown) < len(items), "total": None}
 
 
-def _window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
-    return _parse(since, "since"), _parse(until, "until")
+def _window(clock: Clock, since: str | None, until: str | None) -> tuple[float, float]:
+    """``since``/``until`` as the clock's seconds (unbounded when absent)."""
+    lo, hi = _parse(since, "since"), _parse(until, "until")
+    return ((lo - clock.epoch).total_seconds() if lo is not None else -math.inf,
+            (hi - clock.epoch).total_seconds() if hi is not None else math.inf)
 
 
 def _parse(value: str | None, name: str) -> datetime | None:
@@ -120,10 +132,8 @@ def _parse(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _within(clock: Clock, t: float, window: tuple[datetime | None, datetime | None]) -> bool:
-    at = to_datetime(clock, t)
-    since, until = window
-    return (since is None or at >= since) and (until is None or at < until)
+def _within(t: float, window: tuple[float, float]) -> bool:
+    return window[0] <= t < window[1]
 
 
 def _iso(clock: Clock, t: float) -> str:
@@ -148,13 +158,19 @@ def _incident(clock: Clock, i: Incident) -> dict[str, Any]:
             "html_url": f"https://drill.pagerduty.com/incidents/{i.id}"}
 
 
-def _entries(backend: PagerDutyBackend, i: Incident) -> list[tuple[float, dict[str, Any]]]:
-    """The incident's log: its trigger, each escalation, its acknowledgement, its resolve."""
+def _log(backend: PagerDutyBackend, i: Incident) -> list[tuple[float, str]]:
+    """The incident's log, oldest first: its trigger, each escalation, its
+    acknowledgement, its resolve, as (time, entry type)."""
     made = [(i.triggered_at, "trigger_log_entry")]
     made += [(n.at, "escalate_log_entry") for n in backend.notifications(i.dedup_key)
              if n.incident_id == i.id and n.reason == "escalated"]
     made += [(t.at, _ENTRY_TYPES[t.status]) for t in i.transitions if t.status in _ENTRY_TYPES]
-    return [(at, {"id": f"R{i.id[1:8]}{n:03d}", "type": kind,
-                  "summary": kind.removesuffix("_log_entry").capitalize(),
-                  "created_at": _iso(backend.clock, at), "incident": _ref(i)})
-            for n, (at, kind) in enumerate(sorted(made, key=lambda m: m[0]))]
+    return sorted(made, key=lambda m: m[0])
+
+
+def _entry(backend: PagerDutyBackend, at: float, n: int, kind: str,
+           i: Incident) -> dict[str, Any]:
+    """The ``n``-th entry of ``i``'s log as the REST API gives it."""
+    return {"id": f"R{i.id[1:8]}{n:03d}", "type": kind,
+            "summary": kind.removesuffix("_log_entry").capitalize(),
+            "created_at": _iso(backend.clock, at), "incident": _ref(i)}

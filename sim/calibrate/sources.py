@@ -17,8 +17,11 @@ Each reader pages as the vendor's own clients page:
 - **PagerDuty** REST API v2 ``GET /incidents`` and ``GET /log_entries`` with
   ``since``/``until``, classic pagination (``limit=100``, ``offset`` advanced by the
   page's length while ``more``: PagerDuty/python-pagerduty
-  ``pagerduty/rest_api_v2_base_client.py`` ``iter_all``). ``incident.ack_delay`` is an
-  incident's first ``acknowledge_log_entry`` minus its ``created_at`` when no
+  ``pagerduty/rest_api_v2_base_client.py`` ``iter_all``). Classic pagination ends at the
+  10,000th record (``offset + limit`` past it is a 400, that module's ``ITERATION_LIMIT``),
+  so a window holding more is read as its two halves, each halved again while needed.
+  ``incident.ack_delay`` is an incident's first ``acknowledge_log_entry`` minus its
+  ``created_at`` when no
   ``escalate_log_entry`` came first; ``incident.escalated_ack_delay`` is the
   acknowledgement minus the last escalation before it.
 
@@ -42,6 +45,8 @@ from sim.errors import BadInput
 
 PAGE = 100
 MAX_PAGES = 1000  # 100,000 records: far past any team's history, a guard against a loop
+PD_ITERATION_LIMIT = 10_000  # PagerDuty refuses offset + limit beyond it (classic paging)
+PD_MIN_WINDOW = timedelta(seconds=2)  # since/until are whole seconds: no finer halves
 
 
 @dataclass
@@ -167,7 +172,10 @@ def netlify_samples(pages: Iterator[list[dict[str, Any]]], source: str,
 
 def pagerduty_all(api: Api, path: str, key: str, since: datetime,
                   until: datetime) -> list[dict[str, Any]]:
-    """Every record of a classic-paginated REST API v2 index."""
+    """Every record of a classic-paginated REST API v2 index created in ``[since,
+    until)``; a window past classic pagination's 10,000 records is read in halves (a
+    record the halves both give is kept once, by id). Raises BadInput when one second
+    holds more than 10,000."""
     records: list[dict[str, Any]] = []
     offset = 0
     for _ in range(MAX_PAGES):
@@ -178,7 +186,28 @@ def pagerduty_all(api: Api, path: str, key: str, since: datetime,
         offset += len(page)
         if not body.get("more") or not page:
             break
+        if offset + PAGE > PD_ITERATION_LIMIT:
+            return _halves(api, path, key, since, until)
     return records
+
+
+def _halves(api: Api, path: str, key: str, since: datetime,
+            until: datetime) -> list[dict[str, Any]]:
+    if until - since < PD_MIN_WINDOW:
+        raise BadInput(f"pagerduty: GET {path} holds more than {PD_ITERATION_LIMIT:,} records "
+                       f"from {_pd_iso(since)} to {_pd_iso(until)}; PagerDuty pages no further")
+    middle = since + (until - since) / 2
+    middle = middle.replace(microsecond=0)  # the API reads whole seconds
+    both = (pagerduty_all(api, path, key, since, middle)
+            + pagerduty_all(api, path, key, middle, until))
+    seen: set[Any] = set()
+    kept = []
+    for record in both:
+        rid = record.get("id")
+        if rid is None or rid not in seen:
+            seen.add(rid)
+            kept.append(record)
+    return kept
 
 
 def pagerduty_samples(incidents: list[dict[str, Any]], entries: list[dict[str, Any]],

@@ -172,3 +172,32 @@ def test_both_platforms_read_need_a_pick_and_the_pick_keeps_its_builds():
         _one_platform(both, None)
     kept = _one_platform(both, "netlify")
     assert [s.source.split()[0] for s in kept] == ["Netlify", "PagerDuty"]
+
+
+def test_a_pagerduty_window_past_10000_records_is_read_in_halves_each_record_once():
+    """Classic pagination stops at the 10,000th record, so ``drill calibrate`` reads a
+    window holding more as halves (again while needed): every incident of 10,250 comes
+    back once, none lost and none twice, against the fake that refuses paging past it."""
+    from datetime import timedelta
+
+    import httpx
+
+    from fakes.common.clock import ManualClock
+    from fakes.common.history import Lognormal
+    from fakes.pagerduty.backend import PagerDutyBackend
+    from fakes.pagerduty.history import seed_history
+    from fakes.pagerduty.rest_api import REST_API_KEY
+    from fakes.pagerduty.router import build_app
+    from sim.calibrate.sources import Api, pagerduty_all
+    from tests.servers import serve_in_thread
+
+    clock = ManualClock(epoch=datetime(2026, 6, 1, tzinfo=UTC))
+    backend = PagerDutyBackend(clock)
+    seeded = seed_history(backend, seed=8, count=10_250, ack_delay=Lognormal(120.0, 0.5),
+                          days=30.0)
+    now = clock.epoch
+    with serve_in_thread(build_app(backend)) as url, httpx.Client() as client:
+        api = Api("pagerduty", url, f"Token token={REST_API_KEY}", client)
+        got = pagerduty_all(api, "/incidents", "incidents", now - timedelta(days=31),
+                            now + timedelta(days=1))
+    assert sorted(i["id"] for i in got) == sorted(i.id for i in seeded)

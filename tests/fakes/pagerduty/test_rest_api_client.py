@@ -101,3 +101,17 @@ def test_rest_api_refuses_a_non_integer_limit_in_the_rest_error_shape(http):
     r = http("GET", "/log_entries?limit=lots",
              headers={"Authorization": f"Token token={REST_API_KEY}"})
     assert r.status_code == 400 and r.json()["error"]["code"] == 2001
+
+
+def test_classic_pagination_ends_at_the_10000th_record_with_a_400(http, backend):
+    """PagerDuty refuses ``offset + limit`` past 10,000 (python-pagerduty's
+    ``ITERATION_LIMIT``, "enforced server-side ... the HTTP 400 error that will result"):
+    the page ending on the 10,000th record is served, the next is refused in the REST
+    API's shape."""
+    seed_history(backend, seed=6, count=3, ack_delay=Lognormal(120.0, 0.5))
+    auth = {"Authorization": f"Token token={REST_API_KEY}"}
+    assert http("GET", "/incidents?limit=100&offset=9900", headers=auth).status_code == 200
+    r = http("GET", "/incidents?limit=100&offset=9901", headers=auth)
+    assert r.status_code == 400
+    assert r.json()["error"] == {"message": "Invalid Input Provided", "code": 2001,
+                                 "errors": ["offset + limit must not exceed 10000"]}
