@@ -8,16 +8,16 @@ name the request must reach (``fakes.common.route_index``, the same lookup that 
 the operation for the fault checks), its method, and a plain function of a
 ``FastRequest`` that calls the same backend method the FastAPI handler calls.
 
-``FastPath`` sits in the app just inside ``FaultMiddleware`` (the fault rules are asked
-once, before it, as for every request) and outside CORS, ``BodyLimit`` and ``HeadAsGet``.
-It hands the request, body replayed, to the full app unchanged whenever it is not
-plainly one of its routes' happy paths: another route or method (HEAD included), an
-``Origin`` (CORS answers those), no ``Content-Length`` on a body or one over
-``MAX_BODY``, or a handler that returns ``HANDOVER`` (a body that does not decode, an
-option only the full handler reads). A ``FakeError`` the handler raises (the backend's:
-it stores nothing when it refuses) is answered as ``make_app``'s handler answers it
-(``error_response``). A result is serialized as FastAPI serializes a handler's
-``dict[str, Any]``: pydantic's ``dump_json``, ``application/json``.
+``FastPath`` sits in the app inside ``FaultMiddleware`` (the fault rules are asked once,
+before it, as for every request) and the vendor's CORS (which edits its answers' headers
+as any other's), outside ``BodyLimit`` and ``HeadAsGet``. It hands the request, body
+replayed, to the rest of the app unchanged whenever it is not plainly one of its routes'
+happy paths: another route or method (HEAD included), no ``Content-Length`` on a body or
+one over ``MAX_BODY``, a disconnect, or a handler that returns ``HANDOVER`` (a body that
+does not decode, an option only the full handler reads). A ``FakeError`` the handler
+raises (the backend's: it stores nothing when it refuses) is answered as ``make_app``'s
+handler answers it (``error_response``). A result is serialized as FastAPI serializes
+a handler's ``dict[str, Any]``: pydantic's ``dump_json``, ``application/json``.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        if "origin" in headers or not _declared_size_ok(headers, scope["method"]):
+        if not _declared_size_ok(headers, scope["method"]):
             await self.app(scope, receive, send)
             return
         raw, first = await _read(receive)

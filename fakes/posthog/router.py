@@ -145,10 +145,10 @@ def build_app(backend: PostHogBackend) -> FastAPI:
     """A FastAPI app serving ``build_router(backend)`` with PostHog-shaped errors."""
     app = make_app("fake PostHog", ValidationError)
     app.include_router(build_router(backend))
+    app.add_middleware(FastPath, routes=fast_routes(backend))  # inside CORS
     app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True,
                        allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["X-Requested-With"])
-    app.add_middleware(FastPath, routes=fast_routes(backend))  # outside CORS: see its doc
     return app
 
 

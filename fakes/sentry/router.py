@@ -226,11 +226,11 @@ def build_router(backend: SentryBackend) -> APIRouter:
 def build_app(backend: SentryBackend) -> FastAPI:
     app = make_app("Sentry (fake)", BadRequest)
     app.include_router(build_router(backend))
+    app.add_middleware(FastPath, routes=fast_routes(backend))  # inside CORS
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["POST"],
                        allow_headers=list(INGEST_CORS_HEADERS),
                        expose_headers=["X-Sentry-Error", "X-Sentry-Rate-Limits",
                                        "Retry-After"], max_age=3600)
-    app.add_middleware(FastPath, routes=fast_routes(backend))  # outside CORS: see its doc
     return app
 
 
