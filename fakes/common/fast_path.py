@@ -96,7 +96,7 @@ class FastPath:
             await self.app(scope, receive, send)
             return
         raw, first = await _read(receive)
-        if first is not None:  # a disconnect while reading: the full app sees it too
+        if first is not None:  # the rest of the app sees it as sent
             await self.app(scope, replay(raw, first, receive), send)
             return
         request = FastRequest(params, scope.get("query_string", b""), headers, raw)
@@ -136,8 +136,9 @@ def _declared_size_ok(headers: dict[str, str], method: str) -> bool:
 
 
 async def _read(receive: Any) -> tuple[bytes, Any]:
-    """The body (``MAX_BODY`` bounds it: it was declared so), and the first message that
-    was not part of it (a disconnect), if any."""
+    """The body, and the first message that is not a whole body: a disconnect, or (a
+    caller sending more than it declared) what was read once past ``MAX_BODY``, for
+    ``BodyLimit`` to count on."""
     body, more = bytearray(), True
     while more:
         message = await receive()
@@ -145,6 +146,8 @@ async def _read(receive: Any) -> tuple[bytes, Any]:
             return bytes(body), message
         body += message.get("body", b"")
         more = message.get("more_body", False)
+        if len(body) > MAX_BODY:
+            return b"", {"type": "http.request", "body": bytes(body), "more_body": more}
     return bytes(body), None
 
 

@@ -165,6 +165,8 @@ def test_posthog_capture_answers_as_the_full_app() -> None:
         ("GET", "/i/v0/e/", b"", [], [])]
     pair.check(requests * 3)  # thrice: the fault rule fails some of them, not others
     assert pair.answered > 20
+    over = [b"{" + b" " * MAX_BODY, b"}"]  # more than it declares, and over the limit
+    pair.check([("POST", "/batch/", b"", [("content-length", "2")], over)])
 
 
 def test_sentry_envelope_answers_as_the_full_app() -> None:
