@@ -116,7 +116,11 @@ TOKEN_ENV = "DRILL_FAKE_TOKEN"  # the env file's name for the control-plane toke
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port`` (port 0: any free port); a port in use or
     an address this machine does not have is ``BadInput`` (one line, exit 2)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    # IPPROTO_TCP named, not left 0: asyncio sets TCP_NODELAY only on accepted sockets whose
+    # proto says TCP (base_events._set_nodelay), and without it Nagle holds each response's
+    # body behind its headers until the client's delayed ACK (≈40 ms a request).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                         socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

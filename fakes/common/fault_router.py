@@ -18,12 +18,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from starlette.routing import Match
 
 from fakes.common.app import error_response, read_json
 from fakes.common.errors import FakeError, InvalidRequest
 from fakes.common.faults import FaultInjector, FaultRule
 from fakes.common.head import as_get
+from fakes.common.route_index import RouteIndex
 
 Timings = Mapping[str, tuple[Callable[[], float], Callable[[float], None]]]
 
@@ -44,7 +44,8 @@ def install(app: FastAPI, injector: FaultInjector, error_class: type[FakeError] 
 
 
 class FaultMiddleware:
-    """ASGI middleware: finds the operation a request routes to and applies the rules."""
+    """ASGI middleware: finds the operation a request routes to (the endpoint name,
+    ``fakes.common.route_index``) and applies the rules."""
 
     def __init__(self, app: Any, injector: FaultInjector, error_class: type[FakeError],
                  real_latency: bool) -> None:
@@ -52,12 +53,14 @@ class FaultMiddleware:
         self.injector = injector
         self.error_class = error_class
         self.real_latency = real_latency
+        self.routes = RouteIndex()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/_fake"):
             await self.app(scope, receive, send)
             return
-        rule, latency = self.injector.decide(_operation(scope))
+        # A HEAD is the GET it mirrors (fakes.common.head): the GET's faults apply to it.
+        rule, latency = self.injector.decide(self.routes.find(as_get(scope))[0])
         if self.real_latency and latency:
             await asyncio.sleep(latency)
         if rule is None:
@@ -65,27 +68,6 @@ class FaultMiddleware:
             return
         response = error_response(self.error_class(rule.message, status=rule.status))
         await response(scope, receive, send)
-
-
-def _operation(scope: Any) -> str:
-    """The endpoint name of the route the request would reach (``""`` when none)."""
-    app = scope.get("app")
-    # A HEAD is the GET it mirrors (fakes.common.head): the GET's faults apply to it.
-    return _match(getattr(getattr(app, "router", None), "routes", ()), as_get(scope))
-
-
-def _match(routes: Any, scope: Any) -> str:
-    for route in routes:
-        nested = getattr(route, "effective_candidates", None)  # FastAPI's included routers
-        if callable(nested):
-            name = _match(nested(), scope)
-            if name:
-                return name
-            continue
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "name", "") or "")
-    return ""
 
 
 def _control(injector: FaultInjector, timings: Timings, shape: type[FakeError]) -> APIRouter:

@@ -128,7 +128,7 @@ class BodyLimit:
             if len(body) > self.limit:
                 await self._refuse(scope, receive, send)
                 return
-        await self.app(scope, _replay(bytes(body), first, receive), send)
+        await self.app(scope, replay(bytes(body), first, receive), send)
 
     async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
         mib = self.limit // (1024 * 1024)
@@ -136,7 +136,7 @@ class BodyLimit:
         await error_response(error)(scope, receive, send)
 
 
-def _replay(body: bytes, first: Any, receive: Any) -> Any:
+def replay(body: bytes, first: Any, receive: Any) -> Any:
     """A ``receive`` that hands out the buffered body once, then defers to the real one."""
     sent = False
 

@@ -40,6 +40,7 @@ from fakes.common.app import make_app, read_body, route_both
 from fakes.common.clock import to_ms
 from fakes.common.control import control_router
 from fakes.common.errors import FakeError
+from fakes.common.fast_path import HANDOVER, FastPath, FastRequest, FastRoute
 from fakes.common.limits import TooLarge, decompress
 from fakes.posthog.backend import PostHogBackend
 from fakes.posthog.errors import InvalidApiKey, NotFound, ParseError, PostHogError, ValidationError
@@ -144,10 +145,29 @@ def build_app(backend: PostHogBackend) -> FastAPI:
     """A FastAPI app serving ``build_router(backend)`` with PostHog-shaped errors."""
     app = make_app("fake PostHog", ValidationError)
     app.include_router(build_router(backend))
+    app.add_middleware(FastPath, routes=fast_routes(backend))  # inside CORS
     app.add_middleware(CORSMiddleware, allow_origin_regex=".*", allow_credentials=True,
                        allow_methods=["GET", "POST", "OPTIONS"],
                        allow_headers=["X-Requested-With"])
     return app
+
+
+def fast_routes(backend: PostHogBackend) -> list[FastRoute]:
+    """The capture endpoint without the framework (``fakes.common.fast_path``): the
+    same steps as ``capture`` below, for a plain JSON body (gzip by Content-Encoding
+    included); posthog-js's ``?compression=`` and form bodies go to the full handler."""
+    def capture(request: FastRequest) -> Any:
+        if b"compression" in request.query_string or request.header(
+                "content-type").startswith("application/x-www-form-urlencoded"):
+            return HANDOVER  # _unwrap's cases
+        body = request.json()
+        if body is HANDOVER:
+            return HANDOVER
+        api_key, events = _batch_of(body)
+        _capture(backend, api_key, events)
+        return {"status": "Ok"}
+
+    return [FastRoute("capture", "POST", capture)]
 
 
 def _add(router: APIRouter, paths: tuple[str, ...], methods: list[str]

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fakes.common.app import error_response, make_app, read_json
 from fakes.common.control import control_router
+from fakes.common.fast_path import HANDOVER, FastPath, FastRequest, FastRoute
 from fakes.vercel import payloads
 from fakes.vercel.backend import VercelBackend
 from fakes.vercel.errors import BadRequest, NotFound, VercelError
@@ -33,7 +34,23 @@ def build_app(backend: VercelBackend) -> FastAPI:
     app = make_app("fake Vercel", BadRequest)
     app.add_exception_handler(StarletteHTTPException, _routing_error)
     app.include_router(build_router(backend))
+    app.add_middleware(FastPath, routes=fast_routes(backend))
     return app
+
+
+def fast_routes(backend: VercelBackend) -> list[FastRoute]:
+    """The project read without the framework (``fakes.common.fast_path``): the router's
+    version and token checks, then ``get_project`` as below; a bad version (whose 404
+    names the URL) goes to the full app."""
+    def get_project(request: FastRequest) -> Any:
+        if not _VERSION.fullmatch(str(request.path_params.get("version"))):
+            return HANDOVER
+        scheme, _, token = request.header("authorization").partition(" ")
+        backend.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+        id_or_name = request.path_params["id_or_name"]
+        return payloads.project(backend, backend.get_project(id_or_name))
+
+    return [FastRoute("get_project", "GET", get_project)]
 
 
 async def _routing_error(_: Request, exc: Exception) -> Response:

@@ -275,3 +275,32 @@ def test_a_non_loopback_host_warns_and_gets_fresh_credentials_and_a_cert(
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert "WARNING" in err and "not loopback" in err
+
+
+def test_served_connections_send_without_nagle_delay() -> None:
+    """Rule: a connection accepted on a ``bind`` socket has TCP_NODELAY, as asyncio's own
+    server sockets do; without it each response's body waited behind its headers for the
+    client's delayed ACK (≈40 ms a request, measured by bench/bench_fakes.py)."""
+    import asyncio
+    import socket
+
+    from sim.serve import bind
+
+    async def nodelay() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        listening = bind("127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        async with server:
+            _, writer = await asyncio.open_connection(*listening.getsockname())
+            value = await asyncio.wait_for(accepted, 10)
+            writer.close()
+        return value
+
+    assert asyncio.run(nodelay()) != 0
