@@ -147,8 +147,8 @@ def _keep_finished(plan: Any, stop: Interrupted, target: Path) -> NoReturn:
 
 
 def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool,
-                lines: bool = True) -> list[tuple[dict[str, Any], list[Any], str, float]]:
-    """Run each plan on one executor under one progress bar; (doc, rows, how it ran, wall
+                lines: bool = True) -> list[tuple[dict[str, Any], Any, str, float]]:
+    """Run each plan on one executor under one progress bar; (doc, RunTable, how it ran, wall
     seconds) per plan. Off a terminal, each finished grid point prints a line as it
     finishes (on stdout; on stderr under ``--json``, whose stdout is the document)."""
     import time
