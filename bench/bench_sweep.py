@@ -16,11 +16,20 @@ single-run time).
 fresh process, with wall time and peak RSS (the sweep's process and its largest worker):
 the speed issue's "a 100,000-run sweep takes ≈ 100 × the 1,000-run sweep (within 10 %),
 peak RSS within 10 %" is ``--runs 1000 --linear 100``; a smaller ``K`` shows the trend.
+``--set KEY=VALUE`` (repeatable) changes the drill after the defaults above, e.g. a
+cheap one for the linearity check (``--set population.users=200 --set horizon=1h --set
+faults.0.at=10m``: ≈ 0.03 s a run); ``--dask`` runs the sweeps on a local Dask cluster
+of ``--jobs`` single-threaded worker processes instead of the process pool. The
+workers are started and warmed (``WARM`` runs each, of seeds far from the sweep's) before the
+clock starts, so the wall time is the sweep's own, not the pool's start-up; the CPU
+seconds (this process and the workers, from ``/proc``) are printed beside it, as they
+depend less than wall time on what else the machine runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -28,15 +37,18 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from sim.drills.run import run_drill
 from sim.results.writer import summary
 from sim.scenario.loader import load_default
-from sim.sweeps.executors import PoolExecutor, SerialExecutor, cpu_count
+from sim.sweeps.executors import DaskExecutor, PoolExecutor, SerialExecutor, cpu_count
 from sim.sweeps.sweep import SweepPlan, collect, plan_sweep, sweep_document
 
 SINGLE = 20
+WARM = 8  # runs per worker before a measured sweep: a worker's first runs are slower
+DRILL = ["population.users=20000", "horizon=6h"]
 
 
 def single_run(scenario: object, full_horizon: bool) -> tuple[float, float]:
@@ -55,25 +67,65 @@ def sweep(plan: SweepPlan, executor: object) -> tuple[float, str]:
     return time.perf_counter() - t0, json.dumps(doc, sort_keys=True)
 
 
-def measured_sweep(runs: int, jobs: int) -> dict[str, float]:
+def measured_sweep(runs: int, jobs: int, overrides: list[str], dask: bool
+                   ) -> dict[str, float]:
     """Wall time and peak RSS of a ``runs``-run sweep in a fresh process (``--child``)."""
-    out = subprocess.run([sys.executable, __file__, "--child", "--runs", str(runs), "--jobs",
-                          str(jobs)], check=True, capture_output=True, text=True)
+    args = [sys.executable, __file__, "--child", "--runs", str(runs), "--jobs", str(jobs),
+            *(f"--set={o}" for o in overrides), *(["--dask"] if dask else [])]
+    out = subprocess.run(args, check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def child(runs: int, jobs: int) -> None:
-    """In the fresh process: one sweep; prints wall, own and largest worker's peak RSS."""
-    scenario = load_default(["population.users=20000", "horizon=6h"])
-    plan = plan_sweep(scenario, runs)
-    pool = PoolExecutor(jobs)
-    try:
-        wall, _ = sweep(plan, pool)
-        workers = max(peak_rss_mb(pid) for pid in pool_pids(pool))
-    finally:
-        pool.close()
+def child(runs: int, jobs: int, overrides: list[str], dask: bool) -> None:
+    """In the fresh process: one sweep; prints wall, own and largest worker's peak RSS, and
+    the document's digest."""
+    scenario = load_default([*DRILL, *overrides])
+    plan, warm = plan_sweep(scenario, runs), plan_sweep(scenario, WARM * jobs, base_seed=10**6)
+    if dask:
+        wall, cpu, doc, workers = dask_sweep(plan, warm, jobs)
+    else:
+        pool = PoolExecutor(jobs)
+        try:
+            sweep(warm, pool)
+            before = cpu_s(pool_pids(pool))
+            wall, doc = sweep(plan, pool)
+            cpu = cpu_s(pool_pids(pool)) - before
+            workers = max(peak_rss_mb(pid) for pid in pool_pids(pool))
+        finally:
+            pool.close()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "rss_mb": own, "worker_rss_mb": workers}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": own, "worker_rss_mb": workers,
+                      "sha256": hashlib.sha256(doc.encode()).hexdigest()[:16]}))
+
+
+def cpu_s(pids: Iterable[int]) -> float:
+    """CPU seconds (user + system) used so far by this process and the live ``pids``."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    total = own.ru_utime + own.ru_stime
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # proc(5)
+    return total
+
+
+def dask_sweep(plan: SweepPlan, warm: SweepPlan, jobs: int
+               ) -> tuple[float, float, str, float]:
+    """The sweep on a local Dask cluster of ``jobs`` worker processes (started, and warmed
+    by the sweep ``warm``, before the clock): wall, CPU seconds, document, the largest
+    worker's peak RSS."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        executor = DaskExecutor(cluster.scheduler_address)
+        try:
+            sweep(warm, executor)
+            pids = list(executor.client.run(os.getpid).values())
+            before = cpu_s(pids)
+            wall, doc = sweep(plan, executor)
+            return wall, cpu_s(pids) - before, doc, max(peak_rss_mb(pid) for pid in pids)
+        finally:
+            executor.close()
 
 
 def pool_pids(pool: PoolExecutor) -> list[int]:
@@ -91,12 +143,18 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def linear(runs: int, scale: int, jobs: int) -> int:
-    small, large = measured_sweep(runs, jobs), measured_sweep(runs * scale, jobs)
+def linear(runs: int, scale: int, jobs: int, overrides: list[str], dask: bool) -> int:
+    small = measured_sweep(runs, jobs, overrides, dask)
+    large = measured_sweep(runs * scale, jobs, overrides, dask)
+    where = "Dask workers" if dask else "workers"
+    print(f"drill: {' '.join([*DRILL, *overrides])}")
     for n, m in ((runs, small), (runs * scale, large)):
-        print(f"sweep, {n:>7,} runs, {jobs} workers: {m['wall']:.1f} s, peak RSS "
-              f"{m['rss_mb']:.0f} MB (largest worker {m['worker_rss_mb']:.0f} MB)")
-    print(f"wall ratio {large['wall'] / small['wall']:.2f} (linear: {scale}; target within "
+        print(f"sweep, {n:>7,} runs, {jobs} {where}: {m['wall']:.1f} s wall, "
+              f"{m['cpu']:.1f} s CPU, peak RSS "
+              f"{m['rss_mb']:.1f} MB (largest worker {m['worker_rss_mb']:.1f} MB), "
+              f"sweep.json sha256 {m['sha256']}")
+    print(f"CPU ratio {large['cpu'] / small['cpu']:.2f}, "
+          f"wall ratio {large['wall'] / small['wall']:.2f} (linear: {scale}; target within "
           f"10 %), peak RSS ratio {large['rss_mb'] / small['rss_mb']:.2f} "
           f"(workers {large['worker_rss_mb'] / small['worker_rss_mb']:.2f}; flat: 1.00)")
     return 0
@@ -108,15 +166,19 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=cpu_count())
     parser.add_argument("--skip-serial", action="store_true")
     parser.add_argument("--linear", type=int, metavar="K")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="Change the drill (after the defaults).")
+    parser.add_argument("--dask", action="store_true",
+                        help="--linear on a local Dask cluster of --jobs workers.")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.runs, args.jobs)
+        child(args.runs, args.jobs, args.overrides, args.dask)
         return 0
     if args.linear:
-        return linear(args.runs, args.linear, args.jobs)
+        return linear(args.runs, args.linear, args.jobs, args.overrides, args.dask)
 
-    scenario = load_default(["population.users=20000", "horizon=6h"])
+    scenario = load_default([*DRILL, *args.overrides])
     run_drill(scenario)  # warm imports and caches once
     full, short = single_run(scenario, True), single_run(scenario, False)
     plan = plan_sweep(scenario, args.runs)

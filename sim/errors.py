@@ -56,10 +56,11 @@ class OutputError(DrillError):
 
 
 class Interrupted(DrillError):
-    """Ctrl-C during runs; ``rows`` holds the sweep runs that finished (exit 130)."""
+    """Ctrl-C during runs; ``rows`` holds the sweep runs that finished (exit 130): a
+    sweep's ``RunTable`` (``sim.sweeps.table``), or nothing."""
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, message: str, rows: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, rows: Any = None) -> None:
         super().__init__(message)
-        self.rows = rows or []
+        self.rows = [] if rows is None else rows

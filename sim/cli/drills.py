@@ -126,10 +126,10 @@ def sweep_cmd(scenario: Path | None, runs: int | None, vary: tuple[str, ...],
     target = out or Path("results") / plan.name / f"sweep-{_stamp()}"
     check_out_dir(target, "--out")
     try:
-        (doc, rows, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
+        (doc, table, execution, _), = _run_sweeps([plan], jobs, dask, quiet=as_json)
     except Interrupted as stop:
         _keep_finished(plan, stop, target)
-    write_sweep(plan, doc, rows, target, html=not no_html, execution=execution)
+    write_sweep(plan, doc, table, target, html=not no_html, execution=execution)
     if as_json:
         echo_json([doc])
     else:
@@ -147,8 +147,8 @@ def _keep_finished(plan: Any, stop: Interrupted, target: Path) -> NoReturn:
 
 
 def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: bool,
-                lines: bool = True) -> list[tuple[dict[str, Any], list[Any], str, float]]:
-    """Run each plan on one executor under one progress bar; (doc, rows, how it ran, wall
+                lines: bool = True) -> list[tuple[dict[str, Any], Any, str, float]]:
+    """Run each plan on one executor under one progress bar; (doc, RunTable, how it ran, wall
     seconds) per plan. Off a terminal, each finished grid point prints a line as it
     finishes (on stdout; on stderr under ``--json``, whose stdout is the document)."""
     import time
@@ -167,11 +167,11 @@ def _run_sweeps(plans: list[Any], jobs: int | None, dask: str | None, quiet: boo
             for plan in plans:
                 start = time.perf_counter()
                 done = None if emit is None else (
-                    lambda point, rows, plan=plan: emit(
-                        point_line(plan, point, rows, time.perf_counter() - began)))
-                rows = collect(plan, executor, advance, point_done=done)
+                    lambda point, table, plan=plan: emit(
+                        point_line(plan, point, table, time.perf_counter() - began)))
+                table = collect(plan, executor, advance, point_done=done)
                 wall = time.perf_counter() - start
-                out.append((sweep_document(plan, rows), rows,
+                out.append((sweep_document(plan, table), table,
                             f"{executor.name}, {wall:.1f} s wall, {plan.total / wall:.0f} runs/s",
                             wall))
     finally:
@@ -220,9 +220,9 @@ def check_cmd(scenarios: tuple[Path, ...], baseline: Path | None, runs: int | No
     check_out_file(junit, "--junit")
     check_out_file(summary, "--summary")
     checks = []
-    for s, plan, (doc, rows, execution, wall) in zip(
+    for s, plan, (doc, table, execution, wall) in zip(
             loaded, plans, _run_sweeps(plans, jobs, dask, quiet=as_json), strict=True):
-        write_sweep(plan, doc, rows, out / s.name, html=not no_html, execution=execution)
+        write_sweep(plan, doc, table, out / s.name, html=not no_html, execution=execution)
         checks.append(judge(s, doc, base))
         checks[-1].seconds = wall
     label = str(baseline) if baseline else None

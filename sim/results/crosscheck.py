@@ -85,7 +85,7 @@ def check(bound: Bound, values: Sequence[float]) -> CrossCheck:
 
 
 # A metric is timed from the one before it: a bound on it holds only where that happened.
-_STARTS_AT = {"time_to_decision_s": "time_to_detect_s",
+STARTS_AT = {"time_to_decision_s": "time_to_detect_s",
               "time_to_rollback_s": "time_to_decision_s"}
 
 
@@ -93,7 +93,7 @@ def checked_values(rows: Sequence[dict[str, Any]], metric: str) -> list[float]:
     """The metric's value in each run its bound speaks of (inf: it never happened): runs
     where it is judged, not false positives (the response began before the fault), and
     where the metric it is timed from happened."""
-    start = _STARTS_AT.get(metric)
+    start = STARTS_AT.get(metric)
     out = []
     for r in rows:
         if r["status"][metric] == "not_measured" or r.get("false_positive"):

@@ -68,7 +68,8 @@ class PoolExecutor:
             for point, scenario, seeds in chunks}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                # popped: a future kept holds its rows, and the sweep keeps no rows
+                yield futures.pop(future), future.result()
         except BaseException:  # Ctrl-C, SIGTERM (SystemExit), a failed run: stop now
             self.abort()
             raise
@@ -129,7 +130,8 @@ class DaskExecutor:
                    for point, scenario, seeds in chunks}
         try:
             for future in distributed.as_completed(list(futures), loop=self.client.loop):
-                yield futures[future], future.result()
+                # popped: a future kept holds its rows here and on the cluster
+                yield futures.pop(future), future.result()
         finally:
             self.client.cancel(list(futures))
 

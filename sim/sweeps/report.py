@@ -5,36 +5,41 @@ and the one-screen terminal summary; for an interrupted sweep, its finished runs
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from sim.outdir import staged_dir
 from sim.results.markdown import LABELS, fmt_target, fmt_value
-from sim.sweeps.sweep import SCHEMA_VERSION, Row, SweepPlan
+from sim.results.metrics import METRICS
+from sim.sweeps.sweep import SCHEMA_VERSION, Runs, SweepPlan, run_table
+from sim.sweeps.table import Row, RunTable
 
 SHOWN = ("time_to_detect_s", "time_to_decision_s", "time_to_rollback_s", "affected_users_pct",
          "data_loss", "repeat_incidents")
 
 
-def write_sweep(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path,
+def write_sweep(plan: SweepPlan, doc: dict[str, Any], runs: Runs, out: Path,
                 html: bool = True, execution: str = "") -> None:
     """Write the sweep's outputs into ``out`` (created), all or nothing: they are written
     beside it and moved into place once complete (``sim.outdir.staged_dir``), so a folder
-    with a ``sweep.json`` is complete. Raises OutputError."""
+    with a ``sweep.json`` is complete. ``runs``: the sweep's RunTable, or its rows.
+    Raises OutputError."""
+    table = run_table(plan, runs)
     with staged_dir(out, "sweep.json") as stage:
         (stage / "sweep.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n",
                                           encoding="utf-8")
-        _write_runs(plan, rows, stage / "runs.csv")
+        _write_runs(plan, table.rows(), stage / "runs.csv")
         if html:
-            _write_html(plan, doc, rows, stage, execution)
+            _write_html(plan, doc, table, stage, execution)
 
 
-def write_partial_sweep(plan: SweepPlan, rows: list[Row], out: Path) -> dict[str, Any]:
-    """An interrupted sweep's finished runs: ``sweep.json`` marked ``"complete": false``
-    (no aggregates: the runs left out would bias them) and ``runs.csv``; returns the
-    document. Raises OutputError."""
-    ordered = sorted(rows, key=lambda r: (r["point"], r["seed"]))
+def write_partial_sweep(plan: SweepPlan, runs: Runs, out: Path) -> dict[str, Any]:
+    """An interrupted sweep's finished runs (its RunTable, or rows in any order):
+    ``sweep.json`` marked ``"complete": false`` with one row per run in (point, seed)
+    order (no aggregates: the runs left out would bias them) and ``runs.csv``; returns
+    the document. Raises OutputError."""
+    ordered = list(run_table(plan, runs).rows())
     doc = {"schema_version": SCHEMA_VERSION, "kind": "sweep", "complete": False,
            "scenario": plan.name, "total_runs": plan.total, "finished_runs": len(ordered),
            "vary": {a.key: [_label(v) for v in a.values] for a in plan.axes},
@@ -46,7 +51,7 @@ def write_partial_sweep(plan: SweepPlan, rows: list[Row], out: Path) -> dict[str
     return doc
 
 
-def _write_runs(plan: SweepPlan, rows: list[Row], path: Path) -> None:
+def _write_runs(plan: SweepPlan, rows: Iterable[Row], path: Path) -> None:
     keys = [a.key for a in plan.axes]
     with path.open("w", encoding="utf-8") as f:
         f.write(",".join(["point", *keys, "seed", *SHOWN, *(f"{m}_status" for m in SHOWN),
@@ -64,7 +69,7 @@ def _csv(text: str) -> str:
     return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n') else text
 
 
-def _write_html(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path,
+def _write_html(plan: SweepPlan, doc: dict[str, Any], table: RunTable, out: Path,
                 execution: str) -> None:
     from sim.results import figures
     from sim.results.html import sweep_page
@@ -76,24 +81,23 @@ def _write_html(plan: SweepPlan, doc: dict[str, Any], rows: list[Row], out: Path
         pngs[name] = figures.save(fig, out, name, ("png", "svg"))["png"]
         files[name] = [f"{name}.png", f"{name}.svg"]
 
-    keep("cdf", figures.cdfs(_values(plan, rows), doc["targets"], doc["overall"]["metrics"]))
+    keep("cdf", figures.cdfs(_values(plan, table), doc["targets"], doc["overall"]["metrics"]))
     for key, entries in doc["by_parameter"].items():
         keep(f"vary-{key}", figures.versus(key, entries, doc["targets"]))
     (out / "report.html").write_text(sweep_page(doc, pngs, files, execution), encoding="utf-8")
 
 
-def _values(plan: SweepPlan, rows: list[Row]) -> dict[str, dict[str, list[float]]]:
-    """Per metric, per grid point label, each judged run's value (inf: never happened)."""
-    labels = {p.index: ", ".join(f"{a.key}={_label(v)}" for a, v in
-                                 zip(plan.axes, p.values, strict=True)) for p in plan.points}
+def _values(plan: SweepPlan, table: RunTable) -> dict[str, dict[str, list[float]]]:
+    """Per metric, per grid point label (points with a judged run), each judged run's
+    value (inf: never happened)."""
     out: dict[str, dict[str, list[float]]] = {m: {} for m in SHOWN}
-    for r in rows:
+    for p in plan.points:
+        label = ", ".join(f"{a.key}={_label(v)}" for a, v in
+                          zip(plan.axes, p.values, strict=True))
         for m in SHOWN:
-            if r["status"][m] == "not_measured":
-                continue
-            value = r["metrics"][m]
-            out[m].setdefault(labels[r["point"]], []).append(
-                math.inf if value is None else float(value))
+            values = table.judged(m, [p.index])[0]
+            if len(values):
+                out[m][label] = values.tolist()
     return out
 
 
@@ -132,21 +136,21 @@ def render_terminal(doc: dict[str, Any], execution: str = "", out_dir: str | Non
     return "\n".join(lines)
 
 
-def point_line(plan: SweepPlan, point: Any, rows: list[Row], seconds: float) -> str:
-    """One line for a finished grid point (the scenario, for a sweep without ``--vary``):
-    what ``drill check``/``drill sweep`` print as it finishes when not on a terminal."""
+def point_line(plan: SweepPlan, point: Any, table: RunTable, seconds: float) -> str:
+    """One line for a finished grid point (the scenario, for a sweep without ``--vary``),
+    read off the sweep's RunTable: what ``drill check``/``drill sweep`` print as it
+    finishes when not on a terminal."""
     where = (" [" + ", ".join(f"{a.key}={_label(v)}" for a, v in
                               zip(plan.axes, point.values, strict=True)) + "]"
              if point.values else "")
     met = []
-    for metric in LABELS:
-        judged = [r for r in rows if r["status"].get(metric, "not_measured") != "not_measured"]
-        if judged:
-            hits = sum(1 for r in judged if r["status"][metric] == "pass")
+    for metric in METRICS:
+        judged, hits, _ = table.judged(metric, [point.index])
+        if len(judged):
             met.append(f"{LABELS[metric][0].lower()} {hits}/{len(judged)}")
-    passed = sum(1 for r in rows if r["passed"])
-    return (f"{plan.name}{where}: {len(rows)} runs, all targets met in {passed}"
-            f" ({100 * passed / len(rows):.0f} %); met: {', '.join(met) or 'nothing measured'}"
+    runs, passed, _ = table.count([point.index])
+    return (f"{plan.name}{where}: {runs} runs, all targets met in {passed}"
+            f" ({100 * passed / runs:.0f} %); met: {', '.join(met) or 'nothing measured'}"
             f"  [{seconds:.1f} s]")
 
 

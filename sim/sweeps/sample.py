@@ -19,7 +19,7 @@ from sim.sweeps.report import metric_lines
 from sim.sweeps.sweep import plan_sweep
 
 OFTEN = 0.5  # a PASS whose seeds meet every target in fewer runs than this fails often
-Sweeper = Callable[[list[Any], bool], list[tuple[dict[str, Any], list[Any], str, float]]]
+Sweeper = Callable[[list[Any], bool], list[tuple[dict[str, Any], Any, str, float]]]
 
 
 def over_seeds(scenario: Scenario, doc: dict[str, Any], runs: int, seed: int | None,

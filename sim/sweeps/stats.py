@@ -33,19 +33,20 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def quantile(values: Sequence[float], q: float) -> float:
+def quantile(values: Sequence[float] | np.ndarray, q: float) -> float:
     """The ``q``-th percentile (linear interpolation, numpy's default); nan when empty."""
-    if not values:
+    if len(values) == 0:
         return math.nan
-    if any(math.isinf(v) for v in values):
-        return _quantile_with_inf(sorted(values), q)
-    return float(np.percentile(np.asarray(values, dtype=float), q))
+    array = np.asarray(values, dtype=float)
+    if np.isinf(array).any():
+        return _quantile_with_inf(np.sort(array), q)
+    return float(np.percentile(array, q))
 
 
-def _quantile_with_inf(ordered: list[float], q: float) -> float:
+def _quantile_with_inf(ordered: np.ndarray, q: float) -> float:
     # numpy interpolates inf - x into nan; the order statistic it would read is what matters
     pos = (len(ordered) - 1) * q / 100
-    lo, hi = ordered[math.floor(pos)], ordered[math.ceil(pos)]
+    lo, hi = float(ordered[math.floor(pos)]), float(ordered[math.ceil(pos)])
     if math.isinf(hi):
         return math.inf
     return lo + (hi - lo) * (pos - math.floor(pos))
@@ -85,16 +86,19 @@ def aggregate(rows: Iterable[dict[str, Any]], metric: str) -> MetricAggregate:
         if value is None:
             never += 1
         values.append(math.inf if value is None else float(value))
-    return _summarise(sorted(values), passed, never)
+    return summarise(np.asarray(values, dtype=float), passed, never)
 
 
-def _summarise(values: list[float], passed: int, never: int) -> MetricAggregate:
-    n = len(values)
-    q = {name: quantile(values, pct) for name, pct in QUANTILES}
+def summarise(values: np.ndarray, passed: int, never: int) -> MetricAggregate:
+    """The aggregate of a metric's ``values`` in the runs where it is judged (inf: it
+    never happened, ``never`` of them), ``passed`` of which met the target."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    q = {name: quantile(ordered, pct) for name, pct in QUANTILES}
     low, high = wilson(passed, n) if n else (None, None)
     return MetricAggregate(
         runs=n, measured=n - never, never=never, p50=q["p50"], p90=q["p90"], p95=q["p95"],
-        max=values[-1] if values else math.nan, min=values[0] if values else math.nan,
+        max=float(ordered[-1]) if n else math.nan, min=float(ordered[0]) if n else math.nan,
         passed=passed, pass_rate=passed / n if n else None, ci_low=low, ci_high=high)
 
 

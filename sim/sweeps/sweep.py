@@ -2,13 +2,14 @@
 
 ``plan_sweep`` validates every grid point before anything runs (bad input is a
 ``BadInput``); ``collect`` runs the plan's (point, seed) tasks on an executor from
-``sim.sweeps.executors`` and ``sweep_document`` aggregates the rows (``sim.sweeps.stats``), with the
-analytic cross-checks of ``sim.results.bounds`` beside, each tested against the runs
-(``sim.results.crosscheck``; ``disagreements`` lists the ones that fail). Run ``i`` of a
-point uses seed ``base_seed + i``, workers
-return only the small per-run rows, and rows are sorted by (point, seed) before any
-statistic is taken: the same sweep gives the same document with 1 worker, N workers or a
-Dask cluster.
+``sim.sweeps.executors``, storing each chunk of rows as it arrives into a columnar
+``RunTable`` (``sim.sweeps.table``: a few dozen bytes a run, no row kept), and
+``sweep_document`` aggregates it (``sim.sweeps.stats``), with the analytic cross-checks of
+``sim.results.bounds`` beside, each tested against the runs (``sim.results.crosscheck``;
+``disagreements`` lists the ones that fail). Run ``i`` of a point uses seed
+``base_seed + i``, workers return only the small per-run rows, and every statistic reads
+the runs in (point, seed) order: the same sweep gives the same document with 1 worker,
+N workers or a Dask cluster.
 """
 
 from __future__ import annotations
@@ -18,23 +19,24 @@ import itertools
 import json
 import math
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import yaml
 
 from sim.errors import BadInput, Interrupted
 from sim.results.bounds import bounds
-from sim.results.crosscheck import check, checked_values
+from sim.results.crosscheck import check
 from sim.results.metrics import METRICS
 from sim.scenario.limits import MAX_SWEEP_RUNS
 from sim.scenario.loader import validate_scenario
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
-from sim.sweeps.stats import CI_METHOD, aggregate, from_json, wilson
+from sim.sweeps.stats import CI_METHOD, from_json, summarise, wilson
+from sim.sweeps.table import Row, RunTable
 
 SCHEMA_VERSION = 1
 ROW_KEYS = ("metrics", "status", "passed", "false_positive")
@@ -167,17 +169,25 @@ def chunk_size(total: int, workers: int) -> int:
 
 # ---- aggregation -----------------------------------------------------------------------
 
-Row = dict[str, Any]
+Runs = RunTable | Iterable[Row]
 
 
-def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
-    """The sweep's aggregates (``sweep.json``); rows in any order give the same document."""
-    ordered = sorted(rows, key=lambda r: (r["point"], r["seed"]))
-    if len(ordered) != plan.total:
-        raise RuntimeError(f"sweep got {len(ordered)} runs, expected {plan.total}")
-    by_point = {p.index: [r for r in ordered if r["point"] == p.index] for p in plan.points}
+def run_table(plan: SweepPlan, runs: Runs) -> RunTable:
+    """``runs`` as a RunTable of ``plan``: the table itself, or one holding the rows."""
+    if isinstance(runs, RunTable):
+        return runs
+    return RunTable.of_rows(len(plan.points), plan.runs, plan.base_seed, runs)
+
+
+def sweep_document(plan: SweepPlan, runs: Runs) -> dict[str, Any]:
+    """The sweep's aggregates (``sweep.json``) from its RunTable (``collect``'s) or its
+    rows, in any order: the same runs give the same document. Raises RuntimeError when
+    runs are missing."""
+    table = run_table(plan, runs)
+    if len(table) != plan.total:
+        raise RuntimeError(f"sweep got {len(table)} runs, expected {plan.total}")
     base = plan.points[0].scenario
-    analytic = _analytic(plan, by_point)
+    analytic = _analytic(plan, table)
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "sweep",
@@ -190,9 +200,9 @@ def sweep_document(plan: SweepPlan, rows: Iterable[Row]) -> dict[str, Any]:
         "targets": base.targets.model_dump(),
         "gate": {**base.gate.model_dump(), "min_pass_rate": base.gate.required()},
         "vary": {a.key: [_label(v) for v in a.values] for a in plan.axes},
-        "overall": _block(ordered),
-        "points": [_point_block(plan, p, by_point[p.index]) for p in plan.points],
-        "by_parameter": _by_parameter(plan, by_point),
+        "overall": _block(table, [p.index for p in plan.points]),
+        "points": [_point_block(plan, p, table) for p in plan.points],
+        "by_parameter": _by_parameter(plan, table),
         "analytic": analytic,
         "disagreements": _disagreements(plan, analytic),
         # a warning the runs contradict is no warning: its cross-check says so instead
@@ -210,59 +220,60 @@ def _inputs(base: Scenario) -> dict[str, Any]:
     return {"inputs": section} if section is not None else {}
 
 
-def _block(rows: list[Row]) -> dict[str, Any]:
-    passed = sum(1 for r in rows if r["passed"])
-    return {"runs": len(rows), "all_targets_met": passed,
-            "false_positives": sum(1 for r in rows if r.get("false_positive")),
-            "metrics": {m: aggregate(rows, m).to_json() for m in METRICS}}
+def _block(table: RunTable, points: list[int]) -> dict[str, Any]:
+    runs, passed, false_positives = table.count(points)
+    return {"runs": runs, "all_targets_met": passed, "false_positives": false_positives,
+            "metrics": {m: summarise(*table.judged(m, points)).to_json() for m in METRICS}}
 
 
-def _point_block(plan: SweepPlan, point: Point, rows: list[Row]) -> dict[str, Any]:
+def _point_block(plan: SweepPlan, point: Point, table: RunTable) -> dict[str, Any]:
     from sim.results.writer import digest_of
 
     return {"index": point.index, "scenario_digest": digest_of(point.scenario),
             "values": {a.key: _label(v) for a, v in zip(plan.axes, point.values, strict=True)},
             "numeric": {a.key: _numeric(point.scenario, a.key) for a in plan.axes},
-            **_block(rows), "runbook_estimate": runbook_estimate(point.scenario, rows)}
+            **_block(table, [point.index]),
+            "runbook_estimate": runbook_estimate(point.scenario, table, [point.index])}
 
 
-def runbook_estimate(scenario: Scenario, rows: list[Row]) -> dict[str, Any]:
-    """The runbook's time-to-rollback estimate for the point's path beside the runs: how
-    many rolled back within it, faster than it, slower than it (a rollback that never
-    completed is slower), with a Wilson interval for P(within or faster)."""
+def runbook_estimate(scenario: Scenario, runs: RunTable | list[Row],
+                     points: Sequence[int] = (0,)) -> dict[str, Any]:
+    """The runbook's time-to-rollback estimate for the point's path beside its runs (a
+    RunTable and the points to read, or rows): how many rolled back within it, faster
+    than it, slower than it (a rollback that never completed is slower), with a Wilson
+    interval for P(within or faster)."""
     estimate = path_spec(scenario.responder.path).estimate
-    times = [r["metrics"]["time_to_rollback_s"] for r in rows
-             if r["status"]["time_to_rollback_s"] != "not_measured"]
-    done = [from_json(v) for v in times if v is not None]
-    faster = sum(1 for v in done if v < estimate.low_s)
-    within = sum(1 for v in done if estimate.low_s <= v <= estimate.high_s)
+    metric = "time_to_rollback_s"
+    times = runs.judged(metric, points)[0] if isinstance(runs, RunTable) else np.array(
+        [from_json(r["metrics"][metric]) for r in runs if r["status"][metric] != "not_measured"])
+    faster = int((times < estimate.low_s).sum())
+    within = int(((estimate.low_s <= times) & (times <= estimate.high_s)).sum())
     slower = len(times) - faster - within
     low, high = wilson(faster + within, len(times))
     return {"low_s": estimate.low_s, "high_s": estimate.high_s, "text": estimate.text,
             "runs": len(times), "faster": faster, "within": within, "slower": slower,
-            "p_at_most_high": (faster + within) / len(times) if times else None,
+            "p_at_most_high": (faster + within) / len(times) if len(times) else None,
             "ci_low": low, "ci_high": high}
 
 
-def _by_parameter(plan: SweepPlan, by_point: dict[int, list[Row]]) -> dict[str, Any]:
+def _by_parameter(plan: SweepPlan, table: RunTable) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, axis in enumerate(plan.axes):
         entries = []
         for value in axis.values:
             points = [p for p in plan.points if p.values[k] == value]
-            rows = [r for p in points for r in by_point[p.index]]
             entries.append({"value": _label(value),
-                            "numeric": _numeric(points[0].scenario, axis.key), **_block(rows)})
+                            "numeric": _numeric(points[0].scenario, axis.key),
+                            **_block(table, [p.index for p in points])})
         out[axis.key] = entries
     return out
 
 
-def _analytic(plan: SweepPlan, by_point: dict[int, list[Row]]) -> list[dict[str, Any]]:
+def _analytic(plan: SweepPlan, table: RunTable) -> list[dict[str, Any]]:
     out = []
     for point in plan.points:
-        rows = by_point[point.index]
         for bound in bounds(point.scenario):
-            values = checked_values(rows, bound.metric)
+            values = table.checked(bound.metric, [point.index])
             result = check(bound, values)
             out.append({"point": point.index, **bound.to_json(),
                         "simulated_min": _finite(min(values)) if values else None,
@@ -315,43 +326,33 @@ def _numeric(scenario: Scenario, key: str) -> float | None:
 # ---- running ----------------------------------------------------------------------------
 
 Progress = Callable[[int], None]
-PointDone = Callable[[Point, list["Row"]], None]
+PointDone = Callable[[Point, RunTable], None]
 
 
 def collect(plan: SweepPlan, executor: Any, progress: Progress | None = None,
-            full_horizon: bool = False, point_done: PointDone | None = None) -> list[Row]:
-    """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``); rows sorted by
-    (point, seed). ``progress(n)`` is called as each chunk of ``n`` runs completes, and
-    ``point_done(point, its rows)`` as each grid point's last run does.
-    Ctrl-C raises Interrupted carrying the rows of the runs that finished."""
+            full_horizon: bool = False, point_done: PointDone | None = None) -> RunTable:
+    """Run every task of ``plan`` on ``executor`` (``sim.sweeps.executors``) into a
+    RunTable, each chunk's rows stored as it completes and then dropped (iterating the
+    table gives the rows in (point, seed) order). ``progress(n)`` is called as each chunk
+    of ``n`` runs completes, and ``point_done(point, the table)`` as each grid point's
+    last run does. Ctrl-C raises Interrupted carrying the table of the runs that
+    finished."""
     size = chunk_size(plan.total, executor.workers)
-    rows: list[Row] = []
-    by_point: dict[int, list[Row]] = {}
+    table = RunTable(len(plan.points), plan.runs, plan.base_seed)
     try:
         with _ctrl_c_noted() as noted:
             for point, result in executor.map_chunks(chunks(plan, size), full_horizon):
-                done = [_shared({"point": point, **r}) for r in result]
-                rows += done
+                table.add(point, result)
                 if progress:
                     progress(len(result))
-                finished = by_point.setdefault(point, [])
-                finished += done
-                if point_done and len(finished) == plan.runs:
-                    point_done(plan.points[point], sorted(finished, key=lambda r: r["seed"]))
+                if point_done and table.finished(point) == plan.runs:
+                    point_done(plan.points[point], table)
                 if noted:  # a Ctrl-C that something swallowed on its way (a __del__)
                     raise KeyboardInterrupt
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted after {len(rows)} of {plan.total} runs",
-                          rows) from None
-    return sorted(rows, key=lambda r: (r["point"], r["seed"]))
-
-
-def _shared(row: Row) -> Row:
-    """``row`` with its keys and status words shared between rows (``sys.intern``): a row
-    unpickled from a worker brings its own copy of every string, half its memory. The
-    same dict, key for key and in the same order."""
-    return {sys.intern(k): _shared(v) if isinstance(v, dict)
-            else sys.intern(v) if isinstance(v, str) else v for k, v in row.items()}
+        raise Interrupted(f"interrupted after {len(table)} of {plan.total} runs",
+                          table) from None
+    return table
 
 
 @contextlib.contextmanager
