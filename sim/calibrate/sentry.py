@@ -53,6 +53,9 @@ def pick_rule(rules: list[dict[str, Any]], project: str | None, name: str | None
               scenario_name: str) -> dict[str, Any]:
     """The rule to copy; raises BadInput naming the rules when none or several fit."""
     mine = [r for r in rules if not project or project in (r.get("projects") or [])]
+    if project and not mine:
+        raise BadInput(f"sentry: no alert rule watches project {project!r} (--sentry-project;"
+                       f" {len(rules)} rule(s) in the organization)")
     for wanted in (name, scenario_name):
         found = [r for r in mine if wanted and r.get("name") == wanted]
         if found:

@@ -113,8 +113,9 @@ def test_sessions_are_read_for_the_named_project_by_its_numeric_id(sentry, tmp_p
                                                                    monkeypatch):
     """With ``--sentry-project`` the sessions query carries ``project=<id>`` (Sentry's
     sessions API filters by numeric id only), the id read from "Retrieve a Project";
-    the overlay cites the project. An unknown project is one line, exit 2 (its alert rule
-    is looked for first; the sessions' own refusal is the 404 of "Retrieve a Project")."""
+    the overlay cites the project. An unknown project is one line naming it, exit 2 (its
+    alert rule is looked for first; the sessions' own refusal is the 404 of "Retrieve a
+    Project")."""
     import httpx
 
     from sim.calibrate.sessions import project_id, session_counts
@@ -138,6 +139,7 @@ def test_sessions_are_read_for_the_named_project_by_its_numeric_id(sentry, tmp_p
     monkeypatch.setenv("SENTRY_PROJECT", "no-such-project")
     refused = drill("calibrate", "--sentry-sessions", "--out", str(tmp_path / "x.yaml"))
     assert refused.code == 2 and len(refused.err_lines) == 1, refused.err
+    assert "no alert rule watches project 'no-such-project'" in refused.err
     with httpx.Client() as client, pytest.raises(BadInput, match=r"projects/.*answered 404"):
         project_id(Api("sentry", env["SENTRY_URL"], f"Bearer {TOKEN}", client),
                    env["SENTRY_ORG"], "no-such-project")
