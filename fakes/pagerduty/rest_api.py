@@ -11,7 +11,8 @@ Pagination is PagerDuty's "classic" one: ``limit`` (at most 100), ``offset``, an
 ``more`` telling whether another page follows (developer.pagerduty.com/docs/
 rest-api-v2/pagination/; the vendor's client follows ``more`` and advances ``offset``
 by the page's length: PagerDuty/python-pagerduty ``pagerduty/rest_api_v2_base_client.py``,
-``iter_all``), which ends at the 10,000th record: ``offset + limit`` past it is a 400
+``iter_all``; ``total`` is null unless ``total=true`` asks for it), which ends at the
+10,000th record: ``offset + limit`` past it is a 400
 (that module's ``ITERATION_LIMIT``, "enforced server-side"). ``since``/``until`` are
 ISO-8601 and bound the creation time. The REST
 API authenticates with ``Authorization: Token token=<key>``; the fake's key is
@@ -73,28 +74,31 @@ def rest_api_router(backend: PagerDutyBackend) -> APIRouter:
 
     @api.get("/incidents")
     async def list_incidents(since: str | None = None, until: str | None = None,
-                             limit: str = "25", offset: str = "0") -> dict[str, Any]:
+                             limit: str = "25", offset: str = "0",
+                             total: str = "false") -> dict[str, Any]:
         window = _window(backend.clock, since, until)
         found = [i for i in backend.incidents() if _within(i.triggered_at, window)]
-        page = _page("incidents", found, limit, offset)  # only the page is serialized
+        page = _page("incidents", found, limit, offset, total)  # only the page is serialized
         page["incidents"] = [_incident(backend.clock, i) for i in page["incidents"]]
         return page
 
     @api.get("/log_entries")
     async def list_log_entries(since: str | None = None, until: str | None = None,
-                               limit: str = "25", offset: str = "0") -> dict[str, Any]:
+                               limit: str = "25", offset: str = "0",
+                               total: str = "false") -> dict[str, Any]:
         window = _window(backend.clock, since, until)
         entries = [(at, n, kind, i) for i in backend.incidents()
                    for n, (at, kind) in enumerate(_log(backend, i)) if _within(at, window)]
         entries.sort(key=lambda e: e[0])
-        page = _page("log_entries", entries, limit, offset)  # only the page is serialized
+        page = _page("log_entries", entries, limit, offset, total)  # only the page is serialized
         page["log_entries"] = [_entry(backend, *e) for e in page["log_entries"]]
         return page
 
     return api
 
 
-def _page(name: str, items: list[Any], limit_text: str, offset_text: str) -> dict[str, Any]:
+def _page(name: str, items: list[Any], limit_text: str, offset_text: str,
+          total: str = "false") -> dict[str, Any]:
     """One page; ``limit``/``offset`` parsed here so a bad one is refused in the REST
     API's shape (400, code 2001), not by the framework's validation."""
     try:
@@ -110,7 +114,8 @@ def _page(name: str, items: list[Any], limit_text: str, offset_text: str) -> dic
                            [f"offset + limit must not exceed {ITERATION_LIMIT}"])
     shown = items[offset:offset + limit]
     return {name: shown, "limit": limit, "offset": offset,
-            "more": offset + len(shown) < len(items), "total": None}
+            "more": offset + len(shown) < len(items),
+            "total": len(items) if total == "true" else None}
 
 
 def _window(clock: Clock, since: str | None, until: str | None) -> tuple[float, float]:

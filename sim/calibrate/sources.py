@@ -19,7 +19,8 @@ Each reader pages as the vendor's own clients page:
   page's length while ``more``: PagerDuty/python-pagerduty
   ``pagerduty/rest_api_v2_base_client.py`` ``iter_all``). Classic pagination ends at the
   10,000th record (``offset + limit`` past it is a 400, that module's ``ITERATION_LIMIT``),
-  so a window holding more is read as its two halves, each halved again while needed.
+  so a window holding more (its ``total=true`` count says so on the first page) is read
+  as its two halves, each halved again while needed.
   ``incident.ack_delay`` is an incident's first ``acknowledge_log_entry`` minus its
   ``created_at`` when no
   ``escalate_log_entry`` came first; ``incident.escalated_ack_delay`` is the
@@ -179,14 +180,20 @@ def pagerduty_all(api: Api, path: str, key: str, since: datetime,
     records: list[dict[str, Any]] = []
     offset = 0
     for _ in range(MAX_PAGES):
+        # the first page asks for the window's total: one past the limit is halved at
+        # once, not after 100 pages it would throw away
         body = api.get(path, {"since": _pd_iso(since), "until": _pd_iso(until),
-                              "limit": PAGE, "offset": offset, "total": "false"})
+                              "limit": PAGE, "offset": offset,
+                              "total": "true" if offset == 0 else "false"})
+        if offset == 0 and isinstance(body.get("total"), int) \
+                and body["total"] > PD_ITERATION_LIMIT:
+            return _halves(api, path, key, since, until)
         page = list(body.get(key) or [])
         records += page
         offset += len(page)
         if not body.get("more") or not page:
             break
-        if offset + PAGE > PD_ITERATION_LIMIT:
+        if offset + PAGE > PD_ITERATION_LIMIT:  # no total given: found out by paging
             return _halves(api, path, key, since, until)
     return records
 

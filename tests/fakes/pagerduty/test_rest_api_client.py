@@ -115,3 +115,13 @@ def test_classic_pagination_ends_at_the_10000th_record_with_a_400(http, backend)
     assert r.status_code == 400
     assert r.json()["error"] == {"message": "Invalid Input Provided", "code": 2001,
                                  "errors": ["offset + limit must not exceed 10000"]}
+
+
+def test_total_is_null_unless_asked_for(http, backend):
+    """PagerDuty's classic pagination leaves ``total`` null for speed; ``total=true``
+    asks for the count of the whole window (what ``drill calibrate`` reads to halve a
+    window past 10,000 records before paging it)."""
+    seed_history(backend, seed=7, count=30, ack_delay=Lognormal(120.0, 0.5))
+    auth = {"Authorization": f"Token token={REST_API_KEY}"}
+    assert http("GET", "/incidents?limit=10", headers=auth).json()["total"] is None
+    assert http("GET", "/incidents?limit=10&total=true", headers=auth).json()["total"] == 30
