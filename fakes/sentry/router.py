@@ -103,10 +103,8 @@ def build_router(backend: SentryBackend) -> APIRouter:
 
     @both("/api/{project_id}/envelope/", ["POST"])
     async def ingest_envelope(project_id: int, request: Request) -> dict[str, Any]:
-        auth = parse_auth(request.headers.get("x-sentry-auth"))
-        key = auth.get("sentry_key") or request.query_params.get("sentry_key")
-        event_id = backend.ingest_envelope(project_id, key, await _body(request))
-        return {"id": event_id} if event_id else {}
+        return _ingest(backend, project_id, request.headers.get("x-sentry-auth"),
+                       request.query_params.get("sentry_key"), await _body(request))
 
     @both("/api/0/organizations/{org}/sessions/", ["GET"])
     async def sessions_stats(org: str, request: Request) -> dict[str, Any]:
@@ -255,8 +253,16 @@ def fast_routes(backend: SentryBackend) -> list[FastRoute]:
             body = decode_body(request.raw, request.headers.get("content-encoding"))
         except FakeError:
             return HANDOVER
-        key = parse_auth(request.headers.get("x-sentry-auth")).get("sentry_key")
-        event_id = backend.ingest_envelope(int(project_id), key, body)
-        return {"id": event_id} if event_id else {}
+        return _ingest(backend, int(project_id), request.headers.get("x-sentry-auth"), None,
+                       body)
 
     return [FastRoute("ingest_envelope", "POST", ingest_envelope)]
+
+
+def _ingest(backend: SentryBackend, project_id: int, auth: str | None,
+            query_key: str | None, body: bytes) -> dict[str, Any]:
+    """An envelope stored under its key (``X-Sentry-Auth``'s, else ``?sentry_key=``; else
+    the envelope's ``dsn``): ``{"id"}`` of its event, or ``{}``."""
+    key = parse_auth(auth).get("sentry_key") or query_key
+    event_id = backend.ingest_envelope(project_id, key, body)
+    return {"id": event_id} if event_id else {}

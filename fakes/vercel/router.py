@@ -45,12 +45,17 @@ def fast_routes(backend: VercelBackend) -> list[FastRoute]:
     def get_project(request: FastRequest) -> Any:
         if not _VERSION.fullmatch(str(request.path_params.get("version"))):
             return HANDOVER
-        scheme, _, token = request.header("authorization").partition(" ")
-        backend.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+        backend.authenticate(_bearer(request.header("authorization")))
         id_or_name = request.path_params["id_or_name"]
         return payloads.project(backend, backend.get_project(id_or_name))
 
     return [FastRoute("get_project", "GET", get_project)]
+
+
+def _bearer(authorization: str) -> str | None:
+    """The token of a ``Bearer`` Authorization header (None for any other scheme)."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 async def _routing_error(_: Request, exc: Exception) -> Response:
@@ -76,8 +81,7 @@ def _api_router(backend: VercelBackend) -> APIRouter:
             raise NotFound(f"The requested path {request.url.path} was not found")
 
     async def check_token(request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        backend.authenticate(token.strip() if scheme.lower() == "bearer" else None)
+        backend.authenticate(_bearer(request.headers.get("authorization", "")))
 
     api = APIRouter(dependencies=[Depends(check_version), Depends(check_token)])
     _account_routes(api, backend)
