@@ -25,6 +25,7 @@ from sim.outdir import staged_dir
 from sim.results.run import RunResult
 from sim.scenario.model import Scenario
 from sim.scenario.paths import path_spec
+from sim.world.flag_eval import module_sha256
 
 SCHEMA_VERSION = 1
 TIMELINE = (("fault_onset_s", "fault_started"), ("alert_s", "alert"),
@@ -108,7 +109,7 @@ def scenario_dump(scenario: Scenario, exclude: set[str] | None = None) -> dict[s
 
 def _content_digest(path: Path) -> str:
     try:
-        return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+        return f"{path.name} sha256:{module_sha256(path)}"
     except OSError:
         return str(path)
 

@@ -105,7 +105,7 @@ class ModuleEvaluator:
         flag = scenario.flag
         assert flag.module is not None
         self.module, self.export = flag.module, flag.export_name
-        self.module_sha256 = hashlib.sha256(Path(flag.module).read_bytes()).hexdigest()
+        self.module_sha256 = module_sha256(Path(flag.module))
         self.pop = population
         self.port = PortEvaluator(population)
         self.node = NodeFlagModule(flag.module, self.export, flag.posthog.key, population.ids,
@@ -161,6 +161,13 @@ class ModuleEvaluator:
 
     def close(self) -> None:
         self.node.close()
+
+
+def module_sha256(path: Path) -> str:
+    """The sha256 of the module file's bytes: what names a module in a summary and in the
+    scenario digest (``sim.results.writer.digest_of``), never where it lies. Raises
+    OSError when it cannot be read."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def flag_evaluator(scenario: Scenario, population: Population) -> FlagEvaluator:
