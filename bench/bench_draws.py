@@ -29,13 +29,11 @@ import sys
 import time
 
 import numpy as np
+from bench_drill import floor_world  # the script's own folder: bench/
 
 from sim.drills.run import run_drill
-from sim.rng import Streams
 from sim.scenario.loader import load_default
 from sim.scenario.model import Scenario
-from sim.world.population import build_population
-from sim.world.traffic import TrafficModel
 
 REPEAT = 7
 RUNS, WORKERS, TARGET_S = 1000, 2, 10.0
@@ -44,11 +42,7 @@ RUNS, WORKERS, TARGET_S = 1000, 2, 10.0
 def draw_floor(scenario: Scenario) -> float:
     """Seconds of one run's per-tick draws, made in the engine's order (median of REPEAT)."""
     tr = scenario.traffic
-    population = build_population(Streams(7).get("population"), scenario.population.users,
-                                  scenario.population.internal_users,
-                                  scenario.population.activity_sigma)
-    model = TrafficModel(scenario, population, np.random.default_rng(0),
-                         np.random.default_rng(1))
+    population, model = floor_world(scenario)
     ticks = math.ceil(scenario.horizon / scenario.tick)
 
     def run() -> None:

@@ -25,7 +25,7 @@ from sim.drills.run import run_drill
 from sim.rng import Streams
 from sim.scenario.loader import load_default
 from sim.scenario.model import Scenario
-from sim.world.population import build_population
+from sim.world.population import Population, build_population
 from sim.world.traffic import TrafficModel
 
 REPEAT = 5
@@ -40,13 +40,18 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
     return statistics.median(times), min(times), max(times)
 
 
-def numpy_floor(scenario: Scenario) -> Callable[[], object]:
-    """The reference: the scenario's traffic reduced to its per-tick numpy minimum."""
+def floor_world(scenario: Scenario) -> tuple[Population, TrafficModel]:
+    """The scenario's population and traffic model (its rates), for the floors."""
     population = build_population(Streams(7).get("population"), scenario.population.users,
                                   scenario.population.internal_users,
                                   scenario.population.activity_sigma)
-    rates = TrafficModel(scenario, population, np.random.default_rng(0),
-                         np.random.default_rng(1))
+    return population, TrafficModel(scenario, population, np.random.default_rng(0),
+                                    np.random.default_rng(1))
+
+
+def numpy_floor(scenario: Scenario) -> Callable[[], object]:
+    """The reference: the scenario's traffic reduced to its per-tick numpy minimum."""
+    population, rates = floor_world(scenario)
 
     def run() -> None:
         rng, seen = np.random.default_rng(7), np.zeros(population.size, dtype=bool)
